@@ -1,0 +1,87 @@
+/* Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+ *
+ * C fixtures for nalloc's tests and benchmarks, compiled at test time by
+ * package ctest. The loops are "the limit": the same malloc+free pair the
+ * Go benchmarks time, with no Go in between.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Keep the compiler from proving the loop body dead. */
+#define KEEP(p) __asm__ volatile("" : : "r"(p) : "memory")
+
+/* loop_malloc_free times n malloc(size)+free pairs through the given
+ * function pointers, as a Go caller would reach them. */
+long loop_malloc_free(void *(*m)(size_t), void (*f)(void *), size_t size, long n) {
+	for (long i = 0; i < n; i++) {
+		void *p = m(size);
+		KEEP(p);
+		f(p);
+	}
+	return n;
+}
+
+/* loop_aligned_free is loop_malloc_free for memalign-style functions
+ * (alignment first, as aligned_alloc and memalign take it). */
+long loop_aligned_free(void *(*m)(size_t, size_t), void (*f)(void *), size_t align,
+		       size_t size, long n) {
+	for (long i = 0; i < n; i++) {
+		void *p = m(align, size);
+		KEEP(p);
+		f(p);
+	}
+	return n;
+}
+
+/* loop_mallocx_sdallocx is the jemalloc pair with flags and sized free. */
+long loop_mallocx_sdallocx(void *(*m)(size_t, int), void (*f)(void *, size_t, int),
+			   size_t size, long n) {
+	for (long i = 0; i < n; i++) {
+		void *p = m(size, 0);
+		KEEP(p);
+		f(p, size, 0);
+	}
+	return n;
+}
+
+/* noop is the cheapest C function there is: the bare crossing cost. */
+uintptr_t noop(uintptr_t a) { return a; }
+
+/* mix4 checks that four integer arguments arrive in order. */
+uintptr_t mix4(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d) {
+	return a + 2 * b + 3 * c + 5 * d;
+}
+
+/* mix6 checks that six integer arguments arrive in order. */
+uintptr_t mix6(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d, uintptr_t e, uintptr_t f) {
+	return a + 2 * b + 3 * c + 5 * d + 7 * e + 11 * f;
+}
+
+/* sp_misalignment returns the misalignment of the stack at the call: 0
+ * when the caller kept the C ABI's 16-byte rule. A misaligned stack breaks
+ * real code (SSE spills with movaps), so every path must return 0. */
+uintptr_t __attribute__((noinline)) sp_misalignment(void) {
+	/* At entry the return address has just been pushed: SP+8 is aligned. */
+	return ((uintptr_t)__builtin_frame_address(0) + 16) & 15;
+}
+
+/* use_stack writes n bytes of stack below its own frame and returns their
+ * sum; it lets tests check the direct path's frame and its canary. */
+uintptr_t __attribute__((noinline)) use_stack(size_t n) {
+	volatile unsigned char buf[n];
+	memset((void *)buf, 1, n);
+	uintptr_t s = 0;
+	for (size_t i = 0; i < n; i += 512)
+		s += buf[i];
+	return s;
+}
+
+/* spin burns about n iterations of work: a long call for the blocking
+ * path's tests. */
+uintptr_t spin(uintptr_t n) {
+	volatile uintptr_t x = 0;
+	for (uintptr_t i = 0; i < n; i++)
+		x += i;
+	return x;
+}

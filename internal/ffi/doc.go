@@ -1,0 +1,110 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+// Package ffi loads C libraries and calls their functions from Go without
+// cgo and without a Go heap allocation per call.
+//
+// Loading and symbol lookup are github.com/ebitengine/purego's (dlopen and
+// dlsym; with CGO_ENABLED=0, purego's fake runtime/cgo also makes every Go
+// thread a pthread, so C code finds its thread-local storage). Calls do not
+// go through purego: its SyscallN reflects and allocates, about 160 ns and
+// two heap allocations per call on the machine below, which is ten times the
+// cost of the malloc it would call. Instead there are three fixed-arity
+// paths, all with the argument block on the stack.
+//
+// # The three paths
+//
+// Direct (the fast path on linux/amd64). Direct is an assembly function
+// with a 16 KiB frame. Its ordinary Go prologue makes sure the goroutine
+// stack has room for the frame (growing the stack if not), then it moves SP
+// to the top of its own frame, aligns it to 16 bytes as the C ABI wants,
+// and calls the C function there. The C code runs on the goroutine stack,
+// inside memory that Direct owns. No stack switch, no change of g, nothing
+// for the scheduler to do.
+//
+// System goes through runtime.asmcgocall: it switches to the thread's
+// system stack (g0, a pthread stack of megabytes), calls a small C-ABI
+// trampoline there that unpacks the argument block, and switches back. The
+// scheduler is not told; the goroutine keeps its P.
+//
+// Blocking goes through runtime.cgocall, the path cgo itself takes: the
+// goroutine enters a system-call state, so sysmon can hand its P to
+// another thread if the call takes long, then asmcgocall as above.
+//
+// Other architectures, and builds with the nalloc_purego tag, use
+// purego.SyscallN for all three (see Purego).
+//
+// # Which path each call takes
+//
+// FastN (malloc and free of small blocks) takes Direct. BlockN (large
+// blocks, trim, purge, statistics, anything that may sleep or touch many
+// pages) takes Blocking. The first call into a freshly loaded library runs
+// through System, because a library initialises itself on its first call
+// (jemalloc reads its configuration, creates arenas, may open files) and
+// that is the deepest stack it ever uses. Build tags change the fast path:
+// nalloc_systemstack makes it System; nalloc_safecall makes it Blocking,
+// for anyone who would rather pay 60 ns a call than reason about the
+// direct path.
+//
+// # What the runtime sees during a direct call
+//
+// The goroutine is running, as far as the scheduler is concerned, with its
+// PC in C code. Consequences, each checked by a test in this package:
+//
+//   - Preemption waits. A PC in C code is never an asynchronous safe point
+//     (the runtime finds no Go function there), so a preemption request is
+//     honoured at the next Go function prologue after the call returns. A
+//     stop-the-world, including a GC's, waits for the call. This is why only
+//     short, bounded calls take this path (TestDirectPreemption).
+//   - The stack does not move. Stacks are copied only by the goroutine
+//     itself at a prologue, or by the GC while the goroutine is stopped at a
+//     safe point; neither can happen inside the call.
+//   - Signals run on the thread's signal stack (sigaltstack, which Go sets
+//     on every thread it makes), not on the goroutine stack, so they do not
+//     eat into the C function's frame. Go's handler finds no Go function at
+//     the PC and treats it as external code; a SIGPROF there is counted
+//     without a Go stack. Direct writes SP, so the assembler marks it
+//     SPWRITE and the unwinder stops there rather than guess a frame
+//     (TestDirectStress runs under a CPU profile and a SIGUSR1 storm).
+//   - The GC never scans Direct's frame: it is only ever the innermost frame
+//     of a running goroutine, and Direct calls no Go code.
+//   - Register state: the C function preserves BX, BP, R12-R15 (R14 is Go's
+//     g register); the ABI wrapper around every assembly function reloads
+//     g and zeroes X15 on return, so clobbered vector registers are fine.
+//
+// What would break it: C code that calls back into Go (the callback would
+// run Go code on a stack the runtime thinks is in the middle of Direct); C
+// code that needs more than the frame; a C signal handler installed without
+// SA_ONSTACK (it would run on the goroutine stack; Go requires SA_ONSTACK
+// of C code anyway); a Go release that starts async-preempting assembly.
+//
+// # Why 16 KiB
+//
+// The frame must hold the deepest stack the C function can reach on any
+// call after the first. StackUse measures it by running the function on a
+// patterned stack: glibc malloc+free of small blocks reaches a few hundred
+// bytes, the first malloc on a new thread (tcache and arena set-up) about a
+// kilobyte; the backends' tests (TestStackUse in each) assert their figures
+// stay under half the frame on fresh threads. The cost of the frame is that
+// a goroutine that calls Direct grows its stack to 32 KiB. The lowest word
+// of the frame holds a canary: if a C function ever reaches it, Direct
+// prints why and ends the process with exit status 2, running no Go code,
+// before anything it may have overwritten below the frame is used.
+//
+// # Figures
+//
+// One glibc malloc(64)+free pair, median of 10 runs on a 2-core AMD EPYC
+// (Go 1.26, BenchmarkMallocFree64 in this package; the README has the
+// table): the same pair in a C loop 5.5-6 ns; Direct 10-11 ns; System
+// 30 ns; Blocking 68 ns; purego.SyscallN 160 ns with 2 allocations; Go's
+// make([]byte, 64) 23 ns. Direct is the only path within 2x of C; it costs
+// one Go call into assembly, the stack check of a 16 KiB frame, and the
+// call itself.
+//
+// # Linkname
+//
+// runtime.cgocall is reached by //go:linkname; the runtime keeps that
+// symbol for outside packages (go.dev/issue/67401). runtime.asmcgocall has
+// no such promise; the linker allows the reference because it resolves to
+// an ABI wrapper. If a Go release renames or changes it, the nalloc_purego
+// tag builds without either.
+package ffi

@@ -1,0 +1,342 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package ffi_test
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/nalloc/nalloc/internal/ctest"
+	"github.com/nalloc/nalloc/internal/ffi"
+)
+
+func TestPathsPassArguments(t *testing.T) {
+	mix4, mix6 := ctest.Symbol(t, "mix4"), ctest.Symbol(t, "mix6")
+	const a, b, c, d, e, f = 1 << 40, 3, 1<<50 + 5, 7, 11, 13
+	want4 := uintptr(a + 2*b + 3*c + 5*d)
+	want6 := want4 + 7*e + 11*f
+	for _, path := range paths {
+		if got := path.call(mix4, a, b, c, d); got != want4 {
+			t.Errorf("%s: mix4 = %#x, want %#x", path.name, got, want4)
+		}
+	}
+	six := map[string]func(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr{
+		"systemstack": ffi.System, "cgocall": ffi.Blocking, "purego": ffi.Purego,
+	}
+	for name, call := range six {
+		if got := call(mix6, a, b, c, d, e, f); got != want6 {
+			t.Errorf("%s: mix6 = %#x, want %#x", name, got, want6)
+		}
+	}
+	if got := ffi.Block6(mix6, a, b, c, d, e, f); got != want6 {
+		t.Errorf("Block6: mix6 = %#x, want %#x", got, want6)
+	}
+	if got := ffi.Fast4(mix4, a, b, c, d); got != want4 {
+		t.Errorf("Fast4: mix4 = %#x, want %#x", got, want4)
+	}
+}
+
+// TestPathsAlignStack checks the C ABI's 16-byte stack alignment at the
+// call on every path, at several goroutine stack depths (Go keeps SP only
+// 8-byte aligned, so each path must align it itself).
+func TestPathsAlignStack(t *testing.T) {
+	fn := ctest.Symbol(t, "sp_misalignment")
+	for _, path := range paths {
+		for depth := range 4 {
+			if got := atDepth(depth, func() uintptr { return path.call(fn, 0, 0, 0, 0) }); got != 0 {
+				t.Errorf("%s at depth %d: C saw SP misaligned by %d", path.name, depth, got)
+			}
+		}
+	}
+	if _, _, ok := ffi.StackUse(fn, 0, 0, 0, 0); ok {
+		if got, _, _ := ffi.StackUse(fn, 0, 0, 0, 0); got != 0 {
+			t.Errorf("StackUse: C saw SP misaligned by %d", got)
+		}
+	}
+}
+
+// atDepth calls f under depth extra frames of 8 bytes each, so that the
+// caller's SP takes both values mod 16.
+//
+//go:noinline
+func atDepth(depth int, f func() uintptr) uintptr {
+	if depth == 0 {
+		return f()
+	}
+	return atDepth(depth-1, f)
+}
+
+func requireDirect(t *testing.T) {
+	if ffi.FastPath != ffi.PathDirect {
+		t.Skipf("this build's fast path is %v, not the direct path", ffi.FastPath)
+	}
+}
+
+// TestDirectFrameFits runs C code that takes nearly all of the frame.
+func TestDirectFrameFits(t *testing.T) {
+	requireDirect(t)
+	useStack := ctest.Symbol(t, "use_stack")
+	frame := uintptr(ffi.DirectFrame) // a variable: the constant is 0 where there is no direct path
+	n := frame - 1024
+	if got, want := ffi.Direct(useStack, n, 0, 0, 0), (n+511)/512; got != want {
+		t.Fatalf("use_stack(%d) = %d, want %d", n, got, want)
+	}
+}
+
+// TestDirectOverrunStopsProcess checks the canary: C code that takes more
+// than the frame must end the process with a message, not return.
+func TestDirectOverrunStopsProcess(t *testing.T) {
+	requireDirect(t)
+	useStack := ctest.Symbol(t, "use_stack")
+	if os.Getenv("NALLOC_FFI_OVERRUN_CHILD") == "1" {
+		ffi.Direct(useStack, ffi.DirectFrame+2048, 0, 0, 0)
+		t.Fatal("Direct returned after the C function overran its frame")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDirectOverrunStopsProcess$")
+	cmd.Env = append(os.Environ(), "NALLOC_FFI_OVERRUN_CHILD=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Fatalf("child: err = %v, want exit status 2; stderr:\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "used more than 16 KiB of stack") {
+		t.Fatalf("child's stderr does not explain the overrun:\n%s", stderr.String())
+	}
+}
+
+func TestStackUseMeasures(t *testing.T) {
+	useStack := ctest.Symbol(t, "use_stack")
+	_, used, ok := ffi.StackUse(useStack, 8192, 0, 0, 0)
+	if !ok {
+		t.Skip("StackUse needs the assembly paths")
+	}
+	if used < 8192 || used > 8192+1024 {
+		t.Fatalf("StackUse(use_stack(8192)) = %d bytes, want 8192..9216", used)
+	}
+}
+
+// TestBlockingHandsOffP checks that the blocking path lets other
+// goroutines run during the call, even with GOMAXPROCS=1: the other
+// goroutine's counter must move while a 100 ms C sleep is in progress.
+func TestBlockingHandsOffP(t *testing.T) {
+	if ffi.BlockingPath != ffi.PathBlocking {
+		t.Skip("no cgocall path in this build")
+	}
+	usleep := symbol(t, loadLibc(t), "usleep")
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var count atomic.Int64
+	var stop atomic.Bool
+	started := make(chan struct{})
+	go func() {
+		close(started)
+		for !stop.Load() {
+			count.Add(1)
+			runtime.Gosched()
+		}
+	}()
+	<-started
+	before := count.Load()
+	ffi.Block1(usleep, 100_000)
+	after := count.Load()
+	stop.Store(true)
+	if after == before {
+		t.Fatal("no other goroutine ran during a 100 ms blocking call with GOMAXPROCS=1")
+	}
+}
+
+// TestDirectPreemption checks that a goroutine that does nothing but
+// direct calls can still be preempted: with one P, main must get to run
+// again, and a stop-the-world GC must complete, while it spins.
+func TestDirectPreemption(t *testing.T) {
+	libc := loadLibc(t)
+	malloc, free := symbol(t, libc, "malloc"), symbol(t, libc, "free")
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var stop atomic.Bool
+	var calls atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for !stop.Load() {
+			ffi.Fast1(free, ffi.Fast1(malloc, 64))
+			calls.Add(1)
+		}
+	}()
+	for calls.Load() == 0 {
+		runtime.Gosched()
+	}
+	time.Sleep(10 * time.Millisecond) // needs the spinner preempted to return
+	runtime.GC()                      // needs it stopped at a safe point
+	stop.Store(true)
+	<-done
+	if calls.Load() == 0 {
+		t.Fatal("spinner made no calls")
+	}
+}
+
+// TestDirectStress runs the fast path on several goroutines at varying
+// stack depths while the GC runs continually (and moves and shrinks
+// stacks), a CPU profile sends SIGPROF, and a storm of SIGUSR1 arrives.
+// Every block is filled with its owner's pattern and checked before it is
+// freed. Run under -race in CI.
+func TestDirectStress(t *testing.T) {
+	libc := loadLibc(t)
+	malloc, free := symbol(t, libc, "malloc"), symbol(t, libc, "free")
+	duration := 1500 * time.Millisecond
+	if testing.Short() {
+		duration = 300 * time.Millisecond
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(1))
+
+	var prof bytes.Buffer
+	if err := pprof.StartCPUProfile(&prof); err != nil {
+		t.Fatal(err)
+	}
+	sigs := make(chan os.Signal, 64)
+	signal.Notify(sigs, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+
+	deadline := time.Now().Add(duration)
+	var wg sync.WaitGroup
+	var received, sent atomic.Int64
+	wg.Go(func() {
+		for time.Now().Before(deadline) {
+			syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+			sent.Add(1)
+			time.Sleep(50 * time.Microsecond)
+		}
+	})
+	wg.Go(func() {
+		for {
+			select {
+			case <-sigs:
+				received.Add(1)
+			case <-time.After(time.Until(deadline) + 100*time.Millisecond):
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		for time.Now().Before(deadline) {
+			runtime.GC()
+			time.Sleep(time.Millisecond)
+		}
+	})
+	var total atomic.Int64
+	for w := range 4 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 42))
+			var live []block
+			var garbage [][]byte
+			for time.Now().Before(deadline) {
+				depth := rng.IntN(64)
+				atDepth(depth, func() uintptr {
+					size := uintptr(16 + rng.IntN(4096))
+					p := ffi.Ptr(ffi.Fast1(malloc, size))
+					if p == nil {
+						t.Error("malloc returned NULL")
+						return 0
+					}
+					b := block{p, size, byte(w + 1)}
+					b.fill()
+					live = append(live, b)
+					return 0
+				})
+				garbage = append(garbage, make([]byte, 512)) // work for the GC
+				if len(garbage) > 256 {
+					garbage = nil
+				}
+				if len(live) > 64 || rng.IntN(3) == 0 {
+					i := rng.IntN(len(live))
+					b := live[i]
+					live[i] = live[len(live)-1]
+					live = live[:len(live)-1]
+					if !b.check() {
+						t.Errorf("worker %d: block %p of %d bytes was overwritten", w, b.p, b.size)
+					}
+					atDepth(rng.IntN(64), func() uintptr { return ffi.Fast1(free, uintptr(b.p)) })
+				}
+				total.Add(1)
+			}
+			for _, b := range live {
+				if !b.check() {
+					t.Errorf("worker %d: block %p was overwritten", w, b.p)
+				}
+				ffi.Fast1(free, uintptr(b.p))
+			}
+		})
+	}
+	wg.Wait()
+	pprof.StopCPUProfile()
+	if total.Load() == 0 || prof.Len() == 0 {
+		t.Fatalf("stress did nothing: %d operations, %d-byte profile", total.Load(), prof.Len())
+	}
+	if received.Load() == 0 {
+		t.Fatalf("sent %d SIGUSR1, received none", sent.Load())
+	}
+	t.Logf("%d operations, %d/%d signals, %d-byte CPU profile", total.Load(),
+		received.Load(), sent.Load(), prof.Len())
+}
+
+type block struct {
+	p    unsafe.Pointer
+	size uintptr
+	tag  byte
+}
+
+func (b block) bytes() []byte {
+	return unsafe.Slice((*byte)(b.p), b.size)
+}
+
+func (b block) fill() {
+	for i := range b.bytes() {
+		b.bytes()[i] = b.tag ^ byte(i)
+	}
+}
+
+func (b block) check() bool {
+	for i, c := range b.bytes() {
+		if c != b.tag^byte(i) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestLoadErrors(t *testing.T) {
+	_, err := ffi.Load("libnalloc-no-such-library.so.9", "/nonexistent/libx.so")
+	var le *ffi.LoadError
+	if !errors.As(err, &le) || len(le.Attempts) != 2 {
+		t.Fatalf("Load of missing libraries: err = %v, want a *LoadError with 2 attempts", err)
+	}
+	if !strings.Contains(err.Error(), "libnalloc-no-such-library.so.9") {
+		t.Errorf("error %q does not name the library", err)
+	}
+	if _, err := ffi.Load(); err == nil {
+		t.Error("Load() with no names: no error")
+	}
+	libc := loadLibc(t)
+	if _, err := libc.Symbol("nalloc_no_such_symbol"); err == nil ||
+		!strings.Contains(err.Error(), "nalloc_no_such_symbol") {
+		t.Errorf("Symbol of a missing name: err = %v, want one naming the symbol", err)
+	}
+	var a, b uintptr
+	if err := libc.Symbols(ffi.Sym{Name: "malloc", Addr: &a}, ffi.Sym{Name: "free", Addr: &b}); err != nil || a == 0 || b == 0 {
+		t.Errorf("Symbols(malloc, free) = %v, addresses %#x %#x", err, a, b)
+	}
+}
