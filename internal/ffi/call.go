@@ -130,3 +130,17 @@ func block(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
 // with unsafe.Pointer(u), states that this uintptr was never a Go pointer
 // (and keeps go vet's unsafeptr check for the conversions that matter).
 func Ptr(u uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&u)) }
+
+// GoString copies the NUL-terminated C string at p into a Go string; nil
+// gives "".
+func GoString(p uintptr) string {
+	if p == 0 {
+		return ""
+	}
+	s := Ptr(p)
+	n := 0
+	for *(*byte)(unsafe.Add(s, n)) != 0 {
+		n++
+	}
+	return string(unsafe.Slice((*byte)(s), n))
+}
