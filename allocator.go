@@ -71,18 +71,19 @@ func ArrayLayout[T any](n int) (Layout, error) {
 // Validate returns nil if l is valid, or an error wrapping
 // ErrInvalidLayout that says what is wrong with it.
 func (l Layout) Validate() error {
-	// Align-1 is all ones below the alignment bit, so the Size test reads:
-	// Size + (Align-1), the most that rounding up can add, stays ≤ MaxInt.
+	// For a power of two, Align-1 is the most that rounding up can add,
+	// so the size rule reads Size <= MaxInt-(Align-1).
 	if l.Align == 0 || l.Align&(l.Align-1) != 0 || l.Size > math.MaxInt-(l.Align-1) {
-		return l.invalid()
+		return layoutError(l) // formats only when printed, so Validate inlines
 	}
 	return nil
 }
 
-// invalid builds Validate's error; kept apart so that Validate inlines.
-//
-//go:noinline
-func (l Layout) invalid() error {
+// layoutError is Validate's error.
+type layoutError Layout
+
+func (e layoutError) Error() string {
+	l := Layout(e)
 	var why string
 	switch {
 	case l.Align == 0:
@@ -92,8 +93,10 @@ func (l Layout) invalid() error {
 	default:
 		why = fmt.Sprintf("Size %d rounded up to Align %d exceeds math.MaxInt", l.Size, l.Align)
 	}
-	return fmt.Errorf("%w: %v: %s", ErrInvalidLayout, l, why)
+	return fmt.Sprintf("%v: %v: %s", ErrInvalidLayout, l, why)
 }
+
+func (e layoutError) Unwrap() error { return ErrInvalidLayout }
 
 // String formats l as Layout{Size: 64, Align: 8}.
 func (l Layout) String() string {

@@ -79,8 +79,10 @@ func ParseParam(name string) (Param, error) {
 }
 
 // Mallopt sets a malloc parameter for the whole process, as mallopt(3)
-// does. glibc checks the value and refuses some (M_MMAP_THRESHOLD above
-// 32 MiB on 64-bit systems, for one); the error says so.
+// does. glibc checks some values and refuses those out of range (M_MXFAST
+// above 160 on 64-bit systems, for one); the error says so. Setting
+// M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, M_TOP_PAD or M_MMAP_MAX also turns
+// off glibc's dynamic adjustment of the mmap threshold.
 func (a *Allocator) Mallopt(param Param, value int) error {
 	if a.mallopt == 0 {
 		return fmt.Errorf("glibc: mallopt: %w", native.ErrMissing)

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nalloc/nalloc/internal/ffi"
 )
@@ -111,4 +112,29 @@ type buildError struct {
 
 func (e *buildError) Error() string {
 	return "ctest: " + e.cc + " failed on fixture.c: " + e.err.Error() + "\n" + e.out
+}
+
+// ReportVsC is called by a benchmark right after its timed loop: it runs
+// the fixture's C loop named loop for the same b.N iterations (args, then
+// b.N, are its arguments) and reports the C time per iteration as C-ns/op
+// and the benchmark's own time over it as xC. Both figures come from the
+// same run, on the same machine state, so the ratio is the crossing cost.
+func ReportVsC(b *testing.B, loop string, args ...uintptr) {
+	b.Helper()
+	goNs := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.StopTimer()
+	fn := Symbol(b, loop)
+	args = append(args, uintptr(b.N))
+	start := time.Now()
+	switch len(args) {
+	case 4:
+		ffi.Block4(fn, args[0], args[1], args[2], args[3])
+	case 5:
+		ffi.Block5(fn, args[0], args[1], args[2], args[3], args[4])
+	default:
+		b.Fatalf("ctest: ReportVsC(%s) with %d arguments", loop, len(args))
+	}
+	cNs := float64(time.Since(start).Nanoseconds()) / float64(b.N)
+	b.ReportMetric(cNs, "C-ns/op")
+	b.ReportMetric(goNs/cNs, "xC")
 }

@@ -1,0 +1,40 @@
+# nalloc: make test runs every check; make bench runs the benchmarks.
+# Both install the Debian packages they need first (make deps).
+
+GO       ?= go
+# The native libraries, and a C compiler for the C baselines the tests and
+# benchmarks compare against (and for CGO_ENABLED=1 -race).
+DEB_PKGS := libjemalloc2 libmimalloc2.0 gcc libc6-dev
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+# The build tags that change the call path; each gets a short test run.
+PATH_TAGS := nalloc_safecall nalloc_systemstack nalloc_purego
+
+export NALLOC_REQUIRE_CC := 1
+
+.PHONY: deps test bench lint
+
+deps:
+	@if ! command -v dpkg >/dev/null; then \
+		echo "deps: not a Debian system; install jemalloc, mimalloc and a C compiler yourself"; exit 0; fi; \
+	missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test: deps
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) test -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -count=1 -race ./...
+	for tag in $(PATH_TAGS); do CGO_ENABLED=0 $(GO) test -count=1 -short -tags $$tag ./... || exit 1; done
+
+bench: deps
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -count 6 ./internal/ffi ./glibc | tee bench.out
+	$(GO) run $(BENCHSTAT) bench.out
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	for tag in $(PATH_TAGS); do $(GO) vet -tags $$tag ./... || exit 1; done
+	GOARCH=arm64 $(GO) vet ./...
