@@ -255,5 +255,8 @@ func inChild(t *testing.T) bool {
 	if !strings.Contains(string(out), "--- PASS: "+t.Name()) {
 		t.Fatalf("the child process did not run %s:\n%s", t.Name(), out)
 	}
+	if testing.Verbose() {
+		t.Logf("child process:\n%s", out)
+	}
 	return false
 }
