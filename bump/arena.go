@@ -36,6 +36,12 @@ const (
 // nalloc.ZeroAllocator, nalloc.ZeroGrower and nalloc.StatsReporter, and
 // has its own fast path, TryAlloc and Alloc.
 //
+// Blocks belong to the arena: they stay valid until Reset, Release, or a
+// Rewind to a Mark taken before them, and are given back all at once
+// then. Deallocate gives a block's space back early only if it is the most
+// recent one. The package doc's Memory section says where chunks come
+// from and who frees them.
+//
 // An Arena is not safe for concurrent use: use one per goroutine. Create
 // it with New; the zero value is not usable. It must not be copied after
 // first use.
@@ -62,7 +68,7 @@ type Arena struct {
 
 	parent nalloc.Allocator // nil: chunks come from the Go heap
 	fixed  bool             // one region of the caller's, never grown
-	limit  uintptr          // most bytes of chunks held; MaxUintptr: none
+	limit  uintptr          // most bytes of chunks held; math.MaxUint: none
 	first  uintptr          // size of the first chunk
 	growth Growth
 	next   uintptr // size of the next chunk by the growth policy
@@ -115,9 +121,9 @@ const (
 type Growth uint8
 
 const (
-	// Double makes each new chunk twice the size of the current one (the
-	// default, as in bumpalo): few trips to the parent, and at most half
-	// of the newest chunk unused.
+	// Double makes each new chunk twice the size of the one the policy
+	// made before (the default, as in bumpalo): few trips to the parent,
+	// and at most about half of the newest chunk unused.
 	Double Growth = iota
 	// Constant makes every chunk the first chunk's size (or the request's,
 	// when larger): memory taken in even steps, more chunks.
@@ -327,35 +333,39 @@ func (a *Arena) Checkpoint() Mark {
 	return m
 }
 
-// Rewind gives back every block allocated since m was taken: they become
-// invalid, and the space is used again. Chunks that become empty are kept
-// as spares for the allocations that follow. It returns an error wrapping
-// ErrStaleMark, and changes nothing, if m was taken before a Reset or
-// Release or is ahead of the arena's position.
+// Rewind gives back every block allocated since m was taken, and the
+// space that older blocks grew into in place since: they become invalid,
+// and the space is used again. Chunks that become empty are kept as spares
+// for the allocations that follow. Marks nest: Rewind to an inner mark
+// keeps the outer ones valid. If the arena is already at or before m's
+// position in m's chunk (Deallocate gave the last blocks back), Rewind
+// does nothing.
+//
+// It returns an error wrapping ErrStaleMark, and changes nothing, if m was
+// taken before a Reset or Release, or in a chunk the arena has since
+// rewound past.
 func (a *Arena) Rewind(m Mark) error {
-	off := uintptr(0)
-	if a.end != nil {
-		off = a.pos() - a.chunks[a.cur].start
-	}
 	switch {
 	case m.gen != a.gen:
 		return fmt.Errorf("%w: the mark was taken before a Reset or Release", ErrStaleMark)
-	case m.chunk > a.cur || m.chunk == a.cur && m.off > off:
-		return fmt.Errorf("%w: the mark is ahead of the arena's position (rewound past already?)", ErrStaleMark)
+	case m.chunk > a.cur:
+		return fmt.Errorf("%w: the mark's chunk is ahead of the arena's (rewound past already?)", ErrStaleMark)
 	case a.end == nil:
 		return nil // nothing allocated since the mark, on an empty arena
-	case m.id != a.chunks[m.chunk].id && m.id != 0:
-		// A mark rewound past, whose chunk index another chunk took.
+	case m.id == 0:
+		m.chunk, m.off = 0, 0 // taken before the first chunk: its start
+	case m.id != a.chunks[m.chunk].id:
 		return fmt.Errorf("%w: the mark's chunk is no longer in use (rewound past already?)", ErrStaleMark)
 	}
-	if m.id == 0 {
-		m.chunk, m.off = 0, 0 // taken before the first chunk: its start
+	off := min(m.off, a.usedOf(m.chunk))
+	if m.chunk == a.cur && off == a.usedOf(a.cur) {
+		return nil
 	}
 	a.leave()
 	if invariants.Enabled {
 		a.poisonUsed(m.chunk+1, a.cur+1)
 		c := &a.chunks[m.chunk]
-		a.poison(c.start+m.off, c.start+a.usedOf(m.chunk))
+		a.poison(c.start+off, c.start+a.usedOf(m.chunk))
 	}
 	if m.chunk != a.cur {
 		for i := m.chunk + 1; i <= a.cur; i++ {
@@ -366,7 +376,7 @@ func (a *Arena) Rewind(m Mark) error {
 	}
 	c := &a.chunks[a.cur]
 	c.used = 0
-	a.rem = c.end - c.start - m.off
+	a.rem = c.end - c.start - off
 	a.check()
 	return nil
 }

@@ -217,6 +217,7 @@ func TestCheckpointRewind(t *testing.T) {
 	for range 100 { // several chunks
 		a.Alloc(64, 8)
 	}
+	late := a.Checkpoint()
 	mapped := func() uint64 { s, _ := a.Stats(); return s.Mapped }
 	held := mapped()
 	if err := a.Rewind(inner); err != nil {
@@ -228,8 +229,12 @@ func TestCheckpointRewind(t *testing.T) {
 	if err := a.Rewind(outer); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Rewind(inner); !errors.Is(err, bump.ErrStaleMark) {
-		t.Errorf("Rewind to a mark rewound past = %v, want ErrStaleMark", err)
+	if err := a.Rewind(late); !errors.Is(err, bump.ErrStaleMark) {
+		t.Errorf("Rewind to a mark in a chunk rewound past = %v, want ErrStaleMark", err)
+	}
+	if err := a.Rewind(inner); err != nil || a.AllocatedBytes() != 100 {
+		t.Errorf("Rewind to a mark ahead in the same chunk = %v, AllocatedBytes %d; want nothing done (100)",
+			err, a.AllocatedBytes())
 	}
 	if again := a.Alloc(8, 8); again != first {
 		t.Errorf("Alloc after Rewind = %p, want %p again", again, first)

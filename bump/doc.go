@@ -65,7 +65,9 @@
 // Chunks. The first chunk is 4 KiB unless WithChunkSize says otherwise;
 // each next one doubles the size of the one before (WithGrowth(Constant)
 // keeps them even), and is at least big enough for the request that
-// needed it. A chunk gives up its last 16 bytes or fewer: its usable end
+// needed it. Unlike bumpalo's, the doubling follows the policy's own
+// sizes: a chunk made to measure for one 64 MiB block does not make the
+// next chunk 128 MiB. A chunk gives up its last 16 bytes or fewer: its usable end
 // is aligned to 16 (so the fast path serves alignments up to 16 from the
 // remaining count alone) and is never handed out, so that every pointer
 // the arena returns, even for a zero-size block, lies strictly inside the
