@@ -17,9 +17,8 @@ func init() {
 }
 
 // ErrStaleMark is returned by Rewind for a Mark the arena can no longer go
-// back to: one taken before a Reset or Release, or one ahead of the
-// arena's position (taken after a point the arena has already rewound
-// past).
+// back to: one taken before a Reset or Release, or in a chunk the arena
+// has since rewound past.
 var ErrStaleMark = errors.New("bump: stale mark")
 
 const (
@@ -314,7 +313,9 @@ func (a *Arena) releaseChunks(cs []chunk) {
 	}
 }
 
-// Mark is a position in an Arena, from Checkpoint, to Rewind to.
+// Mark is a position in an Arena, from Checkpoint, to Rewind to. It is a
+// small value: copy it freely. The zero Mark is the start of an arena that
+// has not been Reset or Released.
 type Mark struct {
 	gen   uint32
 	chunk int     // index in the chunk list

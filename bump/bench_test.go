@@ -4,6 +4,7 @@ package bump_test
 
 import (
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
@@ -26,7 +27,9 @@ var box = nalloc.Layout{Size: 64, Align: 8}
 // per op: 1000 blocks of 64 bytes, each written, all live until the round
 // ends and then freed together (bump: one Reset; glibc: each block freed;
 // Go: dropped for the collector). Run it with -benchtime=10000x for the
-// workload's 10 000 rounds. ns/box is ns/op over 1000.
+// workload's 10 000 rounds. ns/box is ns/op over 1000; the bump lines
+// also report xGo, how many times faster they are than the Go heap's round
+// measured right after them in the same process.
 func BenchmarkArenaBoxes(b *testing.B) {
 	b.Run("impl=bump/via=TryAlloc", func(b *testing.B) {
 		a := bump.New()
@@ -42,6 +45,7 @@ func BenchmarkArenaBoxes(b *testing.B) {
 			a.Reset()
 		}
 		perBox(b)
+		reportVsGo(b)
 	})
 	b.Run("impl=bump/via=Alloc", func(b *testing.B) {
 		a := bump.New()
@@ -54,6 +58,7 @@ func BenchmarkArenaBoxes(b *testing.B) {
 			a.Reset()
 		}
 		perBox(b)
+		reportVsGo(b)
 	})
 	b.Run("impl=bump/via=interface", func(b *testing.B) {
 		a := bump.New()
@@ -67,14 +72,11 @@ func BenchmarkArenaBoxes(b *testing.B) {
 			a.Reset()
 		}
 		perBox(b)
+		reportVsGo(b)
 	})
 	b.Run("impl=go/via=new", func(b *testing.B) {
 		for b.Loop() {
-			for i := range boxes {
-				p := new([64]byte)
-				*(*uint64)(unsafe.Pointer(p)) = uint64(i)
-				keepBoxes[i] = p
-			}
+			goRound()
 		}
 		perBox(b)
 	})
@@ -98,8 +100,33 @@ func BenchmarkArenaBoxes(b *testing.B) {
 	})
 }
 
+// goRound is one arena-boxes round on the Go heap.
+func goRound() {
+	for i := range boxes {
+		p := new([64]byte)
+		*(*uint64)(unsafe.Pointer(p)) = uint64(i)
+		keepBoxes[i] = p
+	}
+}
+
 func perBox(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/boxes, "ns/box")
+}
+
+// reportVsGo runs as many Go-heap rounds as b ran (at most 10 000), right
+// after b's loop, and reports the ratio of their time per round to b's:
+// the speed-up over the Go heap measured in the same run, as
+// ctest.ReportVsC does against C.
+func reportVsGo(b *testing.B) {
+	ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.StopTimer()
+	rounds := min(b.N, 10000)
+	start := time.Now()
+	for range rounds {
+		goRound()
+	}
+	goNs := float64(time.Since(start).Nanoseconds()) / float64(rounds)
+	b.ReportMetric(goNs/ns, "xGo")
 }
 
 // BenchmarkAlloc is one 64-byte allocation per op, the arena reset every
