@@ -113,6 +113,18 @@ func TestHugeRequests(t *testing.T) {
 		if p := a.Alloc(64, 8); p == nil {
 			t.Error("Alloc(64, 8) after refused requests = nil")
 		}
+		// Refusals leave the growth policy alone: after many, 10 MB
+		// of 1 KiB blocks still take a handful of chunks, not one each
+		// (Metadata is the chunk list).
+		for range 40 {
+			a.Alloc(1<<62, 8)
+		}
+		for range 10000 {
+			a.Alloc(1024, 8)
+		}
+		if s, _ := a.Stats(); s.Metadata > 4096 {
+			t.Errorf("10 MB of blocks after refused requests: a chunk list of %d bytes, want a handful of chunks", s.Metadata)
+		}
 	}
 }
 

@@ -178,15 +178,15 @@ func (a *Arena) leaveChunk() {
 
 // newChunk gets a chunk of at least need bytes: the growth policy's size
 // if the parent (or the Go heap) and the limit allow it, else need.
+//
+// The policy's sequence advances by its own sizes, and only when it gets
+// a chunk that large: a chunk made to measure for one large request does
+// not make the next chunk twice as large as it (bumpalo's would), and a
+// refused 2^62-byte request, or a chunk clipped by the limit, leaves the
+// sequence where it was.
 func (a *Arena) newChunk(need uintptr) (chunk, bool) {
-	// The policy's sequence advances by the policy's own sizes only: a
-	// chunk made to measure for one large request does not make the next
-	// chunk twice as large as it (bumpalo's would).
-	size := a.next
-	if a.growth == Double && a.next <= math.MaxUint/4 {
-		a.next *= 2
-	}
-	size = max(size&^(fastAlign-1), need)
+	policy := a.next &^ (fastAlign - 1)
+	size := max(policy, need)
 	if a.held > a.limit || size > a.limit-a.held {
 		a.dropEmpty()
 	}
@@ -197,13 +197,14 @@ func (a *Arena) newChunk(need uintptr) (chunk, bool) {
 			return chunk{}, false
 		}
 	}
-	if c, ok := a.obtain(size); ok {
-		return c, true
+	c, ok := a.obtain(size)
+	if !ok && size > need {
+		c, ok = a.obtain(need) // the parent may have room for less
 	}
-	if size > need {
-		return a.obtain(need) // the parent may have room for less
+	if ok && c.size >= policy && a.growth == Double && a.next <= math.MaxUint/4 {
+		a.next *= 2
 	}
-	return chunk{}, false
+	return c, ok
 }
 
 // dropEmpty gives back the chunks that hold no block, to make room under
