@@ -353,8 +353,11 @@ func (a *Arena) Rewind(m Mark) error {
 		return fmt.Errorf("%w: the mark's chunk is ahead of the arena's (rewound past already?)", ErrStaleMark)
 	case a.end == nil:
 		return nil // nothing allocated since the mark, on an empty arena
-	case m.id == 0:
-		m.chunk, m.off = 0, 0 // taken before the first chunk: its start
+	case m.id == 0 || m.chunk == 0 && m.off == 0:
+		// Taken before the first chunk, or at its start: nothing was
+		// allocated then, so the mark is the start of whatever chunk
+		// is first now (dropEmpty may have replaced it, under a limit).
+		m.chunk, m.off = 0, 0
 	case m.id != a.chunks[m.chunk].id:
 		return fmt.Errorf("%w: the mark's chunk is no longer in use (rewound past already?)", ErrStaleMark)
 	}

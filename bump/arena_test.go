@@ -313,8 +313,14 @@ func TestLimit(t *testing.T) {
 		t.Errorf("Allocate past the limit: %v, want ErrOutOfMemory naming the limit", err)
 	}
 	a.Reset()
+	m := a.Checkpoint()
 	if p := a.Alloc(limit-64, 8); p == nil {
 		t.Error("Alloc of nearly the limit, after Reset, = nil")
+	}
+	// That gave the kept chunk back for a bigger one; the mark taken on
+	// the empty arena still means its start.
+	if err := a.Rewind(m); err != nil || a.AllocatedBytes() != 0 {
+		t.Errorf("Rewind to the start after the chunk was replaced = %v, AllocatedBytes %d", err, a.AllocatedBytes())
 	}
 	if p := bump.New(bump.WithLimit(0)).Alloc(1, 1); p != nil {
 		t.Errorf("Alloc under a limit of 0 = %p, want nil", p)
