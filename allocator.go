@@ -203,7 +203,9 @@ type ZeroGrower interface {
 
 // UsableSizer is implemented by allocators that can tell how many bytes a
 // block really has (malloc_usable_size): at least the Size it was
-// allocated with, often more because of size classes. Only the Size asked
+// allocated with, often more because of size classes, or 0 if it cannot
+// tell (a pointer it does not know, or a wrapper such as Counting over an
+// allocator without UsableSize). Only the Size asked
 // for may be used through the Allocator contract; the figure is for
 // diagnostics and for containers that want to grow into the slack with an
 // explicit Grow.

@@ -5,6 +5,7 @@ package nalloc_test
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -136,9 +137,11 @@ func TestZeroedFallbacks(t *testing.T) {
 }
 
 func TestRegistry(t *testing.T) {
+	// The wrappers' tests import glibc and bump, which register
+	// themselves; "go" is the root package's own.
 	names := nalloc.Names()
-	if len(names) == 0 || names[0] != "go" {
-		t.Fatalf("Names() = %v; this package's tests import no backend, so want [go]", names)
+	if !slices.Contains(names, "go") || !slices.IsSorted(names) {
+		t.Fatalf("Names() = %v; want a sorted list with go", names)
 	}
 	a, err := nalloc.Open("go")
 	if err != nil || a == nil {
@@ -149,7 +152,7 @@ func TestRegistry(t *testing.T) {
 		t.Errorf(`Open("jemalloc") without its import: err = %v, want the import to add`, err)
 	}
 	_, err = nalloc.Open("tcmalloc")
-	if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), "registered: go") {
+	if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), "registered: "+strings.Join(names, ", ")) {
 		t.Errorf(`Open("tcmalloc") err = %v, want the registered names`, err)
 	}
 

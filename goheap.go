@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/nalloc/nalloc/internal/sysmem"
 )
 
 func init() {
@@ -77,7 +79,7 @@ func (h *GoHeap) allocate(l Layout) (unsafe.Pointer, error) {
 	if l.Align > 8 || (l.Align > 1 && n < 16) {
 		n += l.Align - 1
 	}
-	if n < l.Size || uint64(n) > goHeapLimit() {
+	if n < l.Size || uint64(n) > sysmem.MaxGoAlloc() {
 		return nil, OutOfMemory("go", l)
 	}
 	buf := make([]byte, n)
