@@ -7,8 +7,9 @@ GO       ?= go
 DEB_PKGS := libjemalloc2 libmimalloc2.0 gcc libc6-dev
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
-# The build tags that change the call path; each gets a short test run.
-PATH_TAGS := nalloc_safecall nalloc_systemstack nalloc_purego
+# The build tags that change the call path, and the one that turns on the
+# expensive internal checks; each gets a short test run.
+PATH_TAGS := nalloc_safecall nalloc_systemstack nalloc_purego nalloc_invariants
 
 export NALLOC_REQUIRE_CC := 1
 
@@ -30,7 +31,7 @@ test: deps
 	for tag in $(PATH_TAGS); do CGO_ENABLED=0 $(GO) test -count=1 -short -tags $$tag ./... || exit 1; done
 
 bench: deps
-	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -count 6 ./internal/ffi ./glibc | tee bench.out
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./bump . | tee bench.out
 	$(GO) run $(BENCHSTAT) bench.out
 
 lint:

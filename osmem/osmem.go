@@ -19,7 +19,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -133,63 +135,95 @@ func residency() (rss, anon uint64, err error) {
 
 // anonMappings counts the anonymous mappings in /proc/self/maps.
 func anonMappings() (n int, size uint64, err error) {
-	f, err := os.Open("/proc/self/maps")
-	if err != nil {
-		return 0, 0, fmt.Errorf("osmem: %w", err)
+	err = eachMapping(func(m Mapping) {
+		if m.Anonymous() {
+			n++
+			size += uint64(m.End - m.Start)
+		}
+	})
+	return n, size, err
+}
+
+// Mapping is one region of the process's address space, a line of
+// /proc/self/maps.
+type Mapping struct {
+	Start, End uintptr // [Start, End)
+	Perms      string  // "rw-p" and the like
+	Inode      uint64  // 0 for memory with no file behind it
+	Path       string  // the file, or [heap], [stack], [anon:name], or ""
+}
+
+// Anonymous reports whether m has no file behind it and is not one of the
+// kernel's special regions: unnamed, or named by prctl(PR_SET_VMA) as
+// [anon:...]. The brk heap is not anonymous in this sense: see Heap.
+func (m Mapping) Anonymous() bool {
+	return m.Inode == 0 && (m.Path == "" || strings.HasPrefix(m.Path, "[anon:"))
+}
+
+// Heap reports whether m is the brk heap, [heap], the region between the
+// end of the program's data and the program break.
+func (m Mapping) Heap() bool { return m.Path == "[heap]" }
+
+// Contains reports whether addr lies in m.
+func (m Mapping) Contains(addr uintptr) bool { return m.Start <= addr && addr < m.End }
+
+// Mappings returns the process's mappings, in address order.
+func Mappings() ([]Mapping, error) {
+	var ms []Mapping
+	err := eachMapping(func(m Mapping) { ms = append(ms, m) })
+	return ms, err
+}
+
+// Find returns the mapping that contains addr in ms (as Mappings returns
+// them), and false if none does.
+func Find(ms []Mapping, addr uintptr) (Mapping, bool) {
+	i := sort.Search(len(ms), func(i int) bool { return ms[i].End > addr })
+	if i < len(ms) && ms[i].Contains(addr) {
+		return ms[i], true
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return Mapping{}, false
+}
+
+func eachMapping(f func(Mapping)) error {
+	file, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return fmt.Errorf("osmem: %w", err)
+	}
+	defer file.Close()
+	sc := bufio.NewScanner(file)
 	for sc.Scan() {
 		m, ok := parseMapsLine(sc.Bytes())
 		if !ok {
-			return 0, 0, fmt.Errorf("%w: /proc/self/maps line %q", errFormat, sc.Text())
+			return fmt.Errorf("%w: /proc/self/maps line %q", errFormat, sc.Text())
 		}
-		if m.anonymous() {
-			n++
-			size += m.end - m.start
-		}
+		f(m)
 	}
 	if err := sc.Err(); err != nil {
-		return 0, 0, fmt.Errorf("osmem: /proc/self/maps: %w", err)
+		return fmt.Errorf("osmem: /proc/self/maps: %w", err)
 	}
-	return n, size, nil
+	return nil
 }
 
-// mapping is one line of /proc/self/maps:
-// start-end perms offset dev inode [path]
-type mapping struct {
-	start, end uint64
-	inode      []byte
-	path       []byte
-}
-
-func parseMapsLine(line []byte) (mapping, bool) {
+// parseMapsLine parses start-end perms offset dev inode [path].
+func parseMapsLine(line []byte) (Mapping, bool) {
 	f := bytes.Fields(line)
 	if len(f) < 5 {
-		return mapping{}, false
+		return Mapping{}, false
 	}
 	lo, hi, ok := bytes.Cut(f[0], []byte("-"))
 	if !ok {
-		return mapping{}, false
+		return Mapping{}, false
 	}
 	start, err1 := strconv.ParseUint(string(lo), 16, 64)
 	end, err2 := strconv.ParseUint(string(hi), 16, 64)
-	if err1 != nil || err2 != nil || end < start {
-		return mapping{}, false
+	inode, err3 := strconv.ParseUint(string(f[4]), 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || end < start {
+		return Mapping{}, false
 	}
-	m := mapping{start: start, end: end, inode: f[4]}
+	m := Mapping{Start: uintptr(start), End: uintptr(end), Perms: string(f[1]), Inode: inode}
 	if len(f) > 5 {
-		m.path = f[5]
+		// A path may hold spaces: take the rest of the line.
+		m.Path = string(bytes.TrimSpace(line[bytes.Index(line, f[5]):]))
 	}
 	return m, true
-}
-
-// anonymous reports whether m has no file behind it and is not one of the
-// kernel's special regions: unnamed, or named by prctl(PR_SET_VMA) as
-// [anon:...]. The brk heap is reported as Break, not here.
-func (m mapping) anonymous() bool {
-	if string(m.inode) != "0" {
-		return false
-	}
-	return len(m.path) == 0 || bytes.HasPrefix(m.path, []byte("[anon:"))
 }

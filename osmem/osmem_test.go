@@ -5,6 +5,7 @@ package osmem
 import (
 	"syscall"
 	"testing"
+	"unsafe"
 )
 
 func TestReadSeesAnonymousMapping(t *testing.T) {
@@ -71,11 +72,30 @@ func TestParseMapsLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		m, ok := parseMapsLine([]byte(tt.line))
-		if !ok || m.anonymous() != tt.anon {
-			t.Errorf("%q: ok %v anonymous %v, want anonymous %v", tt.line, ok, m.anonymous(), tt.anon)
+		if !ok || m.Anonymous() != tt.anon {
+			t.Errorf("%q: ok %v anonymous %v, want anonymous %v", tt.line, ok, m.Anonymous(), tt.anon)
 		}
 	}
 	if _, ok := parseMapsLine([]byte("garbage")); ok {
 		t.Error("garbage parsed")
+	}
+}
+
+func TestMappingsFind(t *testing.T) {
+	ms, err := Mappings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x int
+	m, ok := Find(ms, uintptr(unsafe.Pointer(&x)))
+	if !ok || m.Perms[:2] != "rw" {
+		t.Fatalf("Find(&x) = %+v, %v; want a writable mapping", m, ok)
+	}
+	if _, ok := Find(ms, 4096); ok {
+		t.Error("Find(4096) found a mapping below mmap_min_addr")
+	}
+	m, err2 := parseMapsLine([]byte("7f99884b8000-7f998860e000 r-xp 00026000 fe:00 326269   /tmp/a b/lib.so"))
+	if !err2 || m.Path != "/tmp/a b/lib.so" || m.Inode != 326269 {
+		t.Errorf("a path with a space: %+v", m)
 	}
 }
