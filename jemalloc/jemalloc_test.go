@@ -4,6 +4,7 @@ package jemalloc_test
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -70,6 +71,8 @@ func TestOpenIsShared(t *testing.T) {
 	if a.Page() < 4096 {
 		t.Errorf("Page() = %d", a.Page())
 	}
+	t.Logf("%s %s; re-executed by Reexec: %v; linked (DT_NEEDED): %v", a.Library(), a.Version(),
+		os.Getenv("NALLOC_JEMALLOC_REEXEC") != "", jemalloc.Linked)
 }
 
 func TestOpenLibraryMissing(t *testing.T) {
