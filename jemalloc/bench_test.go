@@ -10,7 +10,6 @@ import (
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/internal/ctest"
 	"github.com/nalloc/nalloc/internal/ffi"
-	"github.com/nalloc/nalloc/jemalloc"
 )
 
 // symbols returns jemalloc's mallocx and sdallocx, for the C loops.
@@ -116,33 +115,41 @@ func BenchmarkAllocFreeSizes(b *testing.B) {
 	}
 }
 
-// BenchmarkGrow grows a block from 64 B to 1 MiB by doubling and frees
-// it, per op: one rallocx per step, in place where jemalloc can.
+// BenchmarkGrow grows a block from 64 B to 1 MiB, by half its size each
+// step, then frees it, per op. strategy=rallocx is Grow: one rallocx per
+// step, which tries in place by itself. strategy=xallocx-first tries
+// ResizeInPlace (xallocx) before Grow, as a caller wanting in-place growth
+// first would: the package doc's argument for not doing that inside Grow.
 func BenchmarkGrow(b *testing.B) {
-	for _, name := range []string{"allocator", "arena"} {
-		var a interface {
-			nalloc.Allocator
-			ResizeInPlace(p unsafe.Pointer, old, new nalloc.Layout) (bool, error)
-		}
-		if name == "arena" {
-			a = newArena(b)
-		} else {
-			a = open(b)
-		}
-		b.Run("impl=jemalloc/"+name, func(b *testing.B) {
-			for b.Loop() {
-				l := nalloc.Layout{Size: 64, Align: 8}
-				p, _ := a.Allocate(l)
-				for l.Size < 1<<20 {
-					next := nalloc.Layout{Size: l.Size * 2, Align: 8}
-					p, _ = a.Grow(p, l, next)
-					l = next
+	for _, where := range []string{"allocator", "arena"} {
+		for _, strategy := range []string{"rallocx", "xallocx-first"} {
+			b.Run("impl=jemalloc/"+where+"/strategy="+strategy, func(b *testing.B) {
+				var a interface {
+					nalloc.Allocator
+					ResizeInPlace(p unsafe.Pointer, old, new nalloc.Layout) (bool, error)
 				}
-				a.Deallocate(p, l)
-			}
-		})
+				if where == "arena" {
+					a = newArena(b)
+				} else {
+					a = open(b)
+				}
+				for b.Loop() {
+					l := nalloc.Layout{Size: 64, Align: 8}
+					p, _ := a.Allocate(l)
+					for l.Size < 1<<20 {
+						next := nalloc.Layout{Size: l.Size + l.Size/2, Align: 8}
+						if strategy == "rallocx" {
+							p, _ = a.Grow(p, l, next)
+						} else if ok, _ := a.ResizeInPlace(p, l, next); !ok {
+							p, _ = a.Grow(p, l, next)
+						}
+						l = next
+					}
+					a.Deallocate(p, l)
+				}
+			})
+		}
 	}
-	_ = jemalloc.ErrArenaDestroyed
 }
 
 func sizeName(n uintptr) string {
