@@ -5,7 +5,6 @@ package jemalloc
 import (
 	"fmt"
 	"math/bits"
-	"sync"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
@@ -202,10 +201,7 @@ type Allocator struct {
 	stats bool   // config.stats: jemalloc was built with statistics
 }
 
-var opened struct {
-	sync.Mutex
-	byPath map[string]*Allocator
-}
+var opened native.Opened[Allocator]
 
 // Open returns the allocator of libjemalloc.so.2 (or libjemalloc.so).
 // Every call returns the same Allocator.
@@ -221,12 +217,9 @@ func Open() (*Allocator, error) { return OpenLibrary("") }
 // soname or a file), or Open's if path is empty. The same path gives the
 // same Allocator. The library must export the unprefixed names (mallocx,
 // not je_mallocx), as distributions build it.
-func OpenLibrary(path string) (*Allocator, error) {
-	opened.Lock()
-	defer opened.Unlock()
-	if a := opened.byPath[path]; a != nil {
-		return a, nil
-	}
+func OpenLibrary(path string) (*Allocator, error) { return opened.Get(path, openLibrary) }
+
+func openLibrary(path string) (*Allocator, error) {
 	lib, err := native.Load(spec, path)
 	if err != nil {
 		return nil, err
@@ -252,10 +245,6 @@ func OpenLibrary(path string) (*Allocator, error) {
 		return nil, fmt.Errorf("jemalloc: %s does not answer mallctl: %w", lib.Name(), err)
 	}
 	a.stats, _ = Mallctl[bool](a, "config.stats")
-	if opened.byPath == nil {
-		opened.byPath = make(map[string]*Allocator)
-	}
-	opened.byPath[path] = a
 	return a, nil
 }
 
