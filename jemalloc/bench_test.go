@@ -3,6 +3,7 @@
 package jemalloc_test
 
 import (
+	"strconv"
 	"testing"
 	"unsafe"
 
@@ -105,7 +106,8 @@ func BenchmarkAllocFreeSizes(b *testing.B) {
 	mallocx, sdallocx := symbols(b)
 	for _, l := range []nalloc.Layout{{Size: 16, Align: 8}, {Size: 256, Align: 8}, {Size: 4096, Align: 8},
 		{Size: 4096, Align: 4096}, {Size: 64 << 10, Align: 8}, {Size: 1 << 20, Align: 8}} {
-		b.Run("impl=jemalloc/size="+sizeName(l.Size)+"/align="+sizeName(l.Align), func(b *testing.B) {
+		name := "impl=jemalloc/size=" + strconv.Itoa(int(l.Size)) + "/align=" + strconv.Itoa(int(l.Align))
+		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				p, _ := je.Allocate(l)
 				je.Deallocate(p, l)
@@ -150,21 +152,4 @@ func BenchmarkGrow(b *testing.B) {
 			})
 		}
 	}
-}
-
-func sizeName(n uintptr) string {
-	switch {
-	case n >= 1<<20:
-		return itoa(n>>20) + "MiB"
-	case n >= 1<<10:
-		return itoa(n>>10) + "KiB"
-	}
-	return itoa(n) + "B"
-}
-
-func itoa(n uintptr) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }

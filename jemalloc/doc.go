@@ -104,10 +104,12 @@
 // creates arenas), then a random mix of the fast-path calls. Measured with
 // CGO_ENABLED=0 and =1 alike, Debian's jemalloc 5.3.0 on amd64:
 //
-//	first mallocx on a new thread (tsd, tcache, arena)  2664 bytes
-//	mallocx, steady state                                192 bytes
+//	first mallocx on a new thread (tsd, tcache, arena)  2216-2664 bytes
+//	first arena mallocx on a new thread                 2216-2664 bytes
+//	mallocx, steady state (tcache hit)                   192 bytes
+//	arena mallocx, steady state (bin lock)               352 bytes
 //	mallocx, worst seen (new slab or extent)            2328 bytes
-//	sdallocx, worst seen (tcache flush)                 1840 bytes
+//	sdallocx, worst seen (tcache flush)            1608-1840 bytes
 //	rallocx, worst seen (moving a large block)          3272 bytes
 //	xallocx, worst seen                                 2920 bytes
 //

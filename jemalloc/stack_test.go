@@ -47,9 +47,9 @@ func TestStackUse(t *testing.T) {
 	var mu sync.Mutex
 	worst := map[string]uintptr{}
 	arenas := map[uint32]bool{}
-	threads, steps := int(narenas)+4, 150
+	threads, steps := int(narenas)+4, 60
 	if testing.Short() {
-		steps = 30
+		steps = 15
 	}
 	var started, wg sync.WaitGroup
 	started.Add(threads)
