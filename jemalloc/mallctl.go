@@ -106,7 +106,9 @@ func (e *MallctlError) Unwrap() []error {
 //
 // Figures under stats. are a snapshot taken at the last epoch write;
 // Stats and Arena.Stats refresh it, and so does SetMallctl(a, "epoch",
-// uint64(1)).
+// uint64(1)). Names under thread. act on the calling OS thread, which a
+// goroutine may leave between two calls: wrap them in
+// runtime.LockOSThread and UnlockOSThread.
 func Mallctl[T Value](a *Allocator, name string) (T, error) {
 	var v T
 	cname, err := cString(name)
