@@ -29,7 +29,8 @@ func symbols(b *testing.B) (mallocx, sdallocx uintptr) {
 // concrete type) with xC, the ratio to the same mallocx+sdallocx pair in
 // a C loop run right after in the same process; the same for an Arena
 // (MALLOCX_ARENA | MALLOCX_TCACHE_NONE against the same flags in C); next
-// to them, the C loop alone, purego.SyscallN, and Go's make([]byte, 64).
+// to them, the two fast-path calls alone (ffi-fast, the floor), the C
+// loop alone, purego.SyscallN, and Go's make([]byte, 64).
 func BenchmarkAllocFree64(b *testing.B) {
 	je := open(b)
 	mallocx, sdallocx := symbols(b)
@@ -77,6 +78,15 @@ func BenchmarkAllocFree64(b *testing.B) {
 			ctest.ReportVsC(b, "loop_mallocx_sdallocx_flags", mallocx, sdallocx, 64, flags)
 		})
 	}
+	// The floor: the two fast-path crossings alone, no Layout checks, no
+	// interface call.
+	b.Run("impl=ffi-fast", func(b *testing.B) {
+		for b.Loop() {
+			p := ffi.Fast2(mallocx, 64, 0)
+			ffi.Fast3(sdallocx, p, 64, 0)
+		}
+		ctest.ReportVsC(b, "loop_mallocx_sdallocx", mallocx, sdallocx, 64)
+	})
 	b.Run("impl=C-loop", func(b *testing.B) {
 		loop := ctest.Symbol(b, "loop_mallocx_sdallocx")
 		b.ResetTimer()
