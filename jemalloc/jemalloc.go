@@ -22,6 +22,24 @@ func init() {
 	})
 }
 
+// Both allocators implement every optional interface of package nalloc.
+var (
+	_ interface {
+		nalloc.Allocator
+		nalloc.ZeroAllocator
+		nalloc.ZeroGrower
+		nalloc.UsableSizer
+		nalloc.StatsReporter
+	} = (*Allocator)(nil)
+	_ interface {
+		nalloc.Allocator
+		nalloc.ZeroAllocator
+		nalloc.ZeroGrower
+		nalloc.UsableSizer
+		nalloc.StatsReporter
+	} = (*Arena)(nil)
+)
+
 var spec = native.Spec{
 	Name:      "jemalloc",
 	Sonames:   []string{"libjemalloc.so.2", "libjemalloc.so"},
@@ -190,9 +208,11 @@ func (f *funcs) usableSize(p unsafe.Pointer) uintptr {
 }
 
 // Allocator is jemalloc behind the nalloc.Allocator interface: blocks
-// from the automatic arenas, through the calling thread's cache. It is
-// safe for concurrent use. Get one from Open or OpenLibrary; the zero
-// value is not usable.
+// from the automatic arenas, through the calling thread's cache. A block
+// from Allocate, AllocateZeroed, Grow or Shrink is the caller's until it
+// is given back with Deallocate (or resized); blocks are C memory, never
+// scanned by the garbage collector. It is safe for concurrent use. Get
+// one from Open or OpenLibrary; the zero value is not usable.
 type Allocator struct {
 	funcs
 	lib *ffi.Library
@@ -264,7 +284,7 @@ func (a *Allocator) AllocateZeroed(l nalloc.Layout) (unsafe.Pointer, error) {
 // must be the layout the block was allocated (or last resized) with, as
 // the nalloc.Allocator contract says. Here a wrong layout is not merely
 // undefined: jemalloc files the block under the size class l gives,
-// corrupting the heap. NewChecked catches such mistakes.
+// corrupting the heap. nalloc.NewChecked catches such mistakes.
 func (a *Allocator) Deallocate(p unsafe.Pointer, l nalloc.Layout) { a.deallocate(p, l, 0) }
 
 // Grow enlarges a block with rallocx, which grows it in place when it can
