@@ -22,23 +22,17 @@ func init() {
 	})
 }
 
-// Both allocators implement every optional interface of package nalloc.
-var (
-	_ interface {
-		nalloc.Allocator
-		nalloc.ZeroAllocator
-		nalloc.ZeroGrower
-		nalloc.UsableSizer
-		nalloc.StatsReporter
-	} = (*Allocator)(nil)
-	_ interface {
-		nalloc.Allocator
-		nalloc.ZeroAllocator
-		nalloc.ZeroGrower
-		nalloc.UsableSizer
-		nalloc.StatsReporter
-	} = (*Arena)(nil)
-)
+// full is every interface of package nalloc: both allocators implement
+// them all.
+type full interface {
+	nalloc.Allocator
+	nalloc.ZeroAllocator
+	nalloc.ZeroGrower
+	nalloc.UsableSizer
+	nalloc.StatsReporter
+}
+
+var _, _ full = (*Allocator)(nil), (*Arena)(nil)
 
 var spec = native.Spec{
 	Name:      "jemalloc",
