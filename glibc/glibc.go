@@ -24,7 +24,6 @@
 package glibc
 
 import (
-	"sync"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
@@ -55,10 +54,7 @@ type Allocator struct {
 	gnuGetLibcVersion                    uintptr
 }
 
-var opened struct {
-	sync.Mutex
-	byPath map[string]*Allocator
-}
+var opened native.Opened[Allocator]
 
 // Open returns the allocator of the process's own C library, libc.so.6.
 // Every call returns the same Allocator.
@@ -67,12 +63,9 @@ func Open() (*Allocator, error) { return OpenLibrary("") }
 // OpenLibrary returns an allocator for the C library at path (a soname or
 // a file), or libc.so.6 if path is empty. The same path gives the same
 // Allocator.
-func OpenLibrary(path string) (*Allocator, error) {
-	opened.Lock()
-	defer opened.Unlock()
-	if a := opened.byPath[path]; a != nil {
-		return a, nil
-	}
+func OpenLibrary(path string) (*Allocator, error) { return opened.Get(path, openLibrary) }
+
+func openLibrary(path string) (*Allocator, error) {
 	lib, err := native.Load(spec, path)
 	if err != nil {
 		return nil, err
@@ -104,10 +97,6 @@ func OpenLibrary(path string) (*Allocator, error) {
 		*s.Addr, _ = lib.Symbol(s.Name)
 	}
 	a.f.Warm()
-	if opened.byPath == nil {
-		opened.byPath = make(map[string]*Allocator)
-	}
-	opened.byPath[path] = a
 	return a, nil
 }
 

@@ -340,3 +340,40 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("Symbols(malloc, free) = %v, addresses %#x %#x", err, a, b)
 	}
 }
+
+// TestLoadErrorText checks that dlerror's text reaches LoadError even
+// when goroutines move between threads: dlopen and dlerror are two calls,
+// and dlerror's text is per thread, so a goroutine that ran dlopen on one
+// thread and dlerror on another got an empty message (and jemalloc's
+// "static TLS" failure was then taken for a missing library).
+func TestLoadErrorText(t *testing.T) {
+	stop := make(chan struct{})
+	var churn sync.WaitGroup
+	for range 4 { // goroutines that keep the scheduler moving others around
+		churn.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					runtime.Gosched()
+				}
+			}
+		})
+	}
+	defer func() { close(stop); churn.Wait() }()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 200 {
+				_, err := ffi.Load("libnalloc-no-such-library.so.9")
+				var le *ffi.LoadError
+				if !errors.As(err, &le) || !strings.Contains(le.Attempts[0].Err, "libnalloc-no-such-library.so.9") {
+					t.Errorf("Load of a missing library: dlerror's text was lost: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -5,6 +5,7 @@ package ffi
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/ebitengine/purego"
@@ -54,6 +55,11 @@ func Load(names ...string) (*Library, error) {
 	if len(names) == 0 {
 		return nil, errors.New("ffi: Load needs at least one library name")
 	}
+	// purego's Dlopen calls dlopen, then dlerror for the text: two C
+	// calls, between which the goroutine may move to another thread, and
+	// dlerror's text is per thread. Locked, both run on the same thread.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	var le LoadError
 	for _, name := range names {
 		h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_LOCAL)
@@ -70,6 +76,8 @@ func (l *Library) Name() string { return l.name }
 
 // Symbol returns the address of the named function or variable.
 func (l *Library) Symbol(name string) (uintptr, error) {
+	runtime.LockOSThread() // dlsym and dlerror on one thread, as in Load
+	defer runtime.UnlockOSThread()
 	p, err := purego.Dlsym(l.handle, name)
 	if err != nil {
 		return 0, fmt.Errorf("ffi: %s has no symbol %s: %w", l.name, name, err)

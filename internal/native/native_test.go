@@ -41,3 +41,30 @@ func TestSymbolsNamesTheMissingOne(t *testing.T) {
 		t.Fatalf("Symbols with one missing: err = %v, malloc = %#x", err, malloc)
 	}
 }
+
+func TestOpenedKeepsOnePerPath(t *testing.T) {
+	var o native.Opened[int]
+	calls := 0
+	open := func(path string) (*int, error) {
+		calls++
+		if path == "bad" {
+			return nil, errors.New("no")
+		}
+		v := len(path)
+		return &v, nil
+	}
+	a, _ := o.Get("libx.so", open)
+	b, _ := o.Get("libx.so", open)
+	c, _ := o.Get("liby.so.2", open)
+	if a != b || a == c || *c != 9 || calls != 2 {
+		t.Fatalf("Get: %p %p %p, %d opens; want the first two the same and 2 opens", a, b, c, calls)
+	}
+	for range 2 {
+		if v, err := o.Get("bad", open); v != nil || err == nil {
+			t.Fatalf("Get of a failing open = %v, %v", v, err)
+		}
+	}
+	if calls != 4 {
+		t.Errorf("a failed open was kept: %d opens, want 4", calls)
+	}
+}

@@ -45,6 +45,18 @@ long loop_mallocx_sdallocx(void *(*m)(size_t, int), void (*f)(void *, size_t, in
 	return n;
 }
 
+/* loop_mallocx_sdallocx_flags is loop_mallocx_sdallocx with a flags word
+ * for both calls (an arena's MALLOCX_ARENA | MALLOCX_TCACHE_NONE). */
+long loop_mallocx_sdallocx_flags(void *(*m)(size_t, int), void (*f)(void *, size_t, int),
+				 size_t size, int flags, long n) {
+	for (long i = 0; i < n; i++) {
+		void *p = m(size, flags);
+		KEEP(p);
+		f(p, size, flags);
+	}
+	return n;
+}
+
 /* noop is the cheapest C function there is: the bare crossing cost. */
 uintptr_t noop(uintptr_t a) { return a; }
 

@@ -1,0 +1,7 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package jemalloc
+
+// Linked reports whether this test binary was built with the
+// nalloc_jemalloc_linked tag.
+const Linked = linked

@@ -1,0 +1,138 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package jemalloc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// ErrStaticTLS is wrapped by Open's error when libjemalloc.so.2 is there
+// but dlopen refuses it with "cannot allocate memory in static TLS block".
+// The error's text gives the remedies; see the package doc, "Loading".
+var ErrStaticTLS = errors.New("jemalloc: no static TLS left for libjemalloc")
+
+// StaticTLSTunable is the glibc tunable that reserves enough static TLS
+// for libjemalloc.so.2 to be dlopen'ed after start (its TLS block is
+// 2.6 KiB in Debian's 5.3.0; glibc 2.36 reserves 512 bytes by default).
+// It takes effect only at process start, through the GLIBC_TUNABLES
+// environment variable.
+const StaticTLSTunable = "glibc.rtld.optional_static_tls=16384"
+
+// LinkedTag is the build tag that makes the binary name libjemalloc.so.2
+// as a DT_NEEDED library, so that the dynamic loader maps it, and reserves
+// its TLS, before the program starts.
+const LinkedTag = "nalloc_jemalloc_linked"
+
+// staticTLSError is what native.Load wraps when dlopen fails for lack of
+// static TLS: the remedies, matching ErrStaticTLS.
+type staticTLSError struct{}
+
+func (staticTLSError) Error() string {
+	return "libjemalloc.so.2 cannot be loaded into a running process: it uses initial-exec TLS " +
+		"and glibc has no static TLS left. Remedies, any one of: call jemalloc.Reexec() first " +
+		"thing in main (it re-executes the program with the tunable below, once, only when needed); " +
+		"start the program with GLIBC_TUNABLES=" + StaticTLSTunable + "; or build it with -tags " +
+		LinkedTag + " so that the binary loads libjemalloc.so.2 at start"
+}
+
+func (staticTLSError) Unwrap() error { return ErrStaticTLS }
+
+// reexecMarker is set, to the process ID, in the environment of a process
+// that Reexec re-executed. The ID survives execve and no other process has
+// it, so a re-executed process never re-executes again, while its own
+// children (other PIDs) are free to.
+const reexecMarker = "NALLOC_JEMALLOC_REEXEC"
+
+// Reexec makes jemalloc loadable in a process that started without room
+// for its static TLS, by re-executing the program with GLIBC_TUNABLES
+// extended by StaticTLSTunable. Call it first thing in main, before the
+// program starts goroutines, opens files it cares about or reads its
+// standard input: on success it does not return, and the program starts
+// over from the beginning, with the same arguments, environment (plus the
+// tunable and a marker) and process ID.
+//
+// It re-executes only when needed, and at most once:
+//
+//   - jemalloc loads (the library was linked in, the tunable is already
+//     set, or the library does not need it): Reexec returns nil and does
+//     nothing more; the library is now loaded.
+//   - jemalloc cannot load for another reason (not installed): Reexec
+//     returns Open's error, wrapping nalloc.ErrLibraryNotFound. Re-executing
+//     would not help; a program that can run without jemalloc goes on.
+//   - The static TLS is missing in a process that Reexec already
+//     re-executed (glibc ignored the tunable, as it does for setuid
+//     programs): Reexec returns the error, wrapping ErrStaticTLS.
+//   - execve fails: Reexec returns why.
+//
+// Existing tunables in GLIBC_TUNABLES are kept; a smaller
+// glibc.rtld.optional_static_tls is raised. The tunable stays in the
+// environment, so child processes inherit it; it costs each thread 16 KiB
+// of address space for TLS that is mostly unused.
+func Reexec() error {
+	_, err := Open()
+	if err == nil || !errors.Is(err, ErrStaticTLS) {
+		return err
+	}
+	env, ok := reexecEnv(os.Environ(), os.Getpid())
+	if !ok {
+		return fmt.Errorf("%w\n(this process was already re-executed with GLIBC_TUNABLES=%s, "+
+			"and glibc still refused: it ignores tunables in setuid programs; build with -tags %s instead)",
+			err, os.Getenv("GLIBC_TUNABLES"), LinkedTag)
+	}
+	// /proc/self/exe is the running binary even if it was started through
+	// a relative path from another directory or PATH lookup.
+	err = syscall.Exec("/proc/self/exe", os.Args, env)
+	return fmt.Errorf("jemalloc: Reexec: execve /proc/self/exe: %w", err)
+}
+
+// reexecEnv returns the environment to re-execute with, or false if this
+// process (pid) has been re-executed already.
+func reexecEnv(env []string, pid int) ([]string, bool) {
+	me := strconv.Itoa(pid)
+	out := make([]string, 0, len(env)+2)
+	tunables := ""
+	for _, kv := range env {
+		switch {
+		case kv == reexecMarker+"="+me:
+			return nil, false
+		case strings.HasPrefix(kv, reexecMarker+"="):
+			// A parent's marker: not ours; replaced below.
+		case strings.HasPrefix(kv, "GLIBC_TUNABLES="):
+			tunables = strings.TrimPrefix(kv, "GLIBC_TUNABLES=")
+		default:
+			out = append(out, kv)
+		}
+	}
+	return append(out, "GLIBC_TUNABLES="+withTunable(tunables), reexecMarker+"="+me), true
+}
+
+// withTunable returns the GLIBC_TUNABLES value list (colon-separated
+// name=value pairs) with StaticTLSTunable in it: added, or replacing a
+// smaller optional_static_tls; a larger one is kept.
+func withTunable(list string) string {
+	name, want, _ := strings.Cut(StaticTLSTunable, "=")
+	wantN, _ := strconv.ParseUint(want, 10, 64)
+	var parts []string
+	found := false
+	for _, t := range strings.Split(list, ":") {
+		if t == "" {
+			continue
+		}
+		if n, v, _ := strings.Cut(t, "="); n == name {
+			found = true
+			if have, err := strconv.ParseUint(v, 0, 64); err != nil || have < wantN {
+				t = StaticTLSTunable
+			}
+		}
+		parts = append(parts, t)
+	}
+	if !found {
+		parts = append(parts, StaticTLSTunable)
+	}
+	return strings.Join(parts, ":")
+}
