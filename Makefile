@@ -29,13 +29,18 @@ test: deps
 	CGO_ENABLED=0 $(GO) test -count=1 ./...
 	CGO_ENABLED=1 $(GO) test -count=1 -race ./...
 	for tag in $(PATH_TAGS); do CGO_ENABLED=0 $(GO) test -count=1 -short -tags $$tag ./... || exit 1; done
+	# jemalloc named as DT_NEEDED, so that it loads with no tunable.
+	CGO_ENABLED=0 $(GO) test -count=1 -tags nalloc_jemalloc_linked ./jemalloc
+	CGO_ENABLED=1 $(GO) test -count=1 -race -tags nalloc_jemalloc_linked ./jemalloc
 
 bench: deps
-	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./bump . | tee bench.out
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./jemalloc ./bump . | tee bench.out
 	$(GO) run $(BENCHSTAT) bench.out
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	for tag in $(PATH_TAGS); do $(GO) vet -tags $$tag ./... || exit 1; done
+	CGO_ENABLED=0 $(GO) vet -tags nalloc_jemalloc_linked ./jemalloc
+	CGO_ENABLED=1 $(GO) vet -tags nalloc_jemalloc_linked ./jemalloc
 	GOARCH=arm64 $(GO) vet ./...

@@ -32,7 +32,7 @@ import (
 )
 
 func init() {
-	nalloc.Register("glibc", func() (nalloc.Allocator, error) { return Open() })
+	native.Register("glibc", Open)
 }
 
 var spec = native.Spec{

@@ -13,13 +13,7 @@ import (
 )
 
 func init() {
-	nalloc.Register("jemalloc", func() (nalloc.Allocator, error) {
-		a, err := Open()
-		if err != nil {
-			return nil, err // not a typed nil inside the interface
-		}
-		return a, nil
-	})
+	native.Register("jemalloc", Open)
 }
 
 // full is every interface of package nalloc: both allocators implement

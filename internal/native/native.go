@@ -103,3 +103,16 @@ func Symbols(spec Spec, lib *ffi.Library, syms ...ffi.Sym) error {
 // ErrMissing is wrapped by a backend method whose C function this build of
 // the library does not have (mallinfo2 before glibc 2.33, say).
 var ErrMissing = errors.New("function not in this library")
+
+// Register registers a backend's Open with nalloc.Register under name. A
+// failed Open gives a nil Allocator, not a nil *T inside the interface
+// (which would compare unequal to nil).
+func Register[T nalloc.Allocator](name string, open func() (T, error)) {
+	nalloc.Register(name, func() (nalloc.Allocator, error) {
+		a, err := open()
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
+	})
+}
