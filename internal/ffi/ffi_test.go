@@ -45,6 +45,15 @@ func TestPathsPassArguments(t *testing.T) {
 	if got := ffi.Block6(mix6, a, b, c, d, e, f); got != want6 {
 		t.Errorf("Block6: mix6 = %#x, want %#x", got, want6)
 	}
+	mix8 := ctest.Symbol(t, "mix8")
+	const g, h = 1 << 33, 19
+	want8 := want6 + 13*g + 17*h
+	if got := ffi.Block8(mix8, a, b, c, d, e, f, g, h); got != want8 {
+		t.Errorf("Block8: mix8 = %#x, want %#x", got, want8)
+	}
+	if got := ffi.Purego8(mix8, a, b, c, d, e, f, g, h); got != want8 {
+		t.Errorf("Purego8: mix8 = %#x, want %#x", got, want8)
+	}
 	if got := ffi.Fast4(mix4, a, b, c, d); got != want4 {
 		t.Errorf("Fast4: mix4 = %#x, want %#x", got, want4)
 	}
@@ -61,6 +70,9 @@ func TestPathsAlignStack(t *testing.T) {
 				t.Errorf("%s at depth %d: C saw SP misaligned by %d", path.name, depth, got)
 			}
 		}
+	}
+	if got := ffi.Block8(fn, 0, 0, 0, 0, 0, 0, 0, 0); got != 0 {
+		t.Errorf("Block8: C saw SP misaligned by %d", got)
 	}
 	if _, _, ok := ffi.StackUse(fn, 0, 0, 0, 0); ok {
 		if got, _, _ := ffi.StackUse(fn, 0, 0, 0, 0); got != 0 {

@@ -58,6 +58,13 @@ uintptr_t mix6(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d, uintptr_t e, 
 	return a + 2 * b + 3 * c + 5 * d + 7 * e + 11 * f;
 }
 
+/* mix8 checks that eight integer arguments arrive in order: the last two
+ * on the stack. */
+uintptr_t mix8(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d, uintptr_t e, uintptr_t f,
+	       uintptr_t g, uintptr_t h) {
+	return a + 2 * b + 3 * c + 5 * d + 7 * e + 11 * f + 13 * g + 17 * h;
+}
+
 /* sp_misalignment returns the misalignment of the stack at the call: 0
  * when the caller kept the C ABI's 16-byte rule. A misaligned stack breaks
  * real code (SSE spills with movaps), so every path must return 0. */
