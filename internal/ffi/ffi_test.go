@@ -110,25 +110,32 @@ func TestDirectFrameFits(t *testing.T) {
 }
 
 // TestDirectOverrunStopsProcess checks the canary: C code that takes more
-// than the frame must end the process with a message, not return.
+// than the frame must end the process with a message, not return. It runs
+// for Direct and for DirectIf (whose guarded function overruns).
 func TestDirectOverrunStopsProcess(t *testing.T) {
 	requireDirect(t)
-	useStack := ctest.Symbol(t, "use_stack")
-	if os.Getenv("NALLOC_FFI_OVERRUN_CHILD") == "1" {
+	useStack, noop := ctest.Symbol(t, "use_stack"), ctest.Symbol(t, "noop")
+	switch os.Getenv("NALLOC_FFI_OVERRUN_CHILD") {
+	case "Direct":
 		ffi.Direct(useStack, ffi.DirectFrame+2048, 0, 0, 0)
 		t.Fatal("Direct returned after the C function overran its frame")
+	case "DirectIf":
+		ffi.DirectIf(noop, 0, 0, useStack, ffi.DirectFrame+2048, 0, 0, 0)
+		t.Fatal("DirectIf returned after the C function overran its frame")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDirectOverrunStopsProcess$")
-	cmd.Env = append(os.Environ(), "NALLOC_FFI_OVERRUN_CHILD=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
-		t.Fatalf("child: err = %v, want exit status 2; stderr:\n%s", err, stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "used more than 16 KiB of stack") {
-		t.Fatalf("child's stderr does not explain the overrun:\n%s", stderr.String())
+	for _, fn := range []string{"Direct", "DirectIf"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestDirectOverrunStopsProcess$")
+		cmd.Env = append(os.Environ(), "NALLOC_FFI_OVERRUN_CHILD="+fn)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+			t.Fatalf("%s child: err = %v, want exit status 2; stderr:\n%s", fn, err, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "used more than 16 KiB of stack") {
+			t.Fatalf("%s child's stderr does not explain the overrun:\n%s", fn, stderr.String())
+		}
 	}
 }
 

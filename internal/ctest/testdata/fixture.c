@@ -65,6 +65,11 @@ uintptr_t mix8(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d, uintptr_t e, 
 	return a + 2 * b + 3 * c + 5 * d + 7 * e + 11 * f + 13 * g + 17 * h;
 }
 
+/* counter_add adds n to a counter and returns its new value: a call with
+ * an effect that tests can see (or see not happen). */
+static uintptr_t counter;
+uintptr_t counter_add(uintptr_t n) { return counter += n; }
+
 /* sp_misalignment returns the misalignment of the stack at the call: 0
  * when the caller kept the C ABI's 16-byte rule. A misaligned stack breaks
  * real code (SSE spills with movaps), so every path must return 0. */
