@@ -34,6 +34,31 @@ long loop_aligned_free(void *(*m)(size_t, size_t), void (*f)(void *), size_t ali
 	return n;
 }
 
+/* loop_sizefirst_aligned_free is loop_aligned_free for mimalloc's argument
+ * order: mi_malloc_aligned(size, align), or mi_malloc_aligned_at(size,
+ * align, offset) with offset 0 (the two-argument form ignores it). */
+long loop_sizefirst_aligned_free(void *(*m)(size_t, size_t, size_t), void (*f)(void *),
+				 size_t size, size_t align, long n) {
+	for (long i = 0; i < n; i++) {
+		void *p = m(size, align, 0);
+		KEEP(p);
+		f(p);
+	}
+	return n;
+}
+
+/* loop_heap_malloc_free is loop_malloc_free from a mimalloc heap:
+ * mi_heap_malloc(heap, size) and mi_free. */
+long loop_heap_malloc_free(void *(*m)(void *, size_t), void (*f)(void *), void *heap,
+			   size_t size, long n) {
+	for (long i = 0; i < n; i++) {
+		void *p = m(heap, size);
+		KEEP(p);
+		f(p);
+	}
+	return n;
+}
+
 /* loop_mallocx_sdallocx is the jemalloc pair with flags and sized free. */
 long loop_mallocx_sdallocx(void *(*m)(size_t, int), void (*f)(void *, size_t, int),
 			   size_t size, long n) {
