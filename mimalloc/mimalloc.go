@@ -64,7 +64,7 @@
 // thread until Destroy or Delete, and every restricted call checks that
 // it runs there (a pthread_getspecific token compared inside the same
 // assembly call as the mimalloc function: ffi.FastIf), returning
-// ErrWrongThread otherwise. The check is about 2 ns, pthread_getspecific
+// ErrWrongThread otherwise. The check is 2 to 4 ns, pthread_getspecific
 // included (internal/ffi's BenchmarkGuardedCall), and a Heap's
 // Allocate+Deallocate of 64 bytes costs what the Allocator's does (below).
 // The other way to make heaps safe from Go, a goroutine locked to the
