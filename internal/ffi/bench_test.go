@@ -72,3 +72,20 @@ func symbol(tb testing.TB, lib *ffi.Library, name string) uintptr {
 	}
 	return p
 }
+
+// BenchmarkGuardedCall is the price of FastIf's check: a noop call alone,
+// and guarded by a pthread_getspecific check.
+func BenchmarkGuardedCall(b *testing.B) {
+	noop := ctest.Symbol(b, "noop")
+	getspecific := symbol(b, loadLibc(b), "pthread_getspecific")
+	b.Run("call=Fast1", func(b *testing.B) {
+		for b.Loop() {
+			ffi.Fast1(noop, 1)
+		}
+	})
+	b.Run("call=FastIf", func(b *testing.B) {
+		for b.Loop() {
+			ffi.FastIf(getspecific, 0, 0, noop, 1, 0, 0, 0)
+		}
+	})
+}

@@ -116,6 +116,17 @@ func Block6(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
 	return block(fn, a0, a1, a2, a3, a4, a5)
 }
 
+// Block8 is Block1 for fn(a0, ..., a7): the seventh and eighth arguments
+// go on the C stack (mi_process_info takes eight out parameters).
+//
+//go:uintptrescapes
+func Block8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
+	if BlockingPath == PathBlocking {
+		return blocking8(fn, a0, a1, a2, a3, a4, a5, a6, a7)
+	}
+	return Purego8(fn, a0, a1, a2, a3, a4, a5, a6, a7)
+}
+
 func block(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
 	if BlockingPath == PathBlocking {
 		return Blocking(fn, a0, a1, a2, a3, a4, a5)

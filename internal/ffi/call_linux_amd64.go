@@ -49,7 +49,7 @@ func callOnStack(fn, a0, a1, a2, a3, stack uintptr) (r uintptr)
 // cannot move during either (no Go code runs on it meanwhile, and the
 // runtime never shrinks the stack of a goroutine in a cgocall).
 type callArgs struct {
-	fn, a0, a1, a2, a3, a4, a5, r uintptr
+	fn, a0, a1, a2, a3, a4, a5, a6, a7, r uintptr
 }
 
 // trampolineABI0 is the address of the C-ABI trampoline, set in assembly.
@@ -83,6 +83,14 @@ func System(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
 // system-call state, so its P can run other goroutines meanwhile.
 func Blocking(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
 	args := callArgs{fn: fn, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5}
+	runtime_cgocall(trampolineABI0, unsafe.Pointer(&args))
+	return args.r
+}
+
+// blocking8 is Blocking for fn(a0, ..., a7): the trampoline passes a6 and
+// a7 on the stack, as the C ABI wants from the seventh integer argument.
+func blocking8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
+	args := callArgs{fn: fn, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7}
 	runtime_cgocall(trampolineABI0, unsafe.Pointer(&args))
 	return args.r
 }

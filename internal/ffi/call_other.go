@@ -28,6 +28,10 @@ func Blocking(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
 	return Purego(fn, a0, a1, a2, a3, a4, a5)
 }
 
+func blocking8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
+	return Purego8(fn, a0, a1, a2, a3, a4, a5, a6, a7)
+}
+
 // StackUse cannot measure in this build: it calls fn and reports ok false.
 func StackUse(fn, a0, a1, a2, a3 uintptr) (r, used uintptr, ok bool) {
 	return Purego(fn, a0, a1, a2, a3, 0, 0), 0, false

@@ -45,6 +45,17 @@
 // for anyone who would rather pay 60 ns a call than reason about the
 // direct path.
 //
+// # Guarded calls
+//
+// FastIf and BlockIf call check(arg) and, only if it returns the value
+// expected, the function it guards, inside one assembly function (Direct's
+// frame, or a trampoline on the system stack) that is never a preemption
+// point and runs no Go code: both calls see the same thread, and nothing
+// else runs on that thread in between. mimalloc's heaps, which only their
+// owner thread may use, are checked this way for one C call's cost more
+// (pthread_getspecific). On the purego path they are two calls and the
+// guarantee needs a locked goroutine.
+//
 // # What the runtime sees during a direct call
 //
 // The goroutine is running, as far as the scheduler is concerned, with its

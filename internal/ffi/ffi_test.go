@@ -45,6 +45,15 @@ func TestPathsPassArguments(t *testing.T) {
 	if got := ffi.Block6(mix6, a, b, c, d, e, f); got != want6 {
 		t.Errorf("Block6: mix6 = %#x, want %#x", got, want6)
 	}
+	mix8 := ctest.Symbol(t, "mix8")
+	const g, h = 1 << 33, 19
+	want8 := want6 + 13*g + 17*h
+	if got := ffi.Block8(mix8, a, b, c, d, e, f, g, h); got != want8 {
+		t.Errorf("Block8: mix8 = %#x, want %#x", got, want8)
+	}
+	if got := ffi.Purego8(mix8, a, b, c, d, e, f, g, h); got != want8 {
+		t.Errorf("Purego8: mix8 = %#x, want %#x", got, want8)
+	}
 	if got := ffi.Fast4(mix4, a, b, c, d); got != want4 {
 		t.Errorf("Fast4: mix4 = %#x, want %#x", got, want4)
 	}
@@ -61,6 +70,9 @@ func TestPathsAlignStack(t *testing.T) {
 				t.Errorf("%s at depth %d: C saw SP misaligned by %d", path.name, depth, got)
 			}
 		}
+	}
+	if got := ffi.Block8(fn, 0, 0, 0, 0, 0, 0, 0, 0); got != 0 {
+		t.Errorf("Block8: C saw SP misaligned by %d", got)
 	}
 	if _, _, ok := ffi.StackUse(fn, 0, 0, 0, 0); ok {
 		if got, _, _ := ffi.StackUse(fn, 0, 0, 0, 0); got != 0 {
@@ -98,25 +110,32 @@ func TestDirectFrameFits(t *testing.T) {
 }
 
 // TestDirectOverrunStopsProcess checks the canary: C code that takes more
-// than the frame must end the process with a message, not return.
+// than the frame must end the process with a message, not return. It runs
+// for Direct and for DirectIf (whose guarded function overruns).
 func TestDirectOverrunStopsProcess(t *testing.T) {
 	requireDirect(t)
-	useStack := ctest.Symbol(t, "use_stack")
-	if os.Getenv("NALLOC_FFI_OVERRUN_CHILD") == "1" {
+	useStack, noop := ctest.Symbol(t, "use_stack"), ctest.Symbol(t, "noop")
+	switch os.Getenv("NALLOC_FFI_OVERRUN_CHILD") {
+	case "Direct":
 		ffi.Direct(useStack, ffi.DirectFrame+2048, 0, 0, 0)
 		t.Fatal("Direct returned after the C function overran its frame")
+	case "DirectIf":
+		ffi.DirectIf(noop, 0, 0, useStack, ffi.DirectFrame+2048, 0, 0, 0)
+		t.Fatal("DirectIf returned after the C function overran its frame")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDirectOverrunStopsProcess$")
-	cmd.Env = append(os.Environ(), "NALLOC_FFI_OVERRUN_CHILD=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
-		t.Fatalf("child: err = %v, want exit status 2; stderr:\n%s", err, stderr.String())
-	}
-	if !strings.Contains(stderr.String(), "used more than 16 KiB of stack") {
-		t.Fatalf("child's stderr does not explain the overrun:\n%s", stderr.String())
+	for _, fn := range []string{"Direct", "DirectIf"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestDirectOverrunStopsProcess$")
+		cmd.Env = append(os.Environ(), "NALLOC_FFI_OVERRUN_CHILD="+fn)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+			t.Fatalf("%s child: err = %v, want exit status 2; stderr:\n%s", fn, err, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "used more than 16 KiB of stack") {
+			t.Fatalf("%s child's stderr does not explain the overrun:\n%s", fn, stderr.String())
+		}
 	}
 }
 

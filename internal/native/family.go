@@ -22,7 +22,14 @@ import (
 // concurrent use as its C functions (all three libraries are).
 type Family struct {
 	Name     string  // the allocator's name, for errors
-	MinAlign uintptr // what malloc, calloc and realloc align to
+	MinAlign uintptr // what malloc, calloc and realloc align every block to
+	// NaturalAlign, if above MinAlign, is what malloc, calloc and realloc
+	// align blocks of at least NaturalAlign bytes to: C requires malloc's
+	// blocks to suit any type that fits in them, up to max_align_t's 16
+	// bytes, while smaller blocks may get only MinAlign (mimalloc's 8-byte
+	// size class). A layout of Align <= NaturalAlign and Size >= Align
+	// then needs no aligned call.
+	NaturalAlign uintptr
 
 	Malloc           uintptr // void *malloc(size_t size)
 	Calloc           uintptr // void *calloc(size_t n, size_t size)
@@ -39,6 +46,19 @@ type Family struct {
 	// argument order (mi_zalloc_aligned). Without it, AllocateZeroed with
 	// a large alignment clears the block in Go.
 	ZeroAligned uintptr
+	// OffsetArg says Aligned and ZeroAligned take a third argument, the
+	// offset in the block that must be aligned, which Family passes as 0
+	// (mi_malloc_aligned_at, mi_zalloc_aligned_at): mimalloc before 2.1.0
+	// misaligns some blocks from mi_malloc_aligned but not from its _at
+	// form.
+	OffsetArg bool
+	// AlignedRealloc, if not 0, resizes blocks whose new alignment is above
+	// MinAlign in one call: void *(void *p, size_t size, size_t align,
+	// size_t offset), called with offset 0 (mi_realloc_aligned_at). It must
+	// return a block aligned to align with the contents kept, or NULL with
+	// p untouched. Without it, such blocks stay in place when they fit and
+	// are moved by Allocate, copy and Deallocate otherwise.
+	AlignedRealloc uintptr
 }
 
 // Warm makes the first call into the library on the system stack, where
@@ -57,8 +77,8 @@ func (f *Family) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
 	var p uintptr
 	if size < BlockingThreshold && l.Align <= f.MinAlign {
 		p = ffi.Fast1(f.Malloc, size) // the common case, with one call
-	} else if l.Align <= f.MinAlign {
-		p = ffi.Block1(f.Malloc, size)
+	} else if f.natural(l.Align, size) {
+		p = Call1(size, f.Malloc, size)
 	} else {
 		p = f.aligned(f.Aligned, size, l.Align)
 	}
@@ -68,11 +88,21 @@ func (f *Family) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
 	return ffi.Ptr(p), nil
 }
 
+// natural reports whether malloc, calloc and realloc align a block of size
+// bytes to align.
+func (f *Family) natural(align, size uintptr) bool {
+	return align <= f.MinAlign || (align <= f.NaturalAlign && size >= align)
+}
+
 func (f *Family) aligned(fn, size, align uintptr) uintptr {
+	a0, a1 := align, size
 	if f.SizeFirst {
-		return Call2(size, fn, size, align)
+		a0, a1 = size, align
 	}
-	return Call2(size, fn, align, size)
+	if f.OffsetArg {
+		return Call3(size, fn, a0, a1, 0)
+	}
+	return Call2(size, fn, a0, a1)
 }
 
 // AllocateZeroed implements nalloc.ZeroAllocator with calloc, or the
@@ -85,7 +115,7 @@ func (f *Family) AllocateZeroed(l nalloc.Layout) (unsafe.Pointer, error) {
 	size := max(l.Size, 1)
 	var p uintptr
 	switch {
-	case l.Align <= f.MinAlign:
+	case f.natural(l.Align, size):
 		p = Call2(size, f.Calloc, 1, size)
 	case f.ZeroAligned != 0:
 		p = f.aligned(f.ZeroAligned, size, l.Align)
@@ -113,9 +143,11 @@ func (f *Family) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
 	}
 }
 
-// Grow implements nalloc.Allocator: realloc when MinAlign is enough for
-// the new layout, in place when the block is already aligned and has the
-// room, and allocate-copy-free otherwise.
+// Grow implements nalloc.Allocator: realloc when what malloc guarantees
+// (MinAlign, or NaturalAlign for blocks that large) is enough for the new
+// layout; otherwise AlignedRealloc if the library has one, or in place
+// when the block is already aligned and has the room, and
+// allocate-copy-free otherwise.
 func (f *Family) Grow(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
 	if err := nalloc.ValidateGrow(old, new); err != nil {
 		return nil, err
@@ -134,10 +166,18 @@ func (f *Family) Shrink(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointe
 }
 
 func (f *Family) resize(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
-	if new.Align <= f.MinAlign {
-		// realloc keeps MinAlign whatever the old alignment was, and on
-		// failure leaves the old block as it was.
+	if f.natural(new.Align, max(new.Size, 1)) {
+		// realloc keeps MinAlign (and NaturalAlign for blocks that large)
+		// whatever the old alignment was, and on failure leaves the old
+		// block as it was.
 		q := Call2(max(old.Size, new.Size), f.Realloc, uintptr(p), max(new.Size, 1))
+		if q == 0 {
+			return nil, nalloc.OutOfMemory(f.Name, new)
+		}
+		return ffi.Ptr(q), nil
+	}
+	if f.AlignedRealloc != 0 {
+		q := Call4(max(old.Size, new.Size), f.AlignedRealloc, uintptr(p), max(new.Size, 1), new.Align, 0)
 		if q == 0 {
 			return nil, nalloc.OutOfMemory(f.Name, new)
 		}

@@ -34,6 +34,31 @@ long loop_aligned_free(void *(*m)(size_t, size_t), void (*f)(void *), size_t ali
 	return n;
 }
 
+/* loop_sizefirst_aligned_free is loop_aligned_free for mimalloc's argument
+ * order: mi_malloc_aligned(size, align), or mi_malloc_aligned_at(size,
+ * align, offset) with offset 0 (the two-argument form ignores it). */
+long loop_sizefirst_aligned_free(void *(*m)(size_t, size_t, size_t), void (*f)(void *),
+				 size_t size, size_t align, long n) {
+	for (long i = 0; i < n; i++) {
+		void *p = m(size, align, 0);
+		KEEP(p);
+		f(p);
+	}
+	return n;
+}
+
+/* loop_heap_malloc_free is loop_malloc_free from a mimalloc heap:
+ * mi_heap_malloc(heap, size) and mi_free. */
+long loop_heap_malloc_free(void *(*m)(void *, size_t), void (*f)(void *), void *heap,
+			   size_t size, long n) {
+	for (long i = 0; i < n; i++) {
+		void *p = m(heap, size);
+		KEEP(p);
+		f(p);
+	}
+	return n;
+}
+
 /* loop_mallocx_sdallocx is the jemalloc pair with flags and sized free. */
 long loop_mallocx_sdallocx(void *(*m)(size_t, int), void (*f)(void *, size_t, int),
 			   size_t size, long n) {
@@ -69,6 +94,18 @@ uintptr_t mix4(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d) {
 uintptr_t mix6(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d, uintptr_t e, uintptr_t f) {
 	return a + 2 * b + 3 * c + 5 * d + 7 * e + 11 * f;
 }
+
+/* mix8 checks that eight integer arguments arrive in order: the last two
+ * on the stack. */
+uintptr_t mix8(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d, uintptr_t e, uintptr_t f,
+	       uintptr_t g, uintptr_t h) {
+	return a + 2 * b + 3 * c + 5 * d + 7 * e + 11 * f + 13 * g + 17 * h;
+}
+
+/* counter_add adds n to a counter and returns its new value: a call with
+ * an effect that tests can see (or see not happen). */
+static uintptr_t counter;
+uintptr_t counter_add(uintptr_t n) { return counter += n; }
 
 /* sp_misalignment returns the misalignment of the stack at the call: 0
  * when the caller kept the C ABI's 16-byte rule. A misaligned stack breaks
