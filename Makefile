@@ -34,7 +34,7 @@ test: deps
 	CGO_ENABLED=1 $(GO) test -count=1 -race -tags nalloc_jemalloc_linked ./jemalloc
 
 bench: deps
-	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./jemalloc ./bump . | tee bench.out
+	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./jemalloc ./mimalloc ./bump . | tee bench.out
 	$(GO) run $(BENCHSTAT) bench.out
 
 lint:

@@ -128,7 +128,6 @@ package mimalloc
 
 import (
 	"fmt"
-	"sync"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
@@ -137,7 +136,7 @@ import (
 )
 
 func init() {
-	nalloc.Register("mimalloc", func() (nalloc.Allocator, error) { return Open() })
+	native.Register("mimalloc", Open)
 }
 
 var spec = native.Spec{
@@ -175,10 +174,7 @@ type Allocator struct {
 	statsMerge, statsPrintOut, collect uintptr
 }
 
-var opened struct {
-	sync.Mutex
-	byPath map[string]*Allocator
-}
+var opened native.Opened[Allocator]
 
 // Open returns the allocator of libmimalloc.so.2 (or libmimalloc.so).
 // Every call returns the same Allocator. If neither loads, the error
@@ -189,12 +185,9 @@ func Open() (*Allocator, error) { return OpenLibrary("") }
 // soname or a file), or the default sonames if path is empty. The same
 // path gives the same Allocator. The library is loaded once and never
 // unloaded.
-func OpenLibrary(path string) (*Allocator, error) {
-	opened.Lock()
-	defer opened.Unlock()
-	if a := opened.byPath[path]; a != nil {
-		return a, nil
-	}
+func OpenLibrary(path string) (*Allocator, error) { return opened.Get(path, openLibrary) }
+
+func openLibrary(path string) (*Allocator, error) {
 	lib, err := native.Load(spec, path)
 	if err != nil {
 		return nil, err
@@ -250,10 +243,6 @@ func OpenLibrary(path string) (*Allocator, error) {
 		a.f.Aligned, a.f.ZeroAligned = malloc, zalloc
 		a.heapMallocAligned, a.heapZallocAligned = heapMalloc, heapZalloc
 	}
-	if opened.byPath == nil {
-		opened.byPath = make(map[string]*Allocator)
-	}
-	opened.byPath[path] = a
 	return a, nil
 }
 
