@@ -153,7 +153,8 @@ func drawHeader(dc draw.Canvas, rep *Report, names []string) vg.Length {
 		cpu = m.Arch
 	}
 	dc.FillText(sub, vg.Point{X: left, Y: top - vg.Points(22)}, fmt.Sprintf(
-		"%s, %d CPUs, %s/%s, %s, %s. Bars: median of %d runs, each in a fresh process; whiskers: fastest to slowest run. Lower is better, except pairs/s.",
+		"%s, %d CPUs, %s/%s, %s, %s. Bars: median of %d runs, each in a fresh process; whiskers: fastest to slowest run. "+
+			"Times are process CPU time (glibc-thread: wall). Lower is better, except pairs/s.",
 		cpu, m.CPUs, m.OS, m.Arch, m.GoVersion, rep.Started.Format("2006-01-02"), rep.Config.Runs))
 
 	// The legend: one swatch per allocator, then the C line.
@@ -252,7 +253,7 @@ func barPanel(rep *Report, names []string, ps panelSpec) *plot.Plot {
 	}
 	if lo > 0 && hi/lo > 10 {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logTicks{}
 		p.Y.Label.Text += " (log scale)"
 		b.base = math.Pow(10, math.Floor(math.Log10(lo/2)))
 		p.Y.Min, p.Y.Max = b.base, hi*1.6
@@ -358,6 +359,31 @@ func hgrid() *plotter.Grid {
 	g := plotter.NewGrid()
 	g.Vertical.Color = nil
 	return g
+}
+
+// logTicks labels a log axis at powers of ten, and at 2 and 5 times them
+// too when the axis spans less than three decades (plot.LogTicks labels
+// only the powers, which can leave a short axis with one label).
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	few := hi/lo < 1000
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		d := math.Pow(10, e)
+		for m := 1.0; m < 10; m++ {
+			v := m * d
+			if v < lo || v > hi {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || few && (m == 2 || m == 5) {
+				t.Label = strconv.FormatFloat(v, 'f', max(0, -int(e)), 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
 }
 
 // niceTicks labels a linear axis from its minimum at steps of 1, 2 or 5

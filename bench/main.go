@@ -40,8 +40,8 @@
 //     is the Go heap), while the program allocates twice that in
 //     short-lived Go objects. GC cycles, GC CPU seconds
 //     (/cpu/classes/gc/total:cpu-seconds) and the p99 GC pause
-//     (/sched/pauses/total/gc:seconds) during that stream, and the time to
-//     build the live set and to run the stream.
+//     (/sched/pauses/total/gc:seconds) during that stream, and the CPU
+//     time to build the live set and to run the stream.
 //
 // An arena is also Reset at the end of each glibc-simple and glibc-thread
 // cycle (its Deallocate reclaims nothing), and malloc-large does not apply
@@ -52,6 +52,12 @@
 // holds its blocks ("held") and after it freed them ("after").
 //
 // # How it measures
+//
+// Times are the CPU time of the run's process (CLOCK_PROCESS_CPUTIME_ID:
+// user and system, every thread, the garbage collector's included), on
+// both the Go and the C side, so that other load on the machine does not
+// count while everything the run itself spends does; glibc-thread, whose
+// point is how throughput scales with threads, is timed by the wall clock.
 //
 // Each run of a workload on an allocator is a process of its own (this
 // binary, re-executed), so that RSS, faults and the garbage collector's

@@ -175,6 +175,7 @@ func writeTable(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintf(w, "nalloc shoot-out: %s/%s, %s, %d CPUs, Linux %s, %s%s\n", m.OS, m.Arch, orDash(m.CPU), m.CPUs, m.Kernel, m.GoVersion, cgo)
 	fmt.Fprintf(w, "%d run(s) per figure, each in a fresh process; shown: median ±half the range; * = best of the row\n", r.Config.Runs)
+	fmt.Fprintf(w, "times are the process's CPU time (user+system, all threads, the GC's included), so other load does not count; glibc-thread: wall time\n")
 	for _, a := range r.Allocators {
 		if a.Loaded {
 			fmt.Fprintf(w, "allocator %s: %s\n", a.Name, describe(a.Info))
@@ -253,7 +254,7 @@ func goCell(wr WorkloadReport, m *metric, row Row, c Cell) string {
 		return "—"
 	}
 	s := m.format(c.Go.Median)
-	if len(c.Go.Runs) > 1 {
+	if len(c.Go.Runs) > 1 && m.Better != "" { // Stats are the allocator's state, not a measurement
 		s += fmt.Sprintf(" ±%.0f%%", 100*c.Go.Spread())
 	}
 	if slices.Contains(row.Winners, c.Allocator) {

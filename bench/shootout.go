@@ -224,6 +224,26 @@ func contextNotes(cfg *config, rep *Report) []string {
 				formatBytes(float64(cfg.Params.GCStream)), orDefault(os.Getenv("GOGC"), "100")))
 		}
 	}
+	var below []string
+	for _, wr := range rep.Workloads {
+		for _, row := range wr.Rows {
+			for _, c := range row.Cells {
+				if c.XC > 0 && c.XC < 0.9 {
+					where := wr.Name + " " + row.Label
+					if row.Case != "" {
+						where = wr.Name + " " + row.Case
+					}
+					below = append(below, where+" on "+c.Allocator)
+				}
+			}
+		}
+	}
+	if len(below) > 0 {
+		notes = append(notes, fmt.Sprintf("xC under 1 (%s): the Go and the C process differ in more than the crossing: "+
+			"what else lives in the allocator's heap decides, e.g., whether glibc gives its top back to the OS at the end of "+
+			"every cycle (M_TRIM_THRESHOLD, 128 KiB; see minor faults), and threads contend differently; read it as heap state, not a gain",
+			strings.Join(below, "; ")))
+	}
 	if cfg.Quick {
 		notes = append(notes, "-quick: fewer runs, rounds and steps, and a smaller live set; a smoke run, not figures to quote")
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -133,6 +134,24 @@ func TestNative(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestResetSignature: an allocator with a method named Reset must have
+// exactly Reset(), the resetter the workloads look for. Otherwise they
+// would take it for a malloc, free its blocks one by one and never
+// reclaim them: arena-boxes would hold 640 MB, malloc-large ~15 GB.
+func TestResetSignature(t *testing.T) {
+	for _, name := range nalloc.Names() {
+		a, err := nalloc.Open(name)
+		if err != nil {
+			continue
+		}
+		if m, ok := reflect.TypeOf(a).MethodByName("Reset"); ok {
+			if _, ok := a.(resetter); !ok {
+				t.Errorf("%s: %T has Reset of type %v, not func(): the shoot-out would not see it is an arena", name, a, m.Type)
+			}
 		}
 	}
 }
