@@ -147,6 +147,9 @@ func childMain(specJSON string, stdout, stderr io.Writer) int {
 // backends offer.
 func allocatorInfo(a nalloc.Allocator) map[string]string {
 	info := map[string]string{"type": fmt.Sprintf("%T", a)}
+	if _, ok := a.(resetter); ok {
+		info["arena"] = "Reset"
+	}
 	if l, ok := a.(interface{ Library() string }); ok {
 		info["library"] = l.Library()
 	}
