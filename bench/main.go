@@ -36,8 +36,9 @@
 //     10 000 times. An allocator with a Reset method (the bump arena) is
 //     Reset once per round instead of freeing each box. Nanoseconds per box.
 //   - gc-pressure: a live set (-gc-live, default 1 GiB) of 1 KiB blocks,
-//     written, held in the allocator's memory (on the "go" allocator that
-//     is the Go heap), while the program allocates twice that in
+//     written, held in the allocator's memory (for "go", the baseline, in
+//     a [][]byte of Go-heap blocks, as a program without nalloc would hold
+//     it), while the program allocates twice that in
 //     short-lived Go objects. GC cycles, GC CPU seconds
 //     (/cpu/classes/gc/total:cpu-seconds) and the p99 GC pause
 //     (/sched/pauses/total/gc:seconds) during that stream, and the CPU

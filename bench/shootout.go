@@ -220,9 +220,11 @@ func contextNotes(cfg *config, rep *Report) []string {
 		}
 		if w.name == "gc-pressure" {
 			notes = append(notes, fmt.Sprintf("gc-pressure: %s live in %s blocks, then %s of short-lived Go allocations; "+
-				"on \"go\" (and \"bump\", whose chunks come from the Go heap) the live set is Go heap, so the GC paces on it; GOGC=%s",
+				"on \"go\" the live set is a [][]byte, as a program without nalloc would hold it, and the GC paces on it "+
+				"(so it does on a bump arena's chunks, which come from the Go heap); off the Go heap, the heap the GC paces on is small, "+
+				"so it runs more often, on less; GOGC=%s, GOMEMLIMIT=%s",
 				formatBytes(float64(cfg.Params.GCLive)), formatBytes(float64(cfg.Params.GCBlock)),
-				formatBytes(float64(cfg.Params.GCStream)), orDefault(os.Getenv("GOGC"), "100")))
+				formatBytes(float64(cfg.Params.GCStream)), orDefault(os.Getenv("GOGC"), "100"), orDefault(os.Getenv("GOMEMLIMIT"), "off")))
 		}
 	}
 	for _, a := range rep.Allocators {

@@ -149,7 +149,7 @@ var workloads = []*workload{
 	},
 	{
 		name: "gc-pressure",
-		desc: "a live set held in the allocator's memory while Go allocates a steady stream",
+		desc: "a live set held in the allocator's memory (go: in Go slices) while Go allocates a steady stream",
 		rows: func(params) []rowKey {
 			return []rowKey{{"", mBuildS}, {"", mStreamS}, {"", mGCCycles}, {"", mGCCPU}, {"", mGCP99}}
 		},
@@ -513,37 +513,15 @@ func p99Between(a, b *rtmetrics.Float64Histogram) float64 {
 var streamRing [4096][]byte
 
 func runGCPressure(e *runEnv) error {
-	n := int(e.p.GCLive / int64(e.p.GCBlock))
-	bl := nalloc.Layout{Size: e.p.GCBlock, Align: blockAlign}
-	// The block addresses live in memory from the allocator too, as
-	// uintptrs: nothing about the live set is on the Go heap unless the
-	// allocator puts it there (the "go" allocator's blocks, and its
-	// table of them, are Go slices: that is the comparison).
-	tl := nalloc.Layout{Size: uintptr(n) * unsafe.Sizeof(uintptr(0)), Align: blockAlign}
-	t0 := cpuTime()
-	tp, err := e.a.Allocate(tl)
-	if err != nil {
-		return err
+	var live liveSet = &offHeapSet{a: e.a, bl: nalloc.Layout{Size: e.p.GCBlock, Align: blockAlign}}
+	if _, ok := e.a.(*nalloc.GoHeap); ok {
+		live = &goSliceSet{size: int(e.p.GCBlock)}
 	}
-	table := unsafe.Slice((*uintptr)(tp), n)
-	built := 0
-	defer func() {
-		for _, p := range table[:built] {
-			e.a.Deallocate(addr(p), bl)
-		}
-		e.a.Deallocate(tp, tl)
-	}()
-	for i := range table {
-		p, err := e.a.Allocate(bl)
-		if err != nil {
-			return err
-		}
-		b := unsafe.Slice((*byte)(p), bl.Size)
-		for off := 0; off < len(b); off += len(pattern) {
-			copy(b[off:], pattern[:])
-		}
-		table[i] = uintptr(p)
-		built++
+	defer live.free()
+	n := int(e.p.GCLive / int64(e.p.GCBlock))
+	t0 := cpuTime()
+	if err := live.build(n); err != nil {
+		return err
 	}
 	e.put("", mBuildS, (cpuTime() - t0).Seconds())
 	e.stats("held")
@@ -564,8 +542,83 @@ func runGCPressure(e *runEnv) error {
 	e.put("", mGCCycles, float64(g1.cycles-g0.cycles))
 	e.put("", mGCCPU, g1.cpu-g0.cpu)
 	e.put("", mGCP99, p99Between(g0.pauses, g1.pauses))
+	runtime.KeepAlive(live)
 	return nil
 }
+
+// liveSet is gc-pressure's live set: n blocks, each written.
+type liveSet interface {
+	build(n int) error
+	free()
+}
+
+// fill writes b with the pattern, so that every page of it is resident.
+func fill(b []byte) {
+	for off := 0; off < len(b); off += len(pattern) {
+		copy(b[off:], pattern[:])
+	}
+}
+
+// offHeapSet holds the live set in an allocator's memory, the block
+// addresses too (as uintptrs, in a block of their own): nothing of it is
+// on the Go heap unless the allocator puts it there (the bump arena's
+// chunks are Go memory, without pointers).
+type offHeapSet struct {
+	a     nalloc.Allocator
+	bl    nalloc.Layout
+	tl    nalloc.Layout
+	tp    unsafe.Pointer
+	table []uintptr
+	built int
+}
+
+func (s *offHeapSet) build(n int) error {
+	s.tl = nalloc.Layout{Size: uintptr(n) * unsafe.Sizeof(uintptr(0)), Align: blockAlign}
+	tp, err := s.a.Allocate(s.tl)
+	if err != nil {
+		return err
+	}
+	s.tp, s.table = tp, unsafe.Slice((*uintptr)(tp), n)
+	for i := range s.table {
+		p, err := s.a.Allocate(s.bl)
+		if err != nil {
+			return err
+		}
+		fill(unsafe.Slice((*byte)(p), s.bl.Size))
+		s.table[i] = uintptr(p)
+		s.built++
+	}
+	return nil
+}
+
+func (s *offHeapSet) free() {
+	for _, p := range s.table[:s.built] {
+		s.a.Deallocate(addr(p), s.bl)
+	}
+	if s.tp != nil {
+		s.a.Deallocate(s.tp, s.tl)
+	}
+}
+
+// goSliceSet is the baseline, the live set as a Go program holds it
+// without nalloc: a [][]byte of Go-heap blocks. It stands in for the "go"
+// allocator here, whose own table of blocks (a map, for Deallocate) would
+// add GC work that no such program has.
+type goSliceSet struct {
+	size   int
+	blocks [][]byte
+}
+
+func (s *goSliceSet) build(n int) error {
+	s.blocks = make([][]byte, n)
+	for i := range s.blocks {
+		s.blocks[i] = make([]byte, s.size)
+		fill(s.blocks[i])
+	}
+	return nil
+}
+
+func (s *goSliceSet) free() { s.blocks = nil }
 
 // paramsFor derives the workloads' sizes from the flags.
 func paramsFor(quick bool, threads int, touch bool, gcLive int64) params {
