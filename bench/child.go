@@ -106,7 +106,7 @@ func childMain(specJSON string, stdout, stderr io.Writer) int {
 	defer out.Flush()
 	if spec.Workload == "" {
 		for k, v := range allocatorInfo(a) {
-			fmt.Fprintf(out, "INFO\t%s\t%s\n", k, oneLine(errors.New(v)))
+			fmt.Fprintf(out, "INFO\t%s\t%s\n", k, flatten(v))
 		}
 		return 0
 	}
@@ -213,7 +213,7 @@ func runChild(ctx context.Context, cmd *exec.Cmd, stdin []byte) (childResult, er
 	err := cmd.Run()
 	res := childResult{took: time.Since(t0)}
 	if err != nil {
-		why := oneLine(errors.New(strings.TrimSpace(stderr.String())))
+		why := flatten(stderr.String())
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			if ee.ExitCode() == exitNoOpen && why != "" {
@@ -262,10 +262,13 @@ func parseChild(b []byte) (childResult, error) {
 	return res, nil
 }
 
-// oneLine flattens an error's text to a single line: the registry's
-// errors put the import to add on a line of its own.
-func oneLine(err error) string {
-	s := strings.TrimSpace(err.Error())
+// oneLine is err's text on a single line (see flatten).
+func oneLine(err error) string { return flatten(err.Error()) }
+
+// flatten puts text on a single line: the registry's errors give the
+// import to add a line of its own, and a child's stderr may have several.
+func flatten(s string) string {
+	s = strings.TrimSpace(s)
 	s = strings.NewReplacer("\n\t", " ", "\n(", " (", "\r", "", "\n", "; ", "\t", " ").Replace(s)
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -61,14 +61,15 @@ func buildNative(ctx context.Context, dir string) nativeSide {
 	out, err := exec.CommandContext(ctx, path, "-O2", "-pthread", "-o", bin, src, "-ldl").CombinedOutput()
 	if err != nil {
 		return nativeSide{skipped: fmt.Sprintf("%s could not compile the C workloads (%v): %s; "+
-			"install a complete toolchain (apt-get install gcc libc6-dev)", cc, err, oneLine(fmt.Errorf("%s", out)))}
+			"install a complete toolchain (apt-get install gcc libc6-dev)", cc, err, flatten(string(out)))}
 	}
 	ver, _ := exec.CommandContext(ctx, path, "--version").Output()
 	first, _, _ := strings.Cut(string(ver), "\n")
 	return nativeSide{bin: bin, compiler: strings.TrimSpace(first)}
 }
 
-// runCChild runs workload w of the C program against r's library.
+// run runs workload w of the C program against r's library, killing it
+// after childTimeout.
 func (n nativeSide) run(ctx context.Context, r nativeRecipe, w *workload, p params) (childResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, childTimeout)
 	defer cancel()
