@@ -1,0 +1,492 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package main
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// The chart: one panel per figure that matters most, grouped bars per
+// workload (one bar per allocator, a black line across it where the same
+// workload in C lands, a whisker from the fastest to the slowest run), and
+// the thread-scaling lines; a log scale where a panel's figures span more
+// than a factor of ten.
+
+// allocatorColors keeps an allocator's colour the same in every chart
+// (the Okabe-Ito palette, readable with colour blindness).
+var allocatorColors = map[string]color.Color{
+	"go":       color.RGBA{0, 114, 178, 255},   // blue
+	"glibc":    color.RGBA{230, 159, 0, 255},   // orange
+	"jemalloc": color.RGBA{0, 158, 115, 255},   // green
+	"mimalloc": color.RGBA{204, 121, 167, 255}, // purple
+	"bump":     color.RGBA{213, 94, 0, 255},    // vermillion
+}
+
+var otherColors = []color.Color{
+	color.RGBA{86, 180, 233, 255}, color.RGBA{240, 228, 66, 255}, color.RGBA{120, 120, 120, 255},
+}
+
+func colorOf(names []string, name string) color.Color {
+	if c, ok := allocatorColors[name]; ok {
+		return c
+	}
+	i := 0
+	for _, n := range names {
+		if n == name {
+			break
+		}
+		if _, ok := allocatorColors[n]; !ok {
+			i++
+		}
+	}
+	return otherColors[i%len(otherColors)]
+}
+
+// panelSpec says what one bar panel shows.
+type panelSpec struct {
+	workload, metric      string
+	title, xlabel, ylabel string
+	unit                  string  // "s" plots in ms when every figure is under a second
+	scale                 float64 // the figures are divided by it (bytes to MiB)
+}
+
+var barPanels = []panelSpec{
+	{"glibc-simple", mNsPerPair, "glibc-simple: allocate+free pair", "block size", "ns per pair", "ns", 1},
+	{"malloc-large", mUsPerStep, "malloc-large: free + allocate 5-25 MiB", "", "µs per step", "us", 1},
+	{"arena-boxes", mNsPerBox, "arena-boxes: 1000 × 64 B, freed together", "", "ns per box", "ns", 1},
+	{"gc-pressure", mGCCPU, "gc-pressure: GC CPU during the Go stream", "", "CPU seconds", "s", 1},
+	{"gc-pressure", mPeakRSS, "gc-pressure: peak RSS", "", "MiB", "B", 1 << 20},
+}
+
+// drawChart draws rep to path, as SVG or PNG by its extension.
+func drawChart(rep *Report, path string) error {
+	names := rep.loadedNames()
+	var panels []*plot.Plot
+	for _, ps := range barPanels {
+		if p := barPanel(rep, names, ps); p != nil {
+			panels = append(panels, p)
+		}
+		if ps.workload == "glibc-simple" {
+			if p := threadPanel(rep, names); p != nil {
+				panels = append(panels, p)
+			}
+		}
+	}
+	if len(panels) == 0 {
+		return fmt.Errorf("no figures to draw")
+	}
+	const cols = 3
+	rows := (len(panels) + cols - 1) / cols
+	w, h := 15.6*vg.Inch, vg.Length(1.2+3.6*float64(rows))*vg.Inch
+
+	var cv vg.CanvasWriterTo
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".svg":
+		cv = vgsvg.New(w, h)
+	default:
+		cv = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))}
+	}
+	dc := draw.New(cv)
+	dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: w, Y: 0}, {X: w, Y: h}, {X: 0, Y: h}})
+	head := drawHeader(dc, rep, names)
+
+	grid := make([][]*plot.Plot, rows)
+	for i := range grid {
+		grid[i] = make([]*plot.Plot, cols)
+		for j := range cols {
+			if k := i*cols + j; k < len(panels) {
+				grid[i][j] = panels[k]
+			}
+		}
+	}
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(28), PadY: vg.Points(20),
+		PadTop: head, PadBottom: vg.Points(8), PadLeft: vg.Points(8), PadRight: vg.Points(14)}
+	for i := range grid {
+		for j, p := range grid[i] {
+			if p != nil {
+				p.Draw(tiles.At(dc, j, i))
+			}
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := cv.WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func textStyle(size vg.Length) draw.TextStyle {
+	s := plot.New().Title.TextStyle
+	s.Font.Size = size
+	s.XAlign, s.YAlign = draw.XLeft, draw.YTop
+	return s
+}
+
+// drawHeader draws the title and the shared legend at the top of the
+// canvas and returns the height they take.
+func drawHeader(dc draw.Canvas, rep *Report, names []string) vg.Length {
+	m := rep.Machine
+	top := dc.Max.Y - vg.Points(10)
+	left := dc.Min.X + vg.Points(14)
+	title := textStyle(vg.Points(16))
+	dc.FillText(title, vg.Point{X: left, Y: top}, "nalloc shoot-out: which allocator wins which workload, and what crossing from Go costs")
+	sub := textStyle(vg.Points(10.5))
+	cpu := m.CPU
+	if cpu == "" {
+		cpu = m.Arch
+	}
+	dc.FillText(sub, vg.Point{X: left, Y: top - vg.Points(22)}, fmt.Sprintf(
+		"%s, %d CPUs, %s/%s, %s, %s. Bars: median of %d runs, each in a fresh process; whiskers: fastest to slowest run. "+
+			"Times are process CPU time (glibc-thread: wall). Lower is better, except pairs/s.",
+		cpu, m.CPUs, m.OS, m.Arch, m.GoVersion, rep.Started.Format("2006-01-02"), rep.Config.Runs))
+
+	// The legend: one swatch per allocator, then the C line.
+	y := top - vg.Points(44)
+	x := left
+	label := textStyle(vg.Points(11))
+	label.YAlign = draw.YCenter
+	sw := vg.Points(12)
+	for _, n := range names {
+		c := colorOf(names, n)
+		dc.FillPolygon(c, []vg.Point{{X: x, Y: y - sw/2}, {X: x + sw, Y: y - sw/2}, {X: x + sw, Y: y + sw/2}, {X: x, Y: y + sw/2}})
+		dc.FillText(label, vg.Point{X: x + sw + vg.Points(4), Y: y}, n)
+		x += sw + vg.Points(14) + label.Width(n)
+	}
+	if rep.Native.Enabled {
+		x += vg.Points(10)
+		dc.StrokeLine2(cLine, x, y, x+vg.Points(18), y)
+		txt := "the same workload in C (thread panel: dashed)"
+		dc.FillText(label, vg.Point{X: x + vg.Points(24), Y: y}, txt)
+	} else if rep.Native.Skipped != "" {
+		dc.FillText(label, vg.Point{X: x + vg.Points(10), Y: y}, "(no C column: "+rep.Native.Skipped+")")
+	}
+	return vg.Points(80)
+}
+
+var (
+	cLine   = draw.LineStyle{Color: color.Black, Width: vg.Points(2.2)}
+	whisker = draw.LineStyle{Color: color.Gray{Y: 40}, Width: vg.Points(0.8)}
+)
+
+// barPanel draws one metric of one workload as grouped bars, or returns
+// nil if the report has no such figures.
+func barPanel(rep *Report, names []string, ps panelSpec) *plot.Plot {
+	var rows []Row
+	for _, wr := range rep.Workloads {
+		if wr.Name != ps.workload {
+			continue
+		}
+		for _, r := range wr.Rows {
+			if r.Metric == ps.metric {
+				rows = append(rows, r)
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	b := &bars{n: len(rows)}
+	var groups []string
+	for _, r := range rows {
+		groups = append(groups, caseLabel(r.Case))
+	}
+	for _, n := range names {
+		s := barSeries{color: colorOf(names, n)}
+		has := false
+		for _, r := range rows {
+			v, lo, hi, c := math.NaN(), math.NaN(), math.NaN(), math.NaN()
+			for _, cell := range r.Cells {
+				if cell.Allocator != n {
+					continue
+				}
+				if cell.Go != nil {
+					v, lo, hi = cell.Go.Median/ps.scale, cell.Go.Min/ps.scale, cell.Go.Max/ps.scale
+					has = true
+				}
+				if cell.C != nil {
+					c = cell.C.Median / ps.scale
+				}
+			}
+			s.v, s.lo, s.hi, s.c = append(s.v, v), append(s.lo, lo), append(s.hi, hi), append(s.c, c)
+		}
+		if has {
+			s.name = n
+			b.series = append(b.series, s)
+		}
+	}
+	if len(b.series) == 0 {
+		return nil
+	}
+	if b.n == 1 {
+		// One case: a bar per allocator, named under it.
+		b.single = true
+		groups = nil
+		for _, s := range b.series {
+			groups = append(groups, s.name)
+		}
+	}
+	p := plot.New()
+	p.Title.Text = ps.title
+	p.Y.Label.Text = ps.ylabel
+	lo, hi := b.span()
+	if ps.unit == "s" && hi < 1 {
+		b.rescale(1e3)
+		lo, hi = lo*1e3, hi*1e3
+		p.Y.Label.Text = strings.Replace(p.Y.Label.Text, "seconds", "milliseconds", 1)
+	}
+	if lo > 0 && hi/lo > 10 {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = logTicks{}
+		p.Y.Label.Text += " (log scale)"
+		b.base = math.Pow(10, math.Floor(math.Log10(lo/2)))
+		p.Y.Min, p.Y.Max = b.base, hi*1.6
+	} else {
+		p.Y.Min, p.Y.Max = 0, hi*1.15
+		p.Y.Tick.Marker = niceTicks{}
+	}
+	p.Add(hgrid(), b)
+	p.NominalX(groups...)
+	p.X.Min, p.X.Max = -0.5, float64(len(groups))-0.5
+	p.X.Label.Text = ps.xlabel
+	return p
+}
+
+// rescale multiplies every figure by f.
+func (b *bars) rescale(f float64) {
+	for _, s := range b.series {
+		for _, vs := range [][]float64{s.v, s.lo, s.hi, s.c} {
+			for i := range vs {
+				vs[i] *= f
+			}
+		}
+	}
+}
+
+// caseLabel turns "size=16B" into "16 B" and "threads=4" into "4".
+func caseLabel(c string) string {
+	_, v, ok := strings.Cut(c, "=")
+	if !ok {
+		return c
+	}
+	if n, ok := strings.CutSuffix(v, "B"); ok {
+		return n + " B"
+	}
+	return v
+}
+
+// threadPanel draws glibc-thread's throughput against the thread count.
+func threadPanel(rep *Report, names []string) *plot.Plot {
+	var rows []Row
+	for _, wr := range rep.Workloads {
+		if wr.Name == "glibc-thread" {
+			for _, r := range wr.Rows {
+				if r.Metric == mPairsPerSec {
+					rows = append(rows, r)
+				}
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	p := plot.New()
+	p.Add(hgrid())
+	p.Title.Text = "glibc-thread: throughput by threads (128 B)"
+	p.Y.Label.Text = "million pairs per second"
+	p.X.Label.Text = "threads (goroutines locked to OS threads)"
+	var labels []string
+	for _, r := range rows {
+		labels = append(labels, caseLabel(r.Case))
+	}
+	hi := 0.0
+	for _, n := range names {
+		for _, via := range []string{"go", "c"} {
+			var xys plotter.XYs
+			for i, r := range rows {
+				for _, cell := range r.Cells {
+					s := cell.Go
+					if via == "c" {
+						s = cell.C
+					}
+					if cell.Allocator == n && s != nil {
+						xys = append(xys, plotter.XY{X: float64(i), Y: s.Median / 1e6})
+						hi = max(hi, s.Median/1e6)
+					}
+				}
+			}
+			if len(xys) == 0 {
+				continue
+			}
+			l, sc, err := plotter.NewLinePoints(xys)
+			if err != nil {
+				continue
+			}
+			l.Color, sc.Color = colorOf(names, n), colorOf(names, n)
+			l.Width = vg.Points(2)
+			if via == "c" {
+				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+				l.Width = vg.Points(1.5)
+			}
+			p.Add(l, sc)
+		}
+	}
+	p.NominalX(labels...)
+	p.X.Min, p.X.Max = -0.3, float64(len(rows))-0.7
+	p.Y.Min, p.Y.Max = 0, hi*1.15
+	p.Y.Tick.Marker = niceTicks{}
+	return p
+}
+
+// hgrid is a grid of horizontal lines only, to draw under the data.
+func hgrid() *plotter.Grid {
+	g := plotter.NewGrid()
+	g.Vertical.Color = nil
+	return g
+}
+
+// logTicks labels a log axis at powers of ten, and at 2 and 5 times them
+// too when the axis spans less than three decades (plot.LogTicks labels
+// only the powers, which can leave a short axis with one label).
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	few := hi/lo < 1000
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		d := math.Pow(10, e)
+		for m := 1.0; m < 10; m++ {
+			v := m * d
+			if v < lo || v > hi {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || few && (m == 2 || m == 5) {
+				t.Label = strconv.FormatFloat(v, 'f', max(0, -int(e)), 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+// niceTicks labels a linear axis from its minimum at steps of 1, 2 or 5
+// times a power of ten, about five of them, with the decimals the step
+// needs.
+type niceTicks struct{}
+
+func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) {
+		return nil
+	}
+	raw := (hi - lo) / 5
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{2, 5, 10} {
+		if step >= raw {
+			break
+		}
+		step = m * mag
+	}
+	prec := max(0, -int(math.Floor(math.Log10(step))))
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi+step/1e6; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', prec, 64)})
+		for k := 1; k < 5; k++ {
+			if minor := v + float64(k)*step/5; minor <= hi {
+				ticks = append(ticks, plot.Tick{Value: minor})
+			}
+		}
+	}
+	return ticks
+}
+
+// bars is a plot.Plotter of grouped bars that, unlike plotter.BarChart,
+// starts its bars at the axis minimum, so it works on a log scale.
+type bars struct {
+	n      int // groups, at x = 0, 1, ...
+	series []barSeries
+	base   float64 // where bars start
+	// single: one group, drawn as one bar per series at x = 0, 1, ...,
+	// each with its value above it.
+	single bool
+}
+
+type barSeries struct {
+	name         string
+	color        color.Color
+	v, lo, hi, c []float64 // per group; NaN where there is none
+}
+
+func (b *bars) span() (lo, hi float64) {
+	lo, hi = math.Inf(1), 0
+	for _, s := range b.series {
+		for _, vs := range [][]float64{s.v, s.lo, s.hi, s.c} {
+			for _, v := range vs {
+				if v > 0 {
+					lo, hi = min(lo, v), max(hi, v)
+				}
+			}
+		}
+	}
+	if hi == 0 {
+		return 0, 1
+	}
+	return lo, hi
+}
+
+func (b *bars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	lo, hi := b.span()
+	n := b.n
+	if b.single {
+		n = len(b.series)
+	}
+	return -0.5, float64(n) - 0.5, min(lo, b.base), hi
+}
+
+func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	width := 0.8 / float64(len(b.series))
+	label := textStyle(vg.Points(9))
+	label.XAlign, label.YAlign = draw.XCenter, draw.YBottom
+	for j, s := range b.series {
+		for i := range b.n {
+			x0 := float64(i) - 0.4 + float64(j)*width
+			x1 := x0 + width*0.88
+			if b.single {
+				x0, x1 = float64(j)-0.3, float64(j)+0.3
+			}
+			l, r := trX(x0), trX(x1)
+			if v := s.v[i]; !math.IsNaN(v) && v > 0 {
+				bot, top := trY(b.base), trY(v)
+				c.FillPolygon(s.color, []vg.Point{{X: l, Y: bot}, {X: r, Y: bot}, {X: r, Y: top}, {X: l, Y: top}})
+				if s.lo[i] > 0 && s.hi[i] > s.lo[i] {
+					mid := (l + r) / 2
+					c.StrokeLine2(whisker, mid, trY(s.lo[i]), mid, trY(s.hi[i]))
+				}
+				if b.single {
+					c.FillText(label, vg.Point{X: (l + r) / 2 + vg.Points(2), Y: top + vg.Points(3)}, sig3(v))
+				}
+			}
+			if cv := s.c[i]; !math.IsNaN(cv) && cv > 0 {
+				c.StrokeLine2(cLine, l-vg.Points(1), trY(cv), r+vg.Points(1), trY(cv))
+			}
+		}
+	}
+}

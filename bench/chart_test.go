@@ -1,0 +1,82 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// fullReport is a report with made-up figures in every row of every
+// workload for names, with C figures for the native ones, as a full
+// shoot-out on a machine with every backend would have.
+func fullReport(t *testing.T, names []string) *Report {
+	t.Helper()
+	cfg, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := map[cellKey]*cellData{}
+	for _, w := range workloads {
+		for ai, a := range names {
+			d := newCellData()
+			cells[cellKey{w.name, a}] = d
+			if a == "bump" && w.name == "malloc-large" {
+				d.na = "an arena"
+				continue
+			}
+			for ri, k := range append(w.rows(cfg.Params), commonRows()...) {
+				v := float64(10+7*ai+3*ri) * math.Pow(3, float64(ai%3))
+				d.goRuns[k] = []float64{v * 0.9, v, v * 1.2}
+				if _, ok := nativeRecipes[a]; ok && w.cArgs != nil && metrics[k.Metric].Crossing {
+					d.cRuns[k] = []float64{v / 2, v / 2, v / 2}
+				}
+			}
+		}
+	}
+	rep := &Report{Schema: schemaVersion, Machine: machine(), Config: ReportConfig{Runs: 3}, Native: NativeStatus{Enabled: true}}
+	for _, n := range names {
+		rep.Allocators = append(rep.Allocators, AllocatorStatus{Name: n, Loaded: true})
+	}
+	cfg.Workloads = workloads
+	rep.Workloads = buildWorkloads(cfg, names, cells)
+	return rep
+}
+
+func TestChart(t *testing.T) {
+	rep := fullReport(t, []string{"go", "glibc", "jemalloc", "mimalloc", "bump", "custom"})
+	dir := t.TempDir()
+	png, svg := filepath.Join(dir, "c.png"), filepath.Join(dir, "c.svg")
+	if err := drawChart(rep, png); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(png); err != nil || !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Errorf("%s is not a PNG: %v", png, err)
+	}
+	if err := drawChart(rep, svg); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		if _, err := d.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("%s is not well-formed XML: %v", svg, err)
+		}
+	}
+	if !bytes.Contains(b, []byte("glibc-simple: allocate+free pair")) {
+		t.Errorf("the SVG lacks the glibc-simple panel's title")
+	}
+	if err := drawChart(&Report{}, png); err == nil {
+		t.Errorf("a report without figures drew a chart")
+	}
+}

@@ -1,0 +1,277 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package main
+
+// Every measurement runs in a process of its own: one child per
+// allocator, workload and run, the binary re-executing itself with
+// childEnv set. Why:
+//
+//   - Peak RSS and page faults are figures of a whole process. In a
+//     shared process they would mix allocators and workloads, and each
+//     allocator keeps what it freed (glibc's arenas, jemalloc's extents,
+//     mimalloc's segments, the Go heap's spans), so whoever ran second
+//     would start on the first one's memory.
+//   - gc-pressure measures the garbage collector, whose pacing depends on
+//     everything the process allocated before.
+//   - A crash (a bug in an allocator, or in nalloc) costs one cell, not
+//     the shoot-out.
+//
+// It costs a few milliseconds of process start per run, a fraction of a
+// percent of the runtime. The C side runs the same way (native.go), so both
+// columns pay it alike, and runs of different allocators interleave, so a
+// burst of noise on a shared machine spreads over all of them.
+//
+// The protocol: the parent passes a JSON childSpec in the environment and
+// reads lines from the child's stdout, tab-separated:
+//
+//	V     case  metric  value   a figure (case may be empty)
+//	NA    reason                the workload does not apply to the allocator
+//	INFO  key   value           about the allocator (load check only)
+//
+// A child that fails writes why to stderr and exits non-zero; exit status
+// 3 means the allocator did not open.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nalloc/nalloc"
+)
+
+// childEnv holds a child's JSON childSpec; its presence makes the process
+// a child.
+const childEnv = "NALLOC_BENCH_CHILD"
+
+// staticTLSTunable lets a process dlopen Debian's libjemalloc.so.2, which
+// uses initial-exec TLS, after start (the remedy the jemalloc backend's
+// error gives). Every child, Go or C, starts with it, whichever allocator
+// it runs, so that the environment is the same for all.
+const staticTLSTunable = "glibc.rtld.optional_static_tls=16384"
+
+// exitNoOpen is a child's exit status when the allocator does not open.
+const exitNoOpen = 3
+
+type childSpec struct {
+	Allocator string `json:"allocator"`
+	Workload  string `json:"workload"` // "" for the load check
+	Params    params `json:"params"`
+}
+
+// childResult is what one child (Go or C) reported.
+type childResult struct {
+	values []value
+	na     string            // why the workload does not apply, if it does not
+	info   map[string]string // load check
+	took   time.Duration
+}
+
+type value struct {
+	rowKey
+	V float64
+}
+
+// The main goroutine stays on the main OS thread (locked in init, the
+// only way to be sure of it). A child runs its workload there, as the C
+// side runs its own on its main thread: glibc gives the main thread its
+// main arena (grown with brk) and other threads arenas of their own
+// (grown with mmap), and the two trim differently, so Go and C must use
+// the same kind.
+func init() { runtime.LockOSThread() }
+
+// childMain is the whole of a child process: run spec, print the lines.
+func childMain(specJSON string, stdout, stderr io.Writer) int {
+	var spec childSpec
+	if err := json.Unmarshal([]byte(specJSON), &spec); err != nil {
+		fmt.Fprintf(stderr, "bench child: bad %s: %v\n", childEnv, err)
+		return 2
+	}
+	a, err := nalloc.Open(spec.Allocator)
+	if err != nil {
+		fmt.Fprintln(stderr, oneLine(err))
+		return exitNoOpen
+	}
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	if spec.Workload == "" {
+		for k, v := range allocatorInfo(a) {
+			fmt.Fprintf(out, "INFO\t%s\t%s\n", k, flatten(v))
+		}
+		return 0
+	}
+	w := workloadByName(spec.Workload)
+	if w == nil {
+		fmt.Fprintf(stderr, "bench child: no workload %q\n", spec.Workload)
+		return 2
+	}
+	if w.notFor != nil {
+		if why := w.notFor(a); why != "" {
+			fmt.Fprintf(out, "NA\t%s\n", why)
+			return 0
+		}
+	}
+	// Figures are kept until the run is over: no output, and no
+	// formatting, while it runs.
+	var vals []value
+	e := &runEnv{name: spec.Allocator, a: a, p: spec.Params, put: func(c, m string, v float64) {
+		vals = append(vals, value{rowKey{c, m}, v})
+	}}
+	runtime.GC()
+	resetPeakRSS()
+	f0 := minorFaults()
+	if err := w.run(e); err != nil {
+		fmt.Fprintf(stderr, "%s on %s: %s\n", spec.Workload, spec.Allocator, oneLine(err))
+		return 1
+	}
+	e.put("", mFaults, minorFaults()-f0)
+	e.put("", mPeakRSS, peakRSS())
+	e.stats("after")
+	for _, v := range vals {
+		fmt.Fprintf(out, "V\t%s\t%s\t%g\n", v.Case, v.Metric, v.V)
+	}
+	return 0
+}
+
+// allocatorInfo describes an allocator through the small interfaces the
+// backends offer.
+func allocatorInfo(a nalloc.Allocator) map[string]string {
+	info := map[string]string{"type": fmt.Sprintf("%T", a)}
+	if _, ok := a.(resetter); ok {
+		info["arena"] = "Reset"
+	}
+	if l, ok := a.(interface{ Library() string }); ok {
+		info["library"] = l.Library()
+	}
+	if v, ok := a.(interface{ Version() string }); ok && v.Version() != "" {
+		info["version"] = v.Version()
+	}
+	return info
+}
+
+// childEnviron is the environment of every child: the parent's, with
+// staticTLSTunable added to GLIBC_TUNABLES, and extra.
+func childEnviron(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GLIBC_TUNABLES=") && !strings.HasPrefix(kv, childEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	tun := os.Getenv("GLIBC_TUNABLES")
+	if !strings.Contains(tun, "glibc.rtld.optional_static_tls=") {
+		if tun != "" {
+			tun += ":"
+		}
+		tun += staticTLSTunable
+	}
+	env = append(env, "GLIBC_TUNABLES="+tun)
+	return append(env, extra...)
+}
+
+// runGoChild runs spec in a child process of this binary, killing it
+// after childTimeout.
+func runGoChild(ctx context.Context, spec childSpec) (childResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, childTimeout)
+	defer cancel()
+	exe, err := os.Executable()
+	if err != nil {
+		return childResult{}, fmt.Errorf("cannot find this binary to run a child: %w", err)
+	}
+	js, err := json.Marshal(spec)
+	if err != nil {
+		return childResult{}, err
+	}
+	cmd := exec.CommandContext(ctx, exe)
+	cmd.Env = childEnviron(childEnv + "=" + string(js))
+	return runChild(ctx, cmd, nil)
+}
+
+// errNoOpen is wrapped by runChild's error when the child says its
+// allocator did not open; the error's text is the child's reason.
+var errNoOpen = errors.New("allocator did not open")
+
+// runChild runs cmd, made with exec.CommandContext(ctx, ...), with stdin,
+// and parses its lines.
+func runChild(ctx context.Context, cmd *exec.Cmd, stdin []byte) (childResult, error) {
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	t0 := time.Now()
+	err := cmd.Run()
+	res := childResult{took: time.Since(t0)}
+	if err != nil {
+		why := flatten(stderr.String())
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			if ee.ExitCode() == exitNoOpen && why != "" {
+				return res, fmt.Errorf("%w: %s", errNoOpen, why)
+			}
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				err = fmt.Errorf("killed by signal %v", ws.Signal())
+			}
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("timed out after %v", childTimeout)
+		}
+		if why != "" {
+			err = fmt.Errorf("%v: %s", err, why)
+		}
+		return res, err
+	}
+	res, err = parseChild(stdout.Bytes())
+	res.took = time.Since(t0)
+	return res, err
+}
+
+// parseChild reads a child's output lines.
+func parseChild(b []byte) (childResult, error) {
+	var res childResult
+	for line := range strings.Lines(string(b)) {
+		f := strings.Split(strings.TrimRight(line, "\n"), "\t")
+		switch {
+		case f[0] == "V" && len(f) == 4:
+			v, err := strconv.ParseFloat(f[3], 64)
+			if err != nil {
+				return res, fmt.Errorf("child printed a bad figure: %q", line)
+			}
+			res.values = append(res.values, value{rowKey{f[1], f[2]}, v})
+		case f[0] == "NA" && len(f) == 2:
+			res.na = f[1]
+		case f[0] == "INFO" && len(f) == 3:
+			if res.info == nil {
+				res.info = map[string]string{}
+			}
+			res.info[f[1]] = f[2]
+		default:
+			return res, fmt.Errorf("child printed an unexpected line: %q", line)
+		}
+	}
+	return res, nil
+}
+
+// oneLine is err's text on a single line (see flatten).
+func oneLine(err error) string { return flatten(err.Error()) }
+
+// flatten puts text on a single line: the registry's errors give the
+// import to add a line of its own, and a child's stderr may have several.
+func flatten(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.NewReplacer("\n\t", " ", "\n(", " (", "\r", "", "\n", "; ", "\t", " ").Replace(s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// childTimeout is how long one child may run before it is killed.
+var childTimeout = 10 * time.Minute

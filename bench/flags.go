@@ -1,0 +1,257 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nalloc/nalloc"
+)
+
+// config is the shoot-out's settings, from the flags.
+type config struct {
+	Allocators []string
+	Workloads  []*workload
+	Runs       int
+	Quick      bool
+	Format     string
+	Chart      string
+	Native     bool
+	Threads    int
+	Touch      bool
+	GCLive     int64
+	Timeout    time.Duration // per child process
+	Params     params
+}
+
+// knownAllocators are this module's allocators, in the order the table
+// shows them; other registered names follow, sorted.
+var knownAllocators = []string{"go", "glibc", "jemalloc", "mimalloc", "bump"}
+
+var formats = []string{"table", "csv", "json", "benchstat"}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// parseFlags parses the shoot-out's command line. It returns flag.ErrHelp
+// for -h, and a *usageError for anything wrong, saying what and how to
+// fix it.
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported by the caller, once
+	var (
+		allocators = fs.String("allocators", "all", "comma-separated allocators to compare (`names`), or all")
+		wls        = fs.String("workloads", "all", "comma-separated workloads to run (`names`), or all: "+strings.Join(workloadNames(), ", "))
+		runs       = fs.Int("runs", 5, "runs per figure; the table shows their median (`n`; -quick: 3)")
+		quick      = fs.Bool("quick", false, "a smoke run of seconds: fewer runs, rounds and steps, a 64 MiB live set")
+		format     = fs.String("format", "table", "output `format`: "+strings.Join(formats, ", "))
+		chart      = fs.String("chart", "", "also draw the figures to `file` (.svg or .png)")
+		native     = fs.Bool("native", true, "run the same workloads in C for the native column (needs a C compiler)")
+		noNative   = fs.Bool("no-native", false, "skip the native column")
+		threads    = fs.Int("threads", 16, "glibc-thread runs 1, 2, 4, ... goroutines up to `n`, and n itself")
+		touch      = fs.Bool("touch", false, "malloc-large writes one byte per page of each block, making it resident")
+		gcLive     = sizeFlag{v: 1 << 30}
+		timeout    = fs.Duration("timeout", 10*time.Minute, "kill a run that takes longer than `duration`")
+	)
+	fs.Var(&gcLive, "gc-live", "gc-pressure's live set (`size`: 1GiB, 512MiB; -quick: 64MiB)")
+	fs.Usage = func() { usage(stderr, fs) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return nil, err
+		}
+		return nil, usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q: the shoot-out takes only flags", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	cfg := &config{Quick: *quick, Chart: *chart, Touch: *touch, GCLive: gcLive.v}
+	var err error
+	if cfg.Allocators, err = parseAllocators(*allocators); err != nil {
+		return nil, err
+	}
+	if cfg.Workloads, err = parseWorkloads(*wls); err != nil {
+		return nil, err
+	}
+	cfg.Runs = *runs
+	if cfg.Quick && !set["runs"] {
+		cfg.Runs = 3
+	}
+	if cfg.Runs < 1 || cfg.Runs > 1000 {
+		return nil, usagef("-runs %d: give 1 to 1000 runs", *runs)
+	}
+	if !slices.Contains(formats, *format) {
+		return nil, usagef("-format %q: use one of %s", *format, strings.Join(formats, ", "))
+	}
+	cfg.Format = *format
+	if cfg.Chart != "" {
+		switch strings.ToLower(filepath.Ext(cfg.Chart)) {
+		case ".svg", ".png":
+		default:
+			return nil, usagef("-chart %q: the file name must end in .svg or .png", cfg.Chart)
+		}
+	}
+	if set["native"] && set["no-native"] && *native == *noNative {
+		return nil, usagef("-native=%v and -no-native=%v contradict each other: give one of them", *native, *noNative)
+	}
+	cfg.Native = *native && !*noNative
+	if *threads < 1 || *threads > 1024 {
+		return nil, usagef("-threads %d: give 1 to 1024", *threads)
+	}
+	cfg.Threads = *threads
+	if cfg.Quick && !set["gc-live"] {
+		cfg.GCLive = 64 << 20
+	}
+	if cfg.GCLive < 1<<20 {
+		return nil, usagef("-gc-live %s: the live set must be at least 1MiB", formatBytes(float64(cfg.GCLive)))
+	}
+	if *timeout <= 0 {
+		return nil, usagef("-timeout %v: give a positive duration, such as 10m", *timeout)
+	}
+	cfg.Timeout = *timeout
+	cfg.Params = paramsFor(cfg.Quick, cfg.Threads, cfg.Touch, cfg.GCLive)
+	return cfg, nil
+}
+
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, `usage: go run ./bench [flags]
+
+The nalloc shoot-out: runs every workload on every allocator that loads,
+and the same workloads in C against each native library, and prints which
+allocator wins which workload on this machine and what crossing from Go
+costs.
+
+Workloads:
+`)
+	for _, wl := range workloads {
+		fmt.Fprintf(w, "  %-13s %s\n", wl.name, wl.desc)
+	}
+	fmt.Fprintf(w, "\nFlags:\n")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// parseAllocators checks a -allocators list. A name that is neither one
+// of this module's allocators nor registered is a usage error; a known
+// one that does not load is skipped later, with the reason.
+func parseAllocators(s string) ([]string, error) {
+	registered := nalloc.Names()
+	all := slices.Clone(knownAllocators)
+	for _, n := range registered {
+		if !slices.Contains(all, n) {
+			all = append(all, n)
+		}
+	}
+	if strings.TrimSpace(s) == "all" {
+		return all, nil
+	}
+	names, err := splitList("-allocators", s)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if !slices.Contains(all, n) {
+			return nil, usagef("-allocators: unknown allocator %q; known: %s", n, strings.Join(all, ", "))
+		}
+	}
+	return names, nil
+}
+
+func parseWorkloads(s string) ([]*workload, error) {
+	if strings.TrimSpace(s) == "all" {
+		return workloads, nil
+	}
+	names, err := splitList("-workloads", s)
+	if err != nil {
+		return nil, err
+	}
+	var ws []*workload
+	for _, n := range names {
+		w := workloadByName(n)
+		if w == nil {
+			return nil, usagef("-workloads: unknown workload %q; known: %s", n, strings.Join(workloadNames(), ", "))
+		}
+		ws = append(ws, w)
+	}
+	return ws, nil
+}
+
+// splitList splits a comma-separated list, dropping duplicates.
+func splitList(flagName, s string) ([]string, error) {
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			return nil, usagef("%s %q: empty name in the list", flagName, s)
+		}
+		if !slices.Contains(out, part) {
+			out = append(out, part)
+		}
+	}
+	return out, nil
+}
+
+// sizeFlag is a byte count with an optional unit.
+type sizeFlag struct{ v int64 }
+
+func (f *sizeFlag) String() string { return formatBytes(float64(f.v)) }
+func (f *sizeFlag) Set(s string) error {
+	v, err := parseSize(s)
+	if err != nil {
+		return err
+	}
+	f.v = v
+	return nil
+}
+
+// parseSize reads a byte count: a number with an optional unit, B, KiB,
+// MiB, GiB, TiB (powers of 1024; K, M, G, T mean the same), or KB, MB, GB,
+// TB (powers of 1000). Units are case-insensitive; fractions are allowed
+// ("1.5GiB").
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.TrimSpace(t[i:])
+	}
+	mult, ok := sizeUnits[strings.ToLower(unit)]
+	if !ok {
+		return 0, fmt.Errorf("size %q: unknown unit %q; use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB", s, unit)
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" {
+		return 0, fmt.Errorf("size %q: not a number followed by a unit, such as 64MiB", s)
+	}
+	b := v * mult
+	if b < 0 || b >= math.MaxInt64 {
+		return 0, fmt.Errorf("size %q: out of range", s)
+	}
+	return int64(b), nil
+}
+
+var sizeUnits = map[string]float64{
+	"": 1, "b": 1,
+	"k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20,
+	"g": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tib": 1 << 40,
+	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+}

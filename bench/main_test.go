@@ -1,0 +1,222 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/nalloc/nalloc"
+)
+
+// The test binary is also the children's binary: run() re-executes
+// os.Executable(), which under go test is this binary, so TestMain does
+// what main does.
+func TestMain(m *testing.M) {
+	setupProcess()
+	if spec, ok := os.LookupEnv(childEnv); ok {
+		os.Exit(childMain(spec, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// Allocators that exist only in the test binary (and so in its children),
+// to drive the paths no real backend takes on demand.
+func init() {
+	// One that cannot load, with a multi-line reason like the registry's.
+	nalloc.Register("test-broken", func() (nalloc.Allocator, error) {
+		return nil, errors.New("test-broken: libbroken.so.1 not found\n\tinstall it with: apt-get install libbroken1")
+	})
+	// One that fails in the middle of a workload.
+	nalloc.Register("test-failing", func() (nalloc.Allocator, error) {
+		return &failing{Allocator: nalloc.NewGoHeap()}, nil
+	})
+	// An arena: Reset frees everything, Deallocate nothing.
+	nalloc.Register("test-arena", func() (nalloc.Allocator, error) { return &arena{}, nil })
+}
+
+type failing struct {
+	nalloc.Allocator
+	n int
+}
+
+func (f *failing) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
+	if f.n++; f.n > 100 {
+		return nil, nalloc.OutOfMemory("test-failing", l)
+	}
+	return f.Allocator.Allocate(l)
+}
+
+// arena is the smallest bump arena: one Go-heap chunk per 1 MiB, reused
+// after Reset. Not for concurrent use.
+type arena struct {
+	chunks [][]byte
+	cur    int // chunk in use
+	off    uintptr
+	resets int
+}
+
+func (a *arena) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	const chunk = 1 << 20
+	if l.Size+l.Align > chunk {
+		return nil, nalloc.OutOfMemory("test-arena", l)
+	}
+	for {
+		if a.cur < len(a.chunks) {
+			base := uintptr(unsafe.Pointer(&a.chunks[a.cur][0]))
+			start := (base + a.off + l.Align - 1) &^ (l.Align - 1)
+			if start+l.Size <= base+chunk {
+				a.off = start + l.Size - base
+				return unsafe.Add(unsafe.Pointer(&a.chunks[a.cur][0]), start-base), nil
+			}
+			a.cur++
+			a.off = 0
+			continue
+		}
+		a.chunks = append(a.chunks, make([]byte, chunk))
+	}
+}
+
+func (a *arena) Deallocate(unsafe.Pointer, nalloc.Layout) {}
+func (a *arena) Grow(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
+	return nalloc.Reallocate(a, p, old, new)
+}
+func (a *arena) Shrink(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
+	return p, nalloc.ValidateShrink(old, new)
+}
+func (a *arena) Reset() { a.cur, a.off, a.resets = 0, 0, a.resets+1 }
+
+// runCmd runs the command in process and returns its exit status and
+// output.
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// TestQuickSmoke runs the whole command, -quick, with its children, in
+// every output format that matters, and checks the parts that must be
+// there.
+func TestQuickSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole shoot-out (-short skips it)")
+	}
+	chart := t.TempDir() + "/chart.png"
+	code, stdout, stderr := runCmd(t, "-quick", "-runs", "2", "-gc-live", "4MiB",
+		"-allocators", "go,glibc,test-broken,test-arena", "-format", "json", "-chart", chart)
+	if code != 0 {
+		t.Fatalf("exit status %d\nstderr:\n%s", code, stderr)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("-format json is not JSON: %v\n%s", err, stdout)
+	}
+	if rep.Schema != schemaVersion {
+		t.Errorf("schema = %q, want %q", rep.Schema, schemaVersion)
+	}
+	if got := rep.loadedNames(); strings.Join(got, ",") != "go,glibc,test-arena" {
+		t.Errorf("loaded %v, want go, glibc, test-arena", got)
+	}
+	// Exactly one line for the allocator that did not load, on stderr
+	// (stdout is the JSON), with its reason flattened.
+	var skipped []string
+	for line := range strings.Lines(stderr) {
+		if strings.HasPrefix(line, "skipped ") {
+			skipped = append(skipped, line)
+		}
+	}
+	if len(skipped) != 1 || !strings.Contains(skipped[0], "test-broken: libbroken.so.1 not found install it with: apt-get install libbroken1") {
+		t.Errorf("skipped lines = %q, want one for test-broken with its reason", skipped)
+	}
+	if len(rep.Workloads) != len(workloads) {
+		t.Fatalf("%d workloads in the report, want %d", len(rep.Workloads), len(workloads))
+	}
+	for _, wr := range rep.Workloads {
+		if len(wr.Errors) > 0 {
+			t.Errorf("%s: errors %v", wr.Name, wr.Errors)
+		}
+		for _, row := range wr.Rows {
+			for _, c := range row.Cells {
+				if c.Go == nil && wr.NotApplicable[c.Allocator] == "" && metrics[row.Metric].Better != "" {
+					t.Errorf("%s %s %s: no figure for %s", wr.Name, row.Case, row.Metric, c.Allocator)
+				}
+				if c.Go != nil && len(c.Go.Runs) != 2 {
+					t.Errorf("%s %s %s %s: %d runs, want 2", wr.Name, row.Case, row.Metric, c.Allocator, len(c.Go.Runs))
+				}
+			}
+		}
+	}
+	if why := rep.Workloads[2].NotApplicable["test-arena"]; !strings.Contains(why, "Reset") {
+		t.Errorf("malloc-large on an arena: not_applicable = %q, want the reason", why)
+	}
+	if rep.Native.Enabled {
+		if !rowHasC(rep, "glibc-simple", mNsPerPair, "glibc") {
+			t.Errorf("native column enabled but glibc-simple has no C figure for glibc")
+		}
+	} else if os.Getenv("NALLOC_REQUIRE_CC") == "1" {
+		t.Errorf("no native column: %s (NALLOC_REQUIRE_CC=1)", rep.Native.Skipped)
+	}
+	b, err := os.ReadFile(chart)
+	if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Errorf("-chart %s: not a PNG (%v)", chart, err)
+	}
+}
+
+func rowHasC(rep Report, workload, metric, alloc string) bool {
+	for _, wr := range rep.Workloads {
+		for _, row := range wr.Rows {
+			for _, c := range row.Cells {
+				if wr.Name == workload && row.Metric == metric && c.Allocator == alloc && c.C != nil && c.XC > 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// TestFailingRun: a run that fails costs its cell, is reported once, and
+// makes the exit status 1.
+func TestFailingRun(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "-allocators", "go,test-failing", "-workloads", "arena-boxes",
+		"-runs", "2", "-quick", "-no-native")
+	if code != 1 {
+		t.Fatalf("exit status %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if n := strings.Count(stdout, "error test-failing: "); n != 1 {
+		t.Errorf("%d error lines for test-failing, want 1:\n%s", n, stdout)
+	}
+	if !strings.Contains(stdout, "nalloc: out of memory: test-failing cannot allocate") {
+		t.Errorf("the error line does not give the child's reason:\n%s", stdout)
+	}
+	if !strings.Contains(stdout, "native column skipped: turned off with -no-native") {
+		t.Errorf("the table does not say the native column is off:\n%s", stdout)
+	}
+}
+
+func TestNoAllocatorLoads(t *testing.T) {
+	code, _, stderr := runCmd(t, "-allocators", "test-broken", "-no-native")
+	if code != 1 || !strings.Contains(stderr, "skipped test-broken: ") || !strings.Contains(stderr, "no allocator loaded") {
+		t.Errorf("exit status %d, stderr:\n%s", code, stderr)
+	}
+}
+
+func TestCommands(t *testing.T) {
+	code, _, stderr := runCmd(t, "probe", "-allocator", "glibc")
+	if _, ok := commands["probe"]; !ok && (code != 2 || !strings.Contains(stderr, `unknown command "probe"`)) {
+		t.Errorf("probe without the probe command: exit status %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runCmd(t, "-h")
+	if code != 0 || !strings.Contains(stderr, "glibc-simple") || !strings.Contains(stderr, "-allocators") {
+		t.Errorf("-h: exit status %d, usage:\n%s", code, stderr)
+	}
+}

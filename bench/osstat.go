@@ -1,0 +1,53 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"syscall"
+)
+
+// The process figures every run reports: peak resident set size and minor
+// page faults. Each run is its own process (see child.go), so both are the
+// run's own.
+
+// resetPeakRSS sets the process's peak RSS (VmHWM) back to its current
+// RSS, so that the peak read at the end belongs to the workload, not to
+// start-up. It needs Linux 4.0 or later; where it fails, the peak includes
+// start-up, which is small and the same for every allocator.
+func resetPeakRSS() {
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peakRSS returns VmHWM from /proc/self/status in bytes, or, if that
+// cannot be read, getrusage's ru_maxrss.
+func peakRSS() float64 {
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for line := range bytes.Lines(b) {
+			if v, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
+				f := bytes.Fields(v) // "1234", "kB"
+				if len(f) == 2 {
+					if kb, err := strconv.ParseFloat(string(f[0]), 64); err == nil {
+						return kb * 1024
+					}
+				}
+			}
+		}
+	}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) * 1024
+}
+
+// minorFaults returns the process's minor page faults so far.
+func minorFaults() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Minflt)
+}

@@ -1,0 +1,331 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// write prints r in the given format.
+func write(w io.Writer, format string, r *Report) error {
+	switch format {
+	case "csv":
+		return writeCSV(w, r)
+	case "json":
+		return writeJSON(w, r)
+	case "benchstat":
+		return writeBenchstat(w, r)
+	}
+	return writeTable(w, r)
+}
+
+func writeJSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// csvHeader is the CSV schema: one line per allocator per row.
+var csvHeader = []string{"workload", "case", "metric", "unit", "better", "allocator",
+	"go_median", "go_min", "go_max", "c_median", "c_min", "c_max", "xc", "winner", "runs"}
+
+func writeCSV(w io.Writer, r *Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	sum := func(s *Summary) []string {
+		if s == nil {
+			return []string{"", "", ""}
+		}
+		return []string{num(s.Median), num(s.Min), num(s.Max)}
+	}
+	for _, wr := range r.Workloads {
+		for _, row := range wr.Rows {
+			for _, c := range row.Cells {
+				if c.Go == nil && c.C == nil {
+					continue
+				}
+				rec := []string{wr.Name, row.Case, row.Metric, row.Unit, row.Better, c.Allocator}
+				rec = append(rec, sum(c.Go)...)
+				rec = append(rec, sum(c.C)...)
+				xc, runs := "", 0
+				if c.XC != 0 {
+					xc = num(c.XC)
+				}
+				if c.Go != nil {
+					runs = len(c.Go.Runs)
+				} else {
+					runs = len(c.C.Runs)
+				}
+				rec = append(rec, xc, strconv.FormatBool(slices.Contains(row.Winners, c.Allocator)), strconv.Itoa(runs))
+				if err := cw.Write(rec); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// benchUnit is a metric's unit in benchstat's format: no spaces, and
+// "ns" or "B" where benchstat should scale.
+var benchUnits = map[string]string{
+	mNsPerPair: "ns/pair", mPairsPerSec: "pairs/s", mScaling: "x-vs-1-thread",
+	mUsPerStep: "us/step", mNsPerBox: "ns/box",
+	mBuildS: "sec/build", mStreamS: "sec/stream", mGCCycles: "gc-cycles",
+	mGCCPU: "gc-cpu-sec", mGCP99: "gc-p99-pause-sec",
+	mPeakRSS: "peak-RSS-B", mFaults: "minor-faults",
+}
+
+func benchUnit(id string) string {
+	if u, ok := benchUnits[id]; ok {
+		return u
+	}
+	return strings.ReplaceAll(id, "_", "-") + "-B" // the Stats fields
+}
+
+// benchName turns "glibc-simple" into "GlibcSimple".
+func benchName(workload string) string {
+	var b strings.Builder
+	for part := range strings.SplitSeq(workload, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}
+
+// writeBenchstat prints every run as a line of Go's benchmark format, so
+// that benchstat can compare allocators (-col /impl) or Go with C
+// (-col /via):
+//
+//	BenchmarkGlibcSimple/size=16B/impl=glibc/via=go 1 18.2 ns/pair
+func writeBenchstat(w io.Writer, r *Report) error {
+	m := r.Machine
+	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: github.com/nalloc/nalloc/bench\n", m.OS, m.Arch)
+	if m.CPU != "" {
+		fmt.Fprintf(w, "cpu: %s\n", m.CPU)
+	}
+	for _, wr := range r.Workloads {
+		// Rows of the same case go on one line per run.
+		var cases []string
+		for _, row := range wr.Rows {
+			if !slices.Contains(cases, row.Case) {
+				cases = append(cases, row.Case)
+			}
+		}
+		for _, a := range r.loadedNames() {
+			for _, via := range []string{"go", "c"} {
+				for _, cs := range cases {
+					name := "Benchmark" + benchName(wr.Name)
+					if cs != "" {
+						name += "/" + cs
+					}
+					name += "/impl=" + a + "/via=" + via
+					for i := 0; ; i++ {
+						var b strings.Builder
+						for _, row := range wr.Rows {
+							if row.Case != cs {
+								continue
+							}
+							for _, c := range row.Cells {
+								s := c.Go
+								if via == "c" {
+									s = c.C
+								}
+								if c.Allocator == a && s != nil && i < len(s.Runs) {
+									fmt.Fprintf(&b, " %s %s", strconv.FormatFloat(s.Runs[i], 'g', -1, 64), benchUnit(row.Metric))
+								}
+							}
+						}
+						if b.Len() == 0 {
+							break
+						}
+						if _, err := fmt.Fprintf(w, "%s 1%s\n", name, b.String()); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// writeTable prints the report for people: per workload, one row per
+// figure and one column per allocator, the best of each row marked.
+func writeTable(w io.Writer, r *Report) error {
+	m := r.Machine
+	cgo := ""
+	if m.CGO != "" {
+		cgo = ", CGO_ENABLED=" + m.CGO
+	}
+	if m.Tags != "" {
+		cgo += ", -tags " + m.Tags
+	}
+	fmt.Fprintf(w, "nalloc shoot-out: %s/%s, %s, %d CPUs, Linux %s, %s%s\n", m.OS, m.Arch, orDash(m.CPU), m.CPUs, m.Kernel, m.GoVersion, cgo)
+	fmt.Fprintf(w, "%d run(s) per figure, each in a fresh process; shown: median ±half the range; * = best of the row\n", r.Config.Runs)
+	fmt.Fprintf(w, "times are the process's CPU time (user+system, all threads, the GC's included), so other load does not count; glibc-thread: wall time\n")
+	for _, a := range r.Allocators {
+		if a.Loaded {
+			fmt.Fprintf(w, "allocator %s: %s\n", a.Name, describe(a.Info))
+		} else {
+			fmt.Fprintf(w, "skipped %s: %s\n", a.Name, a.Error)
+		}
+	}
+	switch n := r.Native; {
+	case n.Enabled:
+		fmt.Fprintf(w, "native column: the same workloads in C (%s); C = its figure, xC = the Go figure's cost over C's\n", n.Compiler)
+	case n.Skipped != "":
+		fmt.Fprintf(w, "native column skipped: %s\n", n.Skipped)
+	}
+	names := r.loadedNames()
+	for _, wr := range r.Workloads {
+		fmt.Fprintf(w, "\n%s: %s\n", wr.Name, wr.Description)
+		withC := make([]bool, len(names))
+		head := []string{"", ""}
+		for i, a := range names {
+			head = append(head, a)
+			if withC[i] = wr.hasC(a); withC[i] {
+				head = append(head, "C", "xC")
+			}
+		}
+		grid := [][]string{head}
+		for _, row := range wr.Rows {
+			mt := metrics[row.Metric]
+			if !mt.Table {
+				continue
+			}
+			line := []string{row.Case, row.Label}
+			for i, c := range row.Cells {
+				line = append(line, goCell(wr, mt, row, c))
+				if withC[i] {
+					cv, xc := "", ""
+					if c.C != nil {
+						cv = mt.format(c.C.Median)
+					}
+					if c.XC != 0 {
+						xc = fmt.Sprintf("%.2f", c.XC)
+					}
+					line = append(line, cv, xc)
+				}
+			}
+			grid = append(grid, line)
+		}
+		writeGrid(w, grid, 2)
+		for _, a := range names {
+			if why, ok := wr.NotApplicable[a]; ok {
+				fmt.Fprintf(w, "  n/a %s: %s\n", a, why)
+			}
+		}
+		for _, k := range sortedKeys(wr.Errors) {
+			fmt.Fprintf(w, "  error %s: %s\n", k, wr.Errors[k])
+		}
+	}
+	if len(r.Notes) > 0 {
+		fmt.Fprintln(w)
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "note: %s\n", n)
+		}
+	}
+	_, err := fmt.Fprintf(w, "\ntook %s\n", fmtDuration(r.Seconds))
+	return err
+}
+
+// goCell is the table's text for one allocator's Go figure.
+func goCell(wr WorkloadReport, m *metric, row Row, c Cell) string {
+	if c.Go == nil {
+		switch {
+		case wr.NotApplicable[c.Allocator] != "":
+			return "n/a"
+		case wr.Errors[c.Allocator] != "":
+			return "error"
+		}
+		return "—"
+	}
+	s := m.format(c.Go.Median)
+	if len(c.Go.Runs) > 1 && m.Better != "" { // Stats are the allocator's state, not a measurement
+		s += fmt.Sprintf(" ±%.0f%%", 100*c.Go.Spread())
+	}
+	if slices.Contains(row.Winners, c.Allocator) {
+		s = "*" + s
+	}
+	return s
+}
+
+func describe(info map[string]string) string {
+	var parts []string
+	if l := info["library"]; l != "" {
+		parts = append(parts, l)
+	}
+	if v := info["version"]; v != "" {
+		parts = append(parts, v)
+	}
+	if t := info["type"]; t != "" {
+		parts = append(parts, t)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func fmtDuration(sec float64) string {
+	s := int(sec + 0.5)
+	if s < 60 {
+		return fmt.Sprintf("%ds", s)
+	}
+	return fmt.Sprintf("%dm%02ds", s/60, s%60)
+}
+
+// writeGrid prints rows as columns: the first left columns left-aligned,
+// the rest right-aligned, two spaces apart.
+func writeGrid(w io.Writer, grid [][]string, left int) {
+	var width []int
+	for _, row := range grid {
+		for i, c := range row {
+			if i >= len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, row := range grid {
+		var b strings.Builder
+		for i, c := range row {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if i < left {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString(pad + c)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}

@@ -1,0 +1,339 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+)
+
+// schemaVersion names the JSON schema. Fields are only ever added within
+// a version; a change that could break a reader gets a new version.
+const schemaVersion = "nalloc-bench/v1"
+
+// Report is everything a shoot-out measured: the JSON output as it is
+// (see the package comment for the schema), and what the table, CSV,
+// benchstat and chart outputs are made from.
+type Report struct {
+	Schema     string            `json:"schema"`
+	Started    time.Time         `json:"started"`
+	Seconds    float64           `json:"seconds"`
+	Machine    Machine           `json:"machine"`
+	Config     ReportConfig      `json:"config"`
+	Allocators []AllocatorStatus `json:"allocators"`
+	Native     NativeStatus      `json:"native"`
+	Workloads  []WorkloadReport  `json:"workloads"`
+	Rankings   []RankingCheck    `json:"ranking_checks"`
+	Notes      []string          `json:"notes"`
+}
+
+// Machine is where the figures were measured.
+type Machine struct {
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	CPU       string `json:"cpu"`
+	CPUs      int    `json:"cpus"`
+	Kernel    string `json:"kernel"`
+	GoVersion string `json:"go_version"`
+	CGO       string `json:"cgo_enabled"` // "0", "1", or "" if the build does not say
+	Tags      string `json:"build_tags"`
+}
+
+// ReportConfig is the settings the figures were measured with.
+type ReportConfig struct {
+	Runs    int    `json:"runs"`
+	Quick   bool   `json:"quick"`
+	Threads int    `json:"threads"`
+	Native  bool   `json:"native"`
+	Params  params `json:"params"`
+}
+
+// AllocatorStatus says whether an allocator took part, and if not, why.
+type AllocatorStatus struct {
+	Name   string            `json:"name"`
+	Loaded bool              `json:"loaded"`
+	Error  string            `json:"error,omitempty"`
+	Info   map[string]string `json:"info,omitempty"` // type, library, version
+}
+
+// NativeStatus says whether the C column was measured.
+type NativeStatus struct {
+	Enabled  bool   `json:"enabled"`
+	Compiler string `json:"compiler,omitempty"`
+	Skipped  string `json:"skipped,omitempty"`
+}
+
+// WorkloadReport is one workload's figures, row by row.
+type WorkloadReport struct {
+	Name          string            `json:"name"`
+	Description   string            `json:"description"`
+	Rows          []Row             `json:"rows"`
+	NotApplicable map[string]string `json:"not_applicable,omitempty"` // allocator -> why
+	Errors        map[string]string `json:"errors,omitempty"`         // allocator (or "allocator (C)") -> error
+}
+
+// Row is one figure of a workload for every allocator.
+type Row struct {
+	Case    string   `json:"case"`             // "size=16B", "threads=4", or ""
+	Metric  string   `json:"metric"`           // a stable ID: "ns_per_pair"
+	Label   string   `json:"label"`            // the table's label: "ns/pair"
+	Unit    string   `json:"unit"`             // ns, us, s, B, 1/s, count, x
+	Better  string   `json:"better,omitempty"` // lower, higher, or "" (no winner)
+	Cells   []Cell   `json:"cells"`
+	Winners []string `json:"winners,omitempty"` // the best median; more than one on a tie
+}
+
+// Cell is one allocator's figure in a row: through nalloc from Go, and,
+// for the native allocators, the same workload in C.
+type Cell struct {
+	Allocator string   `json:"allocator"`
+	Go        *Summary `json:"go,omitempty"`
+	C         *Summary `json:"c,omitempty"`
+	// XC is the Go figure's cost over the C figure's (Go/C for times,
+	// C/Go for throughputs): 2 means twice the C cost. 0 when absent.
+	XC float64 `json:"xc,omitempty"`
+}
+
+// RankingCheck compares the order of two native allocators in a row
+// through nalloc with their order in C, where C's gap is over 10%.
+type RankingCheck struct {
+	Workload string  `json:"workload"`
+	Case     string  `json:"case"`
+	Metric   string  `json:"metric"`
+	Faster   string  `json:"faster_in_c"`
+	Slower   string  `json:"slower_in_c"`
+	CGap     float64 `json:"c_gap"` // how much costlier the slower is in C: 0.25 = 25%
+	Agrees   bool    `json:"agrees"`
+}
+
+// rankingGap is the C gap from which the Go order must agree.
+const rankingGap = 0.10
+
+// cellData is what the runs of one workload on one allocator produced.
+type cellData struct {
+	goRuns map[rowKey][]float64
+	cRuns  map[rowKey][]float64
+	na     string // the workload does not apply
+	goErr  string
+	cErr   string
+}
+
+type cellKey struct{ workload, allocator string }
+
+func newCellData() *cellData {
+	return &cellData{goRuns: map[rowKey][]float64{}, cRuns: map[rowKey][]float64{}}
+}
+
+// buildWorkloads turns the runs into rows, winners and ratios.
+func buildWorkloads(cfg *config, loaded []string, cells map[cellKey]*cellData) []WorkloadReport {
+	var out []WorkloadReport
+	for _, w := range cfg.Workloads {
+		wr := WorkloadReport{Name: w.name, Description: w.desc}
+		for _, k := range append(w.rows(cfg.Params), commonRows()...) {
+			m := metrics[k.Metric]
+			row := Row{Case: k.Case, Metric: m.ID, Label: m.Label, Unit: m.Unit, Better: m.Better}
+			any := false
+			for _, a := range loaded {
+				d := cells[cellKey{w.name, a}]
+				if d == nil {
+					d = newCellData()
+				}
+				c := Cell{Allocator: a, Go: summarize(d.goRuns[k]), C: summarize(d.cRuns[k])}
+				if m.Crossing && c.Go != nil && c.C != nil && c.Go.Median > 0 && c.C.Median > 0 {
+					c.XC = cost(m, c.Go.Median) / cost(m, c.C.Median)
+				}
+				any = any || c.Go != nil || c.C != nil
+				row.Cells = append(row.Cells, c)
+			}
+			if !any {
+				continue
+			}
+			row.Winners = winners(m, row.Cells)
+			wr.Rows = append(wr.Rows, row)
+		}
+		for _, a := range loaded {
+			d := cells[cellKey{w.name, a}]
+			if d == nil {
+				continue
+			}
+			if d.na != "" {
+				setKey(&wr.NotApplicable, a, d.na)
+			}
+			if d.goErr != "" {
+				setKey(&wr.Errors, a, d.goErr)
+			}
+			if d.cErr != "" {
+				setKey(&wr.Errors, a+" (C)", d.cErr)
+			}
+		}
+		out = append(out, wr)
+	}
+	return out
+}
+
+func setKey(m *map[string]string, k, v string) {
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[k] = v
+}
+
+// cost turns a figure into something lower-is-better.
+func cost(m *metric, v float64) float64 {
+	if m.Better == "higher" {
+		return 1 / v
+	}
+	return v
+}
+
+// winners returns the allocators with the best Go median of a row, if
+// the metric has a better side and at least two allocators have figures.
+func winners(m *metric, cells []Cell) []string {
+	if m.Better == "" {
+		return nil
+	}
+	best, n := math.Inf(1), 0
+	for _, c := range cells {
+		if c.Go != nil {
+			n++
+			best = min(best, cost(m, c.Go.Median))
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	var w []string
+	for _, c := range cells {
+		if c.Go != nil && cost(m, c.Go.Median) == best {
+			w = append(w, c.Allocator)
+		}
+	}
+	return w
+}
+
+// checkRankings compares, for every crossing row, each pair of allocators
+// with C figures: where C's gap is over rankingGap, the order through
+// nalloc should be the same.
+func checkRankings(wrs []WorkloadReport) []RankingCheck {
+	var out []RankingCheck
+	for _, wr := range wrs {
+		for _, row := range wr.Rows {
+			m := metrics[row.Metric]
+			if !m.Crossing {
+				continue
+			}
+			for i, a := range row.Cells {
+				for _, b := range row.Cells[i+1:] {
+					if a.Go == nil || a.C == nil || b.Go == nil || b.C == nil {
+						continue
+					}
+					ca, cb := cost(m, a.C.Median), cost(m, b.C.Median)
+					fast, slow := a, b
+					if cb < ca {
+						fast, slow, ca, cb = b, a, cb, ca
+					}
+					gap := cb/ca - 1
+					if ca <= 0 || gap <= rankingGap {
+						continue
+					}
+					out = append(out, RankingCheck{
+						Workload: wr.Name, Case: row.Case, Metric: row.Metric,
+						Faster: fast.Allocator, Slower: slow.Allocator, CGap: gap,
+						Agrees: cost(m, fast.Go.Median) < cost(m, slow.Go.Median),
+					})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// rankingNotes says how the rankings compare, visibly: one line per
+// disagreement, and one line of summary.
+func rankingNotes(r *Report) []string {
+	if !r.Native.Enabled {
+		return nil
+	}
+	var notes []string
+	agree := 0
+	for _, c := range r.Rankings {
+		if c.Agrees {
+			agree++
+			continue
+		}
+		where := c.Workload
+		if c.Case != "" {
+			where += " " + c.Case
+		}
+		notes = append(notes, fmt.Sprintf("ranking differs from C: %s: in C %s beats %s by %.0f%%, through nalloc it does not",
+			where, c.Faster, c.Slower, 100*c.CGap))
+	}
+	natives := 0
+	for _, a := range r.Allocators {
+		if _, ok := nativeRecipes[a.Name]; ok && a.Loaded {
+			natives++
+		}
+	}
+	switch {
+	case natives < 2:
+		notes = append(notes, "ranking check against C: needs two or more of glibc, jemalloc, mimalloc loaded; nothing to compare")
+	case len(r.Rankings) == 0:
+		notes = append(notes, "ranking check against C: no row where the native allocators differ by more than 10% in C")
+	default:
+		notes = append(notes, fmt.Sprintf("ranking check against C: the order through nalloc agrees in %d of %d comparisons where C's gap is over 10%%",
+			agree, len(r.Rankings)))
+	}
+	return notes
+}
+
+// machine describes this machine and build.
+func machine() Machine {
+	m := Machine{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range bytes.Lines(b) {
+			if k, v, ok := strings.Cut(string(line), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "CGO_ENABLED":
+				m.CGO = s.Value
+			case "-tags":
+				m.Tags = s.Value
+			}
+		}
+	}
+	return m
+}
+
+// loadedNames lists the allocators that took part, in order.
+func (r *Report) loadedNames() []string {
+	var names []string
+	for _, a := range r.Allocators {
+		if a.Loaded {
+			names = append(names, a.Name)
+		}
+	}
+	return names
+}
+
+// hasC reports whether any row of wr has a C figure for allocator a.
+func (wr *WorkloadReport) hasC(a string) bool {
+	return slices.ContainsFunc(wr.Rows, func(r Row) bool {
+		return slices.ContainsFunc(r.Cells, func(c Cell) bool { return c.Allocator == a && c.C != nil })
+	})
+}

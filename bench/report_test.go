@@ -1,0 +1,340 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/perf/benchfmt"
+)
+
+func TestSummarize(t *testing.T) {
+	if summarize(nil) != nil {
+		t.Error("summarize(nil) != nil")
+	}
+	for _, tc := range []struct {
+		runs          []float64
+		med, min, max float64
+	}{
+		{[]float64{5}, 5, 5, 5},
+		{[]float64{3, 1, 2}, 2, 1, 3},
+		{[]float64{4, 1, 3, 2}, 2.5, 1, 4},
+		{[]float64{10, 10, 1000, 10, 9}, 10, 9, 1000},
+	} {
+		s := summarize(tc.runs)
+		if s.Median != tc.med || s.Min != tc.min || s.Max != tc.max || !slices.Equal(s.Runs, tc.runs) {
+			t.Errorf("summarize(%v) = %+v", tc.runs, s)
+		}
+	}
+	in := []float64{3, 1, 2}
+	summarize(in)
+	if !slices.Equal(in, []float64{3, 1, 2}) {
+		t.Error("summarize sorted its argument")
+	}
+	if got := summarize([]float64{90, 100, 110}).Spread(); math.Abs(got-0.1) > 1e-12 {
+		t.Errorf("Spread = %v, want 0.1", got)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for _, tc := range []struct {
+		metric string
+		v      float64
+		want   string
+	}{
+		{mNsPerPair, 12.345, "12.3"},
+		{mNsPerPair, 0.966, "0.966"},
+		{mNsPerPair, 9.996, "10.0"},
+		{mNsPerPair, 1234.5, "1234"},
+		{mPeakRSS, 12 << 20, "12.0 MiB"},
+		{mPeakRSS, 1023, "1023 B"},
+		{mGCCPU, 0.0123, "12.3 ms"},
+		{mGCP99, 0.000004, "4.00 µs"},
+		{mPairsPerSec, 12.5e6, "12.5 M/s"},
+		{mGCCycles, 17, "17"},
+		{mScaling, 1.956, "1.96x"},
+	} {
+		if got := metrics[tc.metric].format(tc.v); got != tc.want {
+			t.Errorf("%s.format(%v) = %q, want %q", tc.metric, tc.v, got, tc.want)
+		}
+	}
+}
+
+// testReport is a report built from made-up runs, through the same code
+// as a real one.
+func testReport(t *testing.T) *Report {
+	t.Helper()
+	cfg, err := parseFlags([]string{"-workloads", "glibc-simple,glibc-thread", "-threads", "2"}, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := []string{"go", "glibc", "jemalloc"}
+	cells := map[cellKey]*cellData{}
+	put := func(w, a string, c bool, k rowKey, vs ...float64) {
+		d := cells[cellKey{w, a}]
+		if d == nil {
+			d = newCellData()
+			cells[cellKey{w, a}] = d
+		}
+		if c {
+			d.cRuns[k] = vs
+		} else {
+			d.goRuns[k] = vs
+		}
+	}
+	k16 := rowKey{"size=16B", mNsPerPair}
+	put("glibc-simple", "go", false, k16, 30, 31, 29)
+	put("glibc-simple", "glibc", false, k16, 20, 22, 21)
+	put("glibc-simple", "glibc", true, k16, 10, 10, 10)
+	// In C jemalloc is 50% faster than glibc; through nalloc it is slower.
+	put("glibc-simple", "jemalloc", false, k16, 25, 25, 25)
+	put("glibc-simple", "jemalloc", true, k16, 5, 5, 5)
+	k32 := rowKey{"size=32B", mNsPerPair}
+	put("glibc-simple", "glibc", false, k32, 20, 20, 20)
+	put("glibc-simple", "jemalloc", false, k32, 20, 20, 20) // a tie
+	put("glibc-simple", "go", false, rowKey{"", mPeakRSS}, 10<<20, 11<<20, 12<<20)
+	put("glibc-simple", "glibc", false, rowKey{"", statsMetric("after", "mapped")}, 1<<20, 1<<20, 1<<20)
+	kt := rowKey{"threads=1", mPairsPerSec}
+	put("glibc-thread", "glibc", false, kt, 10e6, 11e6, 12e6)
+	put("glibc-thread", "glibc", true, kt, 20e6, 20e6, 20e6)
+	put("glibc-thread", "go", false, kt, 5e6, 5e6, 5e6)
+	cells[cellKey{"glibc-thread", "jemalloc"}] = &cellData{goErr: "killed by signal segmentation fault"}
+	rep := &Report{
+		Schema: schemaVersion, Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Seconds: 12,
+		Machine: Machine{OS: "linux", Arch: "amd64", CPU: "Test CPU", CPUs: 2, GoVersion: "go1.26"},
+		Config:  ReportConfig{Runs: 3, Threads: 2, Native: true, Params: cfg.Params},
+		Allocators: []AllocatorStatus{
+			{Name: "go", Loaded: true}, {Name: "glibc", Loaded: true, Info: map[string]string{"library": "libc.so.6"}},
+			{Name: "jemalloc", Loaded: true}, {Name: "mimalloc", Error: "nalloc: library not found: mimalloc"},
+		},
+		Native: NativeStatus{Enabled: true, Compiler: "cc 12"},
+	}
+	rep.Workloads = buildWorkloads(cfg, loaded, cells)
+	rep.Rankings = checkRankings(rep.Workloads)
+	rep.Notes = rankingNotes(rep)
+	return rep
+}
+
+func findRow(t *testing.T, rep *Report, w, cs, m string) Row {
+	t.Helper()
+	for _, wr := range rep.Workloads {
+		for _, r := range wr.Rows {
+			if wr.Name == w && r.Case == cs && r.Metric == m {
+				return r
+			}
+		}
+	}
+	t.Fatalf("no row %s %s %s", w, cs, m)
+	return Row{}
+}
+
+func TestBuildWorkloads(t *testing.T) {
+	rep := testReport(t)
+	r := findRow(t, rep, "glibc-simple", "size=16B", mNsPerPair)
+	if !slices.Equal(r.Winners, []string{"glibc"}) {
+		t.Errorf("16B winners %v, want glibc", r.Winners)
+	}
+	if c := r.Cells[1]; c.Allocator != "glibc" || c.Go.Median != 21 || c.C.Median != 10 || c.XC != 2.1 {
+		t.Errorf("glibc cell %+v", c)
+	}
+	if r := findRow(t, rep, "glibc-simple", "size=32B", mNsPerPair); !slices.Equal(r.Winners, []string{"glibc", "jemalloc"}) {
+		t.Errorf("a tie: winners %v", r.Winners)
+	}
+	// Throughput: higher wins, and xC is C's over Go's.
+	r = findRow(t, rep, "glibc-thread", "threads=1", mPairsPerSec)
+	if !slices.Equal(r.Winners, []string{"glibc"}) || math.Abs(r.Cells[1].XC-20.0/11) > 1e-9 {
+		t.Errorf("throughput row: winners %v, glibc xC %v", r.Winners, r.Cells[1].XC)
+	}
+	// Rows nobody measured are left out; Stats rows have no winner.
+	for _, wr := range rep.Workloads {
+		for _, r := range wr.Rows {
+			if r.Metric == mFaults {
+				t.Errorf("%s: a minor_faults row without figures", wr.Name)
+			}
+			if strings.HasPrefix(r.Metric, "stats_") && r.Winners != nil {
+				t.Errorf("%s: Stats row with winners %v", wr.Name, r.Winners)
+			}
+		}
+	}
+	if rep.Workloads[1].Errors["jemalloc"] == "" {
+		t.Errorf("the failed cell's error is lost")
+	}
+}
+
+func TestRankingCheck(t *testing.T) {
+	rep := testReport(t)
+	if len(rep.Rankings) != 1 {
+		t.Fatalf("ranking checks %+v, want one (glibc vs jemalloc at 16 B)", rep.Rankings)
+	}
+	c := rep.Rankings[0]
+	if c.Faster != "jemalloc" || c.Slower != "glibc" || c.CGap != 1 || c.Agrees {
+		t.Errorf("check %+v", c)
+	}
+	joined := strings.Join(rep.Notes, "\n")
+	for _, want := range []string{
+		"ranking differs from C: glibc-simple size=16B: in C jemalloc beats glibc by 100%",
+		"agrees in 0 of 1 comparisons",
+	} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("notes lack %q:\n%s", want, joined)
+		}
+	}
+}
+
+func TestTable(t *testing.T) {
+	var b bytes.Buffer
+	if err := writeTable(&b, testReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"nalloc shoot-out: linux/amd64, Test CPU, 2 CPUs",
+		"skipped mimalloc: nalloc: library not found: mimalloc",
+		"allocator glibc: libc.so.6",
+		"native column: the same workloads in C (cc 12)",
+		"*21.0 ±5%", // glibc wins 16 B: marked, with the spread of 20..22
+		"error jemalloc: killed by signal segmentation fault",
+		"note: ranking differs from C",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	// Columns line up: every line of a block has its cells at the same
+	// right edge as the header.
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "glibc-simple:") {
+			head, row := lines[i+1], lines[i+2]
+			if len([]rune(head)) != len([]rune(row)) {
+				t.Errorf("misaligned:\n%s\n%s", head, row)
+			}
+		}
+	}
+}
+
+func TestCSV(t *testing.T) {
+	var b bytes.Buffer
+	if err := writeCSV(&b, testReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(recs[0], csvHeader) {
+		t.Errorf("header %v", recs[0])
+	}
+	found := false
+	for _, r := range recs[1:] {
+		if len(r) != len(csvHeader) {
+			t.Fatalf("record of %d fields: %v", len(r), r)
+		}
+		if r[0] == "glibc-simple" && r[1] == "size=16B" && r[5] == "glibc" {
+			found = true
+			want := []string{"glibc-simple", "size=16B", "ns_per_pair", "ns", "lower", "glibc", "21", "20", "22", "10", "10", "10", "2.1", "true", "3"}
+			if !slices.Equal(r, want) {
+				t.Errorf("glibc 16B record\n got %v\nwant %v", r, want)
+			}
+		}
+	}
+	if !found {
+		t.Error("no glibc 16B record")
+	}
+}
+
+func TestJSONSchema(t *testing.T) {
+	var b bytes.Buffer
+	if err := writeJSON(&b, testReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	// The documented top-level fields, and nothing else.
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b.Bytes(), &top); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range top {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	want := []string{"allocators", "config", "machine", "native", "notes", "ranking_checks", "schema", "seconds", "started", "workloads"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("top-level keys %v, want %v", keys, want)
+	}
+	// A cell as the package comment documents it.
+	var doc struct {
+		Schema    string
+		Workloads []struct {
+			Name string
+			Rows []struct {
+				Case, Metric, Unit, Better string
+				Cells                      []map[string]json.RawMessage
+			}
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Schema != "nalloc-bench/v1" {
+		t.Errorf("schema %q", doc.Schema)
+	}
+	r := doc.Workloads[0].Rows[0]
+	if r.Case != "size=16B" || r.Metric != "ns_per_pair" || r.Unit != "ns" || r.Better != "lower" {
+		t.Errorf("first row %+v", r)
+	}
+	var s Summary
+	if err := json.Unmarshal(r.Cells[1]["go"], &s); err != nil || s.Median != 21 || len(s.Runs) != 3 {
+		t.Errorf("glibc go summary %s: %v", r.Cells[1]["go"], err)
+	}
+	if string(r.Cells[1]["allocator"]) != `"glibc"` || string(r.Cells[1]["xc"]) != "2.1" {
+		t.Errorf("glibc cell %v", r.Cells[1])
+	}
+	// Round trip.
+	var rep Report
+	if err := json.Unmarshal(b.Bytes(), &rep); err != nil || rep.Config.Params.SimpleReps != 200 {
+		t.Errorf("round trip: %v, params %+v", err, rep.Config.Params)
+	}
+}
+
+// TestBenchstat parses the output with benchstat's own reader.
+func TestBenchstat(t *testing.T) {
+	var b bytes.Buffer
+	if err := writeBenchstat(&b, testReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	r := benchfmt.NewReader(&b, "shootout.txt")
+	got := map[string][]float64{}
+	for r.Scan() {
+		switch rec := r.Result().(type) {
+		case *benchfmt.Result:
+			for _, v := range rec.Values {
+				k := string(rec.Name) + " " + v.Unit
+				got[k] = append(got[k], v.Value)
+			}
+		case *benchfmt.SyntaxError:
+			t.Errorf("benchstat cannot read a line: %v", rec)
+		}
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	// benchfmt scales ns to sec, as benchstat will show them.
+	for k, want := range map[string][]float64{
+		"GlibcSimple/size=16B/impl=glibc/via=go sec/pair": {20e-9, 22e-9, 21e-9},
+		"GlibcSimple/size=16B/impl=glibc/via=c sec/pair":  {10e-9, 10e-9, 10e-9},
+		"GlibcSimple/impl=go/via=go peak-RSS-B":           {10 << 20, 11 << 20, 12 << 20},
+		"GlibcThread/threads=1/impl=go/via=go pairs/s":    {5e6, 5e6, 5e6},
+	} {
+		if !slices.EqualFunc(got[k], want, func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Abs(b) }) {
+			t.Errorf("%s: %v, want %v", k, got[k], want)
+		}
+	}
+}
