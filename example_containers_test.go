@@ -3,7 +3,10 @@
 package nalloc_test
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/nalloc/nalloc"
 )
@@ -35,6 +38,39 @@ func ExampleVec() {
 	// Output:
 	// 5 [{42 0} {1 1} {2 4} {3 9} {4 16}]
 	// [{42 0} {1 1}] 8
+}
+
+func ExampleMap() {
+	a, err := nalloc.Open("glibc")
+	if err != nil {
+		panic(err)
+	}
+	m, err := nalloc.NewMap[uint64, [2]float64](a, 0)
+	if err != nil {
+		panic(err)
+	}
+	defer m.Close() // gives the groups back
+
+	m.Put(7, [2]float64{1.5, 2})
+	m.Put(9, [2]float64{3, 4})
+	if err := m.TryPut(11, [2]float64{5, 6}); err != nil {
+		fmt.Println("over budget:", err) // the map is as it was
+	}
+	m.Delete(9)
+	v, ok := m.Get(7)
+	fmt.Println(m.Len(), v, ok)
+
+	got := maps.Collect(m.All()) // All's order is random, as with a Go map
+	keys := slices.Sorted(maps.Keys(got))
+	fmt.Println(keys)
+
+	// Types with Go pointers are refused: the GC could not see them.
+	_, err = nalloc.NewMap[uint64, string](a, 0)
+	fmt.Println(errors.Is(err, nalloc.ErrPointerType))
+	// Output:
+	// 2 [1.5 2] true
+	// [7 11]
+	// true
 }
 
 func ExampleCheckPointerFree() {

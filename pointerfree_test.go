@@ -124,10 +124,16 @@ func TestContainersRefusePointerTypes(t *testing.T) {
 	_, err2 := nalloc.MakeSlice[record](a, 4)
 	_, err3 := nalloc.CopySlice(a, []record{{}})
 	_, err4 := nalloc.NewVec[record](a, 0)
-	for i, err := range []error{err1, err2, err3, err4} {
+	_, err5 := nalloc.NewMap[uint64, record](a, 0)
+	_, err6 := nalloc.NewMap[record, uint64](a, 0)
+	_, err7 := nalloc.NewMap[[2]uint64, *int](a, 0)
+	for i, err := range []error{err1, err2, err3, err4, err5, err6} {
 		var pe *nalloc.PointerTypeError
 		if !errors.As(err, &pe) || pe.Path != "record.Tags[0].Name" {
 			t.Errorf("constructor %d: err = %v, want ErrPointerType at record.Tags[0].Name", i+1, err)
 		}
+	}
+	if !errors.Is(err7, nalloc.ErrPointerType) {
+		t.Errorf("NewMap with a pointer value: err = %v", err7)
 	}
 }
