@@ -16,12 +16,14 @@ import (
 // this test binary links in (the imports above).
 var allocatorNames = []string{"go", "glibc", "jemalloc", "mimalloc", "bump"}
 
+func isModuleAllocator(name string) bool { return slices.Contains(allocatorNames, name) }
+
 // forEachAllocator runs f on every allocator of this module that is
 // registered, each wrapped in a tracker that checks every block comes back
 // once, with its layout.
 func forEachAllocator(t *testing.T, f func(t *testing.T, tr *tracker)) {
 	for _, name := range nalloc.Names() {
-		if !slices.Contains(allocatorNames, name) {
+		if !isModuleAllocator(name) {
 			continue // registered by another test
 		}
 		t.Run("alloc="+name, func(t *testing.T) {

@@ -1,0 +1,180 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package nalloc_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/cockroachdb/swiss"
+	"github.com/nalloc/nalloc"
+)
+
+// mapImpl is one of the maps compared: Go's builtin map, swiss.Map on
+// the Go heap, and nalloc.Map on each allocator.
+type mapImpl struct {
+	name string
+	put  func(k, v uint64)
+	get  func(k uint64) (uint64, bool)
+	done func()
+}
+
+func mapImpls(b *testing.B, capacity int) []func() mapImpl {
+	impls := []func() mapImpl{
+		func() mapImpl {
+			m := make(map[uint64]uint64, capacity)
+			return mapImpl{"builtin", func(k, v uint64) { m[k] = v },
+				func(k uint64) (uint64, bool) { v, ok := m[k]; return v, ok }, func() {}}
+		},
+		func() mapImpl {
+			m := swiss.New[uint64, uint64](capacity)
+			return mapImpl{"swiss", m.Put, m.Get, func() {}}
+		},
+	}
+	for _, name := range nalloc.Names() {
+		if !isModuleAllocator(name) {
+			continue
+		}
+		a, err := nalloc.Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		impls = append(impls, func() mapImpl {
+			m, err := nalloc.NewMap[uint64, uint64](a, capacity)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return mapImpl{"nalloc-" + name, m.Put, m.Get, m.Close}
+		})
+	}
+	return impls
+}
+
+// benchKeys returns n distinct keys in random order.
+func benchKeys(n int) []uint64 {
+	rng := rand.New(rand.NewChaCha8([32]byte{4}))
+	keys := make([]uint64, n)
+	for i := range keys {
+		keys[i] = rng.Uint64()
+	}
+	return keys
+}
+
+// BenchmarkMapGet looks up keys that are there, in random order, in maps of
+// 1Ki and 1Mi entries: one Get per op, called directly on each map type.
+func BenchmarkMapGet(b *testing.B) {
+	for _, n := range []int{1 << 10, 1 << 20} {
+		keys := benchKeys(n)
+		b.Run(fmt.Sprintf("n=%d/impl=builtin", n), func(b *testing.B) {
+			m := make(map[uint64]uint64)
+			for i, k := range keys {
+				m[k] = uint64(i)
+			}
+			benchGet(b, keys, func(k uint64) uint64 { return m[k] })
+		})
+		b.Run(fmt.Sprintf("n=%d/impl=swiss", n), func(b *testing.B) {
+			m := swiss.New[uint64, uint64](0)
+			for i, k := range keys {
+				m.Put(k, uint64(i))
+			}
+			benchGet(b, keys, func(k uint64) uint64 { v, _ := m.Get(k); return v })
+		})
+		for _, name := range nalloc.Names() {
+			if !isModuleAllocator(name) {
+				continue
+			}
+			b.Run(fmt.Sprintf("n=%d/impl=nalloc-%s", n, name), func(b *testing.B) {
+				a, err := nalloc.Open(name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				m, err := nalloc.NewMap[uint64, uint64](a, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer m.Close()
+				for i, k := range keys {
+					m.Put(k, uint64(i))
+				}
+				benchGet(b, keys, func(k uint64) uint64 { v, _ := m.Get(k); return v })
+			})
+		}
+	}
+}
+
+// benchGet times get over keys, in order, round and round. get is inlined
+// into the loop (benchGet is small enough to be inlined into each caller).
+func benchGet(b *testing.B, keys []uint64, get func(uint64) uint64) {
+	var sum uint64
+	i := 0
+	for b.Loop() {
+		sum += get(keys[i])
+		if i++; i == len(keys) {
+			i = 0
+		}
+	}
+	sink64 = sum
+}
+
+// BenchmarkMapPut fills an empty map (no capacity given) with n random
+// keys: one op is the whole fill and Close, reported as ns/put; the
+// growth of the map, and so the allocator, is in it.
+func BenchmarkMapPut(b *testing.B) {
+	for _, n := range []int{1 << 10, 1 << 20} {
+		keys := benchKeys(n)
+		for _, mk := range mapImpls(b, 0) {
+			b.Run(fmt.Sprintf("n=%d/impl=%s", n, mk().name), func(b *testing.B) {
+				for b.Loop() {
+					m := mk()
+					for i, k := range keys {
+						m.put(k, uint64(i))
+					}
+					m.done()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/put")
+			})
+		}
+	}
+}
+
+var sink64 uint64
+
+// BenchmarkVecAppend appends 1Mi 40-byte items one at a time to an empty
+// Vec (or Go slice): ns/op is per Append, growth included.
+func BenchmarkVecAppend(b *testing.B) {
+	const n = 1 << 20
+	b.Run("impl=go-append", func(b *testing.B) {
+		for b.Loop() {
+			var s []item
+			for i := range n {
+				s = append(s, item{ID: uint64(i)})
+			}
+			sinkItems = s
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/append")
+	})
+	for _, name := range nalloc.Names() {
+		if !isModuleAllocator(name) {
+			continue
+		}
+		b.Run("impl=vec-"+name, func(b *testing.B) {
+			a, err := nalloc.Open(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				v, _ := nalloc.NewVec[item](a, 0)
+				for i := range n {
+					if err := v.Append(item{ID: uint64(i)}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				v.Free()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/append")
+		})
+	}
+}
+
+var sinkItems []item
