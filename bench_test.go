@@ -5,7 +5,9 @@ package nalloc_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/swiss"
 	"github.com/nalloc/nalloc"
@@ -63,22 +65,38 @@ func benchKeys(n int) []uint64 {
 
 // BenchmarkMapGet looks up keys that are there, in random order, in maps of
 // 1Ki and 1Mi entries: one Get per op, called directly on each map type.
+// The swiss and nalloc sub-benchmarks also report xbuiltin (and nalloc
+// ones xswiss): the ratio of their Get time to the builtin map's (swiss's
+// on the Go heap), the median of 15 rounds that time both loops back to
+// back, so that a shared machine's load, which drifts, hits both alike.
 func BenchmarkMapGet(b *testing.B) {
 	for _, n := range []int{1 << 10, 1 << 20} {
 		keys := benchKeys(n)
-		b.Run(fmt.Sprintf("n=%d/impl=builtin", n), func(b *testing.B) {
-			m := make(map[uint64]uint64)
-			for i, k := range keys {
-				m[k] = uint64(i)
+		builtin := make(map[uint64]uint64)
+		sw := swiss.New[uint64, uint64](0)
+		for i, k := range keys {
+			builtin[k] = uint64(i)
+			sw.Put(k, uint64(i))
+		}
+		builtinGet := func(keys []uint64) (sum uint64) {
+			for _, k := range keys {
+				sum += builtin[k]
 			}
-			benchGet(b, keys, func(k uint64) uint64 { return m[k] })
+			return sum
+		}
+		swissGet := func(keys []uint64) (sum uint64) {
+			for _, k := range keys {
+				v, _ := sw.Get(k)
+				sum += v
+			}
+			return sum
+		}
+		b.Run(fmt.Sprintf("n=%d/impl=builtin", n), func(b *testing.B) {
+			benchGet(b, keys, func(k uint64) uint64 { return builtin[k] })
 		})
 		b.Run(fmt.Sprintf("n=%d/impl=swiss", n), func(b *testing.B) {
-			m := swiss.New[uint64, uint64](0)
-			for i, k := range keys {
-				m.Put(k, uint64(i))
-			}
-			benchGet(b, keys, func(k uint64) uint64 { v, _ := m.Get(k); return v })
+			benchGet(b, keys, func(k uint64) uint64 { v, _ := sw.Get(k); return v })
+			b.ReportMetric(pairedRatio(keys, swissGet, builtinGet), "xbuiltin")
 		})
 		for _, name := range nalloc.Names() {
 			if !isModuleAllocator(name) {
@@ -98,9 +116,46 @@ func BenchmarkMapGet(b *testing.B) {
 					m.Put(k, uint64(i))
 				}
 				benchGet(b, keys, func(k uint64) uint64 { v, _ := m.Get(k); return v })
+				get := func(keys []uint64) (sum uint64) {
+					for _, k := range keys {
+						v, _ := m.Get(k)
+						sum += v
+					}
+					return sum
+				}
+				b.ReportMetric(pairedRatio(keys, get, builtinGet), "xbuiltin")
+				b.ReportMetric(pairedRatio(keys, get, swissGet), "xswiss")
 			})
 		}
 	}
+}
+
+// pairedRatio returns the median, over 15 rounds, of the time f takes over
+// keys divided by the time g takes, the two timed back to back (in
+// alternating order) in each round.
+func pairedRatio(keys []uint64, f, g func([]uint64) uint64) float64 {
+	keys = keys[:min(len(keys), 1<<18)]
+	f(keys) // warm both
+	g(keys)
+	ratios := make([]float64, 15)
+	for r := range ratios {
+		first, second := f, g
+		if r%2 == 1 {
+			first, second = g, f
+		}
+		t0 := time.Now()
+		sink64 += first(keys)
+		t1 := time.Now()
+		sink64 += second(keys)
+		t2 := time.Now()
+		tf, tg := t1.Sub(t0), t2.Sub(t1)
+		if r%2 == 1 {
+			tf, tg = tg, tf
+		}
+		ratios[r] = float64(tf) / float64(tg)
+	}
+	slices.Sort(ratios)
+	return ratios[len(ratios)/2]
 }
 
 // benchGet times get over keys, in order, round and round. get is inlined
