@@ -35,6 +35,16 @@
 // ErrPointerType. Use after Deallocate, double Deallocate and a wrong
 // Layout are undefined behaviour, as in C; NewChecked catches them.
 //
+// # Off-heap containers
+//
+// New and Delete (one value), MakeSlice, CopySlice and CopyString (slices
+// and strings), Vec (a growable array) and Map (a hash map on
+// github.com/cockroachdb/swiss) keep Go values in an Allocator's memory,
+// where the garbage collector neither scans them nor counts them towards
+// its heap goal. Their element types must be pointer-free, which they
+// check (CheckPointerFree, ErrPointerType naming the offending field).
+// Each says who frees what and when a view of it stops being valid.
+//
 // # Errors
 //
 // Bad input is an error, never a panic: an invalid Layout gives

@@ -1,0 +1,437 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package nalloc
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"math/bits"
+	"slices"
+	"unsafe"
+
+	"github.com/cockroachdb/swiss"
+	"github.com/nalloc/nalloc/internal/sysmem"
+)
+
+// Map is a hash map from K to V whose keys and values live in allocator
+// memory: github.com/cockroachdb/swiss's Swiss table, with its groups (the
+// arrays of control bytes, keys and values) allocated by an Allocator.
+// Lookups cost what they cost in swiss on the Go heap; the garbage
+// collector sees none of the entries.
+//
+// K and V must hold no Go pointers (see CheckPointerFree): NewMap refuses
+// other types with ErrPointerType. Keys are compared with ==, as in Go's
+// map; a NaN float key is never found again.
+//
+// # Memory
+//
+// swiss keeps a small directory on the Go heap (32 bytes per bucket of up
+// to 4096 slots) and the Map header; everything else (8 control bytes and
+// 8 key/value slots per group) is in blocks of a's memory, zeroed when
+// allocated, each given back with the layout it was allocated with when
+// swiss resizes or splits a bucket, and all of them at Close. A Map that is
+// dropped without Close leaks its blocks. Freed blocks are held back while
+// an All loop runs, so changing the map inside the loop is as safe as with
+// a Go map.
+//
+// # Failure
+//
+// swiss's allocator interface cannot fail: when a bucket resizes, swiss has
+// already changed the bucket's size before it asks for the new groups, so
+// a refusal at that point would leave the bucket describing memory it does
+// not have. Map therefore never lets the refusal reach swiss. TryPut
+// reserves, before it changes anything, the block that the next growth
+// will ask for, whenever the insert might grow the map; if the allocator
+// refuses that block, TryPut returns the error and the map is as it was.
+// Put skips the reservation; if the allocator refuses during Put (or if
+// swiss ever asks for a block TryPut did not foresee), Map completes the
+// resize with Go heap memory, so that the map stays consistent, takes the
+// new entry out again, and Put panics with an error wrapping
+// ErrOutOfMemory (as Go's own map would die), or TryPut returns it. In
+// both cases the map holds exactly the entries it held before the call.
+//
+// The zero value is not usable: make Maps with NewMap. A Map is not safe
+// for concurrent use (as swiss.Map and Go's map are not), and must not be
+// copied.
+type Map[K comparable, V any] struct {
+	m     swiss.Map[K, V]
+	alloc mapAllocator[K, V]
+}
+
+// bucketSlots is the largest number of slots a swiss bucket has before it
+// splits in two (swiss's default, set explicitly because TryPut's
+// reservation depends on it), and groupSlots the slots per group.
+const (
+	bucketSlots = 4096
+	groupSlots  = 8
+)
+
+// NewMap returns an empty Map that allocates from a, sized to hold
+// capacity entries without growing (0 allocates nothing until the first
+// Put). It returns an error wrapping ErrPointerType if K or V holds Go
+// pointers, ErrInvalidLayout if capacity is negative or its size
+// overflows, and ErrOutOfMemory if a refuses the memory (everything
+// allocated so far is given back) or if the table would be larger than the
+// machine's memory.
+func NewMap[K comparable, V any](a Allocator, capacity int) (*Map[K, V], error) {
+	if err := CheckPointerFree[K](); err != nil {
+		return nil, err
+	}
+	if err := CheckPointerFree[V](); err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, errors.New("nalloc: NewMap with a nil Allocator")
+	}
+	if err := checkMapCapacity[K, V](capacity); err != nil {
+		return nil, err
+	}
+	m := &Map[K, V]{alloc: mapAllocator[K, V]{a: a}}
+	if err := m.init(capacity); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkMapCapacity refuses a capacity whose groups could not exist, before
+// swiss sizes its Go-heap directory for them (a directory for an absurd
+// capacity would be a fatal Go heap allocation, not an error).
+func checkMapCapacity[K comparable, V any](capacity int) error {
+	if capacity < 0 {
+		return fmt.Errorf("%w: NewMap capacity %d is negative", ErrInvalidLayout, capacity)
+	}
+	// swiss sizes for capacity*8/7 slots, in one power-of-two bucket up to
+	// bucketSlots, else in a power-of-two number of full buckets.
+	if capacity > math.MaxInt/groupSlots {
+		return fmt.Errorf("%w: NewMap capacity %d overflows", ErrInvalidLayout, capacity)
+	}
+	slots := uint64(capacity) * groupSlots / 7
+	if slots > bucketSlots {
+		slots = bucketSlots << bits.Len64((slots+bucketSlots-1)/bucketSlots-1)
+	}
+	l, err := ArrayLayout[swiss.Group[K, V]](int(min(slots/groupSlots, math.MaxInt)))
+	if err != nil {
+		return fmt.Errorf("NewMap capacity %d: %w", capacity, err)
+	}
+	if uint64(l.Size) > sysmem.MaxGoAlloc() {
+		return fmt.Errorf("%w: NewMap capacity %d needs %v, more than this machine's memory",
+			ErrOutOfMemory, capacity, l)
+	}
+	return nil
+}
+
+// init initialises m.m for capacity entries. Here a refusal can be
+// reported: swiss's Init is abandoned with a panic that init recovers, and
+// the blocks it had allocated are given back.
+func (m *Map[K, V]) init(capacity int) (err error) {
+	al := &m.alloc
+	al.building = true
+	defer func() {
+		al.building = false
+		if r := recover(); r != nil {
+			f, ok := r.(allocFailure)
+			if !ok {
+				panic(r)
+			}
+			for _, g := range al.built {
+				al.release(g)
+			}
+			err = f.err
+		}
+		al.built = nil
+	}()
+	m.m.Init(capacity,
+		swiss.WithAllocator[K, V](al),
+		swiss.WithMaxBucketCapacity[K, V](bucketSlots))
+	al.reshape()
+	return nil
+}
+
+// allocFailure carries an allocator's refusal out of swiss.Map.Init.
+type allocFailure struct{ err error }
+
+// Len returns the number of entries.
+func (m *Map[K, V]) Len() int { return m.m.Len() }
+
+// Get returns the value stored under k, and whether there is one.
+func (m *Map[K, V]) Get(k K) (V, bool) { return m.m.Get(k) }
+
+// Delete removes the entry for k, if there is one. It never allocates.
+func (m *Map[K, V]) Delete(k K) { m.m.Delete(k) }
+
+// Put stores v under k, replacing any value there. If the map must grow
+// and the allocator refuses, Put panics with an error wrapping
+// ErrOutOfMemory, leaving the map with the entries it had (see Failure in
+// the type's doc); use TryPut to get the error instead.
+func (m *Map[K, V]) Put(k K, v V) {
+	n := m.m.Len()
+	m.m.Put(k, v)
+	if m.alloc.failed != nil {
+		panic(m.undo(k, n, "Put"))
+	}
+}
+
+// TryPut stores v under k, replacing any value there, or returns an error
+// wrapping ErrOutOfMemory if the map must grow and the allocator refuses;
+// the map is then exactly as it was. Replacing the value of a key that is
+// there never fails.
+//
+// To guarantee this, TryPut keeps the block the next growth of the map
+// will take allocated ahead of time, once the map is close enough to
+// growing (a bucket of a single-bucket map, from more than about 54% full;
+// one more bucket's worth for a map of several buckets). The peak memory
+// is the same as Put's, which needs that block at the growth: TryPut asks
+// for it a little earlier.
+func (m *Map[K, V]) TryPut(k K, v V) error {
+	al := &m.alloc
+	n := m.m.Len()
+	if n > al.quiet && len(al.spare) != al.next {
+		if err := al.reserve(al.next); err != nil {
+			if _, ok := m.m.Get(k); !ok {
+				return fmt.Errorf("Map.TryPut: %w", err)
+			}
+			// Replacing a value needs no memory.
+		}
+	}
+	m.m.Put(k, v)
+	if al.failed != nil {
+		return m.undo(k, n, "TryPut")
+	}
+	return nil
+}
+
+// undo takes out the entry that a Put during which the allocator refused
+// has added (if it added one, rather than replacing a value), and returns
+// the refusal.
+func (m *Map[K, V]) undo(k K, n int, op string) error {
+	if m.m.Len() > n {
+		m.m.Delete(k)
+	}
+	err := m.alloc.failed
+	m.alloc.failed = nil
+	return fmt.Errorf("Map.%s: %w", op, err)
+}
+
+// All returns an iterator over the entries, in no particular order (it
+// differs from one loop to the next, as with a Go map). The map may be
+// changed during the loop: entries added may or may not be seen, deleted
+// ones are not seen once deleted, and memory that a growth frees is held
+// until the loop ends. The map must not be used concurrently with the
+// loop.
+func (m *Map[K, V]) All() iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) {
+		m.alloc.iterating++
+		defer m.alloc.endIteration()
+		m.m.All(yield)
+	}
+}
+
+// Clear removes every entry and keeps the memory, for reuse.
+func (m *Map[K, V]) Clear() { m.m.Clear() }
+
+// Close gives every block back to the allocator and empties the map. The
+// Map may be used again afterwards: it allocates anew when it grows. Close
+// of a closed Map does nothing more.
+func (m *Map[K, V]) Close() {
+	m.m.Close()
+	al := &m.alloc
+	if al.spare != nil {
+		al.release(al.spare)
+		al.spare = nil
+	}
+	m.init(0) // allocates nothing, so it cannot fail
+}
+
+// mapAllocator is the swiss.Allocator of a Map. swiss asks for groups with
+// Alloc(n), expecting the equivalent of make([]Group, n) (zeroed), and gives
+// back exactly the slices Alloc returned, with the same length, to Free.
+type mapAllocator[K comparable, V any] struct {
+	a Allocator
+
+	// The shape of the map, as the blocks swiss holds show it: blocks is
+	// how many it holds, top the group count of the largest one, and
+	// classes how many it holds of each power-of-two group count (swiss
+	// only asks for those).
+	blocks  int
+	top     int
+	classes [64]int32
+
+	// next is the group count of the block that the next growth of the
+	// map will ask for, and quiet the largest Len at which inserting a new
+	// key cannot grow the map (-1 if any insert may). TryPut keeps spare,
+	// a zeroed block of next groups, once Len passes quiet.
+	next  int
+	quiet int
+	spare []swiss.Group[K, V]
+
+	// failed is the allocator's refusal during the current Put, whose
+	// resize was completed with fallback blocks from the Go heap.
+	failed    error
+	fallback  [][]swiss.Group[K, V]
+	fallbacks int // how many times, for tests
+
+	// building is set during NewMap, where a refusal aborts swiss's Init
+	// with a panic instead, and built lists the blocks Init got.
+	building bool
+	built    [][]swiss.Group[K, V]
+
+	// iterating counts the All loops running; Free holds blocks in
+	// deferred meanwhile, since a loop may still read them.
+	iterating int
+	deferred  [][]swiss.Group[K, V]
+}
+
+// Alloc implements swiss.Allocator.
+func (al *mapAllocator[K, V]) Alloc(n int) []swiss.Group[K, V] {
+	g := al.spare
+	if len(g) == n {
+		al.spare = nil
+	} else {
+		var err error
+		if g, err = al.allocate(n); err != nil {
+			g = al.refused(n, err)
+		}
+	}
+	if al.building {
+		al.built = append(al.built, g)
+	}
+	al.track(n, +1)
+	return g
+}
+
+// refused returns a Go heap block of n groups, to keep swiss consistent
+// when the allocator refuses a block, and records the refusal.
+func (al *mapAllocator[K, V]) refused(n int, err error) []swiss.Group[K, V] {
+	if al.building {
+		panic(allocFailure{err})
+	}
+	if al.failed == nil {
+		al.failed = err
+	}
+	al.fallbacks++
+	// K and V are pointer-free, so this is a noscan object; fallback keeps
+	// it alive while swiss, which holds it through an unsafe.Pointer, uses
+	// it.
+	g := make([]swiss.Group[K, V], n)
+	al.fallback = append(al.fallback, g)
+	return g
+}
+
+// Free implements swiss.Allocator.
+func (al *mapAllocator[K, V]) Free(g []swiss.Group[K, V]) {
+	al.track(len(g), -1)
+	if al.iterating > 0 {
+		al.deferred = append(al.deferred, g)
+		return
+	}
+	al.release(g)
+}
+
+func (al *mapAllocator[K, V]) endIteration() {
+	if al.iterating--; al.iterating == 0 {
+		for i, g := range al.deferred {
+			al.release(g)
+			al.deferred[i] = nil
+		}
+		al.deferred = al.deferred[:0]
+	}
+}
+
+// allocate gets a zeroed block of n groups from the allocator.
+func (al *mapAllocator[K, V]) allocate(n int) ([]swiss.Group[K, V], error) {
+	l, err := ArrayLayout[swiss.Group[K, V]](n)
+	if err != nil {
+		return nil, err
+	}
+	p, err := AllocateZeroed(al.a, l)
+	if err != nil {
+		return nil, err
+	}
+	return unsafe.Slice((*swiss.Group[K, V])(p), n), nil
+}
+
+// release gives a block back: to the allocator, or to the garbage
+// collector if it is a fallback block.
+func (al *mapAllocator[K, V]) release(g []swiss.Group[K, V]) {
+	if len(al.fallback) > 0 {
+		if i := slices.IndexFunc(al.fallback, func(f []swiss.Group[K, V]) bool {
+			return unsafe.SliceData(f) == unsafe.SliceData(g)
+		}); i >= 0 {
+			al.fallback = slices.Delete(al.fallback, i, i+1)
+			return
+		}
+	}
+	// Its layout was valid when it was allocated.
+	l, _ := ArrayLayout[swiss.Group[K, V]](len(g))
+	al.a.Deallocate(unsafe.Pointer(unsafe.SliceData(g)), l)
+}
+
+// reserve makes spare a block of n groups.
+func (al *mapAllocator[K, V]) reserve(n int) error {
+	if al.spare != nil {
+		al.release(al.spare)
+		al.spare = nil
+	}
+	g, err := al.allocate(n)
+	if err != nil {
+		return err
+	}
+	al.spare = g
+	return nil
+}
+
+// track counts a block of n groups that swiss took (+1) or gave back (-1),
+// and works out from the blocks it holds what its next growth will ask
+// for. This follows swiss's growth rules (at the version pinned in
+// go.mod; TestMapTryPutFailsCleanly checks it against every allocation):
+//
+//   - A map with no block gets one group on its first insert.
+//   - A single bucket of c slots grows when an insert finds no free slot;
+//     it then holds c*7/8 entries and tombstones. If the tombstones are at
+//     least c/3 it rehashes in place, without memory, so only an insert
+//     into a map of more than c*7/8 - c/3 entries can grow it (any insert
+//     once c is 8). It doubles while that stays within bucketSlots, and
+//     otherwise splits: a new bucket of c slots.
+//   - A map of several buckets splits one of its full buckets (all of
+//     bucketSlots) on some insert, and which bucket is full is not visible
+//     from here: any insert may need one bucket's groups.
+//
+// If swiss strays from these rules (a degenerate hash can make it split a
+// bucket into one of twice the size), the fallback keeps the map correct.
+func (al *mapAllocator[K, V]) track(n, delta int) {
+	class := bits.Len(uint(n)) - 1
+	al.classes[class] += int32(delta)
+	al.blocks += delta
+	switch {
+	case delta > 0 && n > al.top:
+		al.top = n
+	case delta < 0 && n == al.top && al.classes[class] == 0:
+		al.top = 0
+		for c := class - 1; c >= 0; c-- {
+			if al.classes[c] > 0 {
+				al.top = 1 << c
+				break
+			}
+		}
+	}
+	al.reshape()
+}
+
+// reshape works out next and quiet from the blocks swiss holds.
+func (al *mapAllocator[K, V]) reshape() {
+	switch c := al.top * groupSlots; {
+	case al.blocks == 0:
+		al.next, al.quiet = 1, -1
+	case al.blocks == 1 && c == groupSlots:
+		al.next, al.quiet = 2, -1
+	case al.blocks == 1:
+		al.next, al.quiet = 2*al.top, c*7/8-c/3
+		if 2*c > bucketSlots {
+			al.next = al.top
+		}
+	default:
+		al.next, al.quiet = al.top, -1
+	}
+}

@@ -1,0 +1,365 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package nalloc_test
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/nalloc/nalloc"
+)
+
+// key is a 16-byte key; val a 24-byte value.
+type (
+	key struct{ Hi, Lo uint64 }
+	val struct {
+		N    uint64
+		Tail [16]byte
+	}
+)
+
+func mkKey(i uint64) key { return key{Hi: i * 0x9e3779b97f4a7c15, Lo: i} }
+func mkVal(i uint64) val { v := val{N: i}; v.Tail[i%16] = byte(i); return v }
+
+// checkMap compares m with the model through Len, Get and All.
+func checkMap[K comparable, V comparable](t *testing.T, m *nalloc.Map[K, V], model map[K]V, when string) {
+	t.Helper()
+	if m.Len() != len(model) {
+		t.Fatalf("%s: Len %d, model has %d", when, m.Len(), len(model))
+	}
+	for k, want := range model {
+		if got, ok := m.Get(k); !ok || got != want {
+			t.Fatalf("%s: Get(%v) = %v, %v; want %v", when, k, got, ok, want)
+		}
+	}
+	seen := 0
+	for k, v := range m.All() {
+		if want, ok := model[k]; !ok || v != want {
+			t.Fatalf("%s: All yields %v: %v, model has %v, %v", when, k, v, want, ok)
+		}
+		seen++
+	}
+	if seen != len(model) {
+		t.Fatalf("%s: All yields %d entries, want %d", when, seen, len(model))
+	}
+}
+
+// TestMapModel grows a Map to 100 000 entries with deletes, replacements
+// and misses mixed in, on every allocator, against a Go map doing the same.
+func TestMapModel(t *testing.T) {
+	forEachAllocator(t, func(t *testing.T, tr *tracker) {
+		m, err := nalloc.NewMap[key, val](tr, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		model := make(map[key]val)
+		rng := rand.New(rand.NewChaCha8([32]byte{2}))
+		var next uint64
+		for len(model) < 100_000 {
+			switch op := rng.IntN(100); {
+			case op < 60:
+				k := mkKey(next)
+				next++
+				m.Put(k, mkVal(next))
+				model[k] = mkVal(next)
+			case op < 70:
+				k := mkKey(next)
+				next++
+				if err := m.TryPut(k, mkVal(next)); err != nil {
+					t.Fatal(err)
+				}
+				model[k] = mkVal(next)
+			case op < 85 && next > 0: // delete, perhaps a key already gone
+				k := mkKey(rng.Uint64N(next))
+				m.Delete(k)
+				delete(model, k)
+			case op < 90 && next > 0: // replace, perhaps re-insert
+				k := mkKey(rng.Uint64N(next))
+				m.Put(k, mkVal(7))
+				model[k] = mkVal(7)
+			default:
+				k := mkKey(rng.Uint64N(next + 100))
+				got, ok := m.Get(k)
+				if want, in := model[k]; ok != in || got != want {
+					t.Fatalf("Get(%v) = %v, %v; model %v, %v", k, got, ok, want, in)
+				}
+			}
+			if next%25_000 == 0 {
+				checkMap(t, m, model, "growing")
+			}
+		}
+		checkMap(t, m, model, "at 100000 entries")
+		if f := nalloc.MapFallbacks(m); f != 0 {
+			t.Errorf("%d fallback blocks with an allocator that never refused", f)
+		}
+		m.Clear()
+		checkMap(t, m, map[key]val{}, "after Clear")
+		m.Put(mkKey(1), mkVal(1))
+		m.Close()
+		tr.checkEmpty()
+		// A closed Map is empty and usable.
+		checkMap(t, m, map[key]val{}, "after Close")
+		m.Put(mkKey(1), mkVal(1))
+		checkMap(t, m, map[key]val{mkKey(1): mkVal(1)}, "reused after Close")
+		m.Close()
+		m.Close()
+	})
+}
+
+// TestMapChangedDuringAll grows, deletes from and closes a Map inside All
+// loops: the blocks swiss frees meanwhile must stay allocated until the
+// loop ends (the tracker would see the loop read freed memory only
+// indirectly, so the check is that the freed blocks are still live while
+// the loop runs).
+func TestMapChangedDuringAll(t *testing.T) {
+	tr := track(t, nalloc.NewGoHeap())
+	m, _ := nalloc.NewMap[uint64, uint64](tr, 0)
+	for i := range uint64(100) {
+		m.Put(i, i)
+	}
+	blocks := len(tr.live)
+	seen, grew := 0, false
+	for k, v := range m.All() {
+		if k != v {
+			t.Fatalf("All yields %d: %d", k, v)
+		}
+		if seen++; seen == 10 {
+			for i := range uint64(10_000) {
+				m.Put(1000+i, 1000+i)
+			}
+			m.Delete(k)
+			grew = len(tr.live) > blocks+1
+		}
+	}
+	if !grew {
+		t.Errorf("the blocks freed while the loop ran were not held: %d live, %d before", len(tr.live), blocks)
+	}
+	checkMap(t, m, func() map[uint64]uint64 {
+		model := make(map[uint64]uint64)
+		for k, v := range m.All() {
+			model[k] = v
+		}
+		return model
+	}(), "after changes in a loop")
+	if m.Len() != 100+10_000-1 {
+		t.Errorf("Len %d after the loop", m.Len())
+	}
+	for range m.All() {
+		m.Close()
+	}
+	if m.Len() != 0 {
+		t.Errorf("Len %d after Close in a loop", m.Len())
+	}
+	m.Close()
+	tr.checkEmpty()
+}
+
+// mapOps drives a Map with TryPut through inserts, deletes and
+// replacements that take it through single-bucket growth and several
+// bucket splits, checking after each refusal that the map is exactly the
+// model, and that the same TryPut then succeeds. It returns the number of
+// refusals TryPut reported.
+//
+// The first phase holds the map, at each single-bucket size c, at the
+// edge of swiss's rule for growing: a sliding window of c*7/8-c/3+1 keys
+// (insert the newest, delete the oldest) fills the bucket with tombstones
+// until swiss must grow it, one entry short of the count at which it would
+// rehash in place instead. The second phase inserts, replaces and deletes
+// at random until the map has several buckets that split.
+func mapOps(t *testing.T, m *nalloc.Map[uint64, val], model map[uint64]val) (failures int) {
+	next, oldest := uint64(0), uint64(0)
+	put := func(k uint64) {
+		t.Helper()
+		err := m.TryPut(k, mkVal(k))
+		if err != nil {
+			failures++
+			if !errors.Is(err, nalloc.ErrOutOfMemory) {
+				t.Fatalf("TryPut(%d): %v", k, err)
+			}
+			if _, in := model[k]; in {
+				t.Fatalf("TryPut(%d) of a key that is there failed: %v", k, err)
+			}
+			if _, ok := m.Get(k); ok {
+				t.Fatalf("a failed TryPut(%d) left its key in the map", k)
+			}
+			checkMap(t, m, model, "after a refused TryPut")
+			if err := m.TryPut(k, mkVal(k)); err != nil {
+				t.Fatalf("TryPut(%d) again: %v", k, err)
+			}
+		}
+		model[k] = mkVal(k)
+	}
+	del := func(k uint64) {
+		m.Delete(k)
+		delete(model, k)
+	}
+	for c := 16; c <= 4096; c *= 2 {
+		window := c*7/8 - c/3 + 1
+		for len(model) < window {
+			put(next)
+			next++
+		}
+		for range 4 * c {
+			put(next)
+			next++
+			for len(model) > window {
+				del(oldest)
+				oldest++
+			}
+		}
+	}
+	rng := rand.New(rand.NewChaCha8([32]byte{3}))
+	for i := next; i < next+40_000; i++ {
+		k := i
+		if i%5 == 4 { // replace or re-insert an older key
+			k = rng.Uint64N(i)
+		}
+		put(k)
+		if i%3 == 0 {
+			del(rng.Uint64N(i + 1))
+		}
+	}
+	return failures
+}
+
+// TestMapTryPutFailsCleanly refuses each allocator call in turn, once:
+// the TryPut it belongs to must fail with ErrOutOfMemory and leave the map
+// exactly as it was, without a Go heap fallback (TryPut reserved what
+// swiss was going to ask for), and nothing may leak.
+func TestMapTryPutFailsCleanly(t *testing.T) {
+	ref := track(t, nalloc.NewGoHeap())
+	m, _ := nalloc.NewMap[uint64, val](ref, 0)
+	mapOps(t, m, make(map[uint64]val))
+	calls, spare := ref.calls, nalloc.MapSpareBytes(m)
+	m.Close()
+	ref.checkEmpty()
+	if calls < 10 {
+		t.Fatalf("only %d allocator calls to refuse", calls)
+	}
+	t.Logf("%d allocator calls; spare block at the end %d bytes", calls, spare)
+	failed := 0
+	for k := 1; k <= calls; k++ {
+		tr := track(t, nalloc.NewGoHeap())
+		m, _ := nalloc.NewMap[uint64, val](tr, 0)
+		tr.failOn(k, false)
+		model := make(map[uint64]val)
+		// A refusal fails the TryPut of a new key; one that replaces a
+		// value needs no memory and succeeds anyway.
+		n := mapOps(t, m, model)
+		if n > 1 || tr.refusals != 1 {
+			t.Fatalf("refusing call %d: %d TryPuts failed, %d refusals", k, n, tr.refusals)
+		}
+		failed += n
+		if f := nalloc.MapFallbacks(m); f != 0 {
+			t.Fatalf("refusing call %d: swiss asked for %d blocks TryPut had not reserved", k, f)
+		}
+		checkMap(t, m, model, "at the end")
+		m.Close()
+		tr.checkEmpty()
+	}
+	if failed < calls/2 {
+		t.Errorf("only %d of %d refusals reached a TryPut of a new key", failed, calls)
+	}
+}
+
+// TestMapPutPanicsIntact has the allocator refuse everything from the k-th
+// call on: Put must panic with ErrOutOfMemory, the map must hold what it
+// held, and go on working for replacements and deletes.
+func TestMapPutPanicsIntact(t *testing.T) {
+	for k := 1; k <= 6; k++ {
+		tr := track(t, nalloc.NewGoHeap())
+		m, _ := nalloc.NewMap[uint64, uint64](tr, 0)
+		model := make(map[uint64]uint64)
+		tr.failOn(k, true)
+		var err error
+		func() {
+			defer func() { err, _ = recover().(error) }()
+			for i := uint64(0); ; i++ {
+				m.Put(i, i)
+				model[i] = i
+			}
+		}()
+		if !errors.Is(err, nalloc.ErrOutOfMemory) {
+			t.Fatalf("Put with call %d on refused: panic %v, want ErrOutOfMemory", k, err)
+		}
+		if nalloc.MapFallbacks(m) == 0 {
+			t.Errorf("Put with call %d on refused: no fallback block", k)
+		}
+		checkMap(t, m, model, "after Put panicked")
+		// The fallback block may have room for more entries; once it is
+		// full, TryPut reports the refusal.
+		for i := uint64(len(model)); ; i++ {
+			err := m.TryPut(i, i)
+			if err != nil {
+				if !errors.Is(err, nalloc.ErrOutOfMemory) {
+					t.Fatal(err)
+				}
+				break
+			}
+			model[i] = i
+		}
+		checkMap(t, m, model, "after TryPut failed")
+		for i := range uint64(len(model)) {
+			if err := m.TryPut(i, i+1); err != nil {
+				t.Fatalf("TryPut of a key that is there: %v", err)
+			}
+			model[i] = i + 1
+		}
+		m.Delete(0)
+		delete(model, 0)
+		checkMap(t, m, model, "after replacing")
+		m.Close()
+		tr.checkEmpty()
+	}
+}
+
+func TestNewMapFailures(t *testing.T) {
+	for _, capacity := range []int{1, 100, 5000, 60_000} {
+		for k := 1; ; k++ {
+			tr := track(t, nalloc.NewGoHeap())
+			tr.failOn(k, false)
+			m, err := nalloc.NewMap[uint64, uint64](tr, capacity)
+			if err == nil {
+				if k == 1 {
+					t.Fatalf("NewMap(%d) made no allocator call", capacity)
+				}
+				m.Close()
+				break
+			}
+			if !errors.Is(err, nalloc.ErrOutOfMemory) {
+				t.Fatalf("NewMap(%d) refused at call %d: %v", capacity, k, err)
+			}
+			tr.checkEmpty()
+		}
+	}
+	tr := track(t, nalloc.NewGoHeap())
+	for _, tt := range []struct {
+		capacity int
+		want     error
+	}{
+		{-1, nalloc.ErrInvalidLayout},
+		{math.MaxInt, nalloc.ErrInvalidLayout},
+		{math.MaxInt / 16, nalloc.ErrInvalidLayout},
+		{1 << 50, nalloc.ErrOutOfMemory},
+	} {
+		if _, err := nalloc.NewMap[uint64, uint64](tr, tt.capacity); !errors.Is(err, tt.want) {
+			t.Errorf("NewMap(%d) err = %v, want %v", tt.capacity, err, tt.want)
+		}
+	}
+	tr.checkEmpty()
+	// A presized map takes no allocator call until it is full (Put: TryPut
+	// would reserve a spare bucket, since it cannot see how full each
+	// bucket is).
+	m, err := nalloc.NewMap[uint64, uint64](tr, 50_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.failOn(1, true)
+	for i := range uint64(50_000) {
+		m.Put(i, i)
+	}
+	m.Close()
+	tr.checkEmpty()
+}
