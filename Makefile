@@ -1,4 +1,4 @@
-# nalloc: make test runs every check; make bench runs the benchmarks.
+# nalloc: make test runs every check; make bench runs the shoot-out.
 # Both install the Debian packages they need first (make deps).
 
 GO       ?= go
@@ -13,7 +13,10 @@ PATH_TAGS := nalloc_safecall nalloc_systemstack nalloc_purego nalloc_invariants
 
 export NALLOC_REQUIRE_CC := 1
 
-.PHONY: deps test bench lint
+# Flags for the shoot-out, e.g. make bench BENCHFLAGS='-quick -chart shootout.png'.
+BENCHFLAGS ?=
+
+.PHONY: deps test bench bench-micro lint
 
 deps:
 	@if ! command -v dpkg >/dev/null; then \
@@ -32,9 +35,16 @@ test: deps
 	# jemalloc named as DT_NEEDED, so that it loads with no tunable.
 	CGO_ENABLED=0 $(GO) test -count=1 -tags nalloc_jemalloc_linked ./jemalloc
 	CGO_ENABLED=1 $(GO) test -count=1 -race -tags nalloc_jemalloc_linked ./jemalloc
+	# The shoot-out is a module of its own (bench/go.mod), outside ./... here.
+	cd bench && CGO_ENABLED=0 $(GO) test -count=1 ./... && CGO_ENABLED=1 $(GO) test -count=1 -race -short ./...
 
 bench: deps
-	CGO_ENABLED=0 $(GO) test -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./jemalloc ./mimalloc ./bump . | tee bench.out
+	$(GO) run ./bench $(BENCHFLAGS)
+
+# The micro-benchmarks: crossing cost per call path and backend, the arena,
+# the wrappers and the containers, summarised by benchstat.
+bench-micro: deps
+	CGO_ENABLED=0 $(GO) test -short -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./jemalloc ./mimalloc ./bump . | tee bench.out
 	$(GO) run $(BENCHSTAT) bench.out
 
 lint:
@@ -44,3 +54,4 @@ lint:
 	CGO_ENABLED=0 $(GO) vet -tags nalloc_jemalloc_linked ./jemalloc
 	CGO_ENABLED=1 $(GO) vet -tags nalloc_jemalloc_linked ./jemalloc
 	GOARCH=arm64 $(GO) vet ./...
+	cd bench && $(GO) vet ./...

@@ -147,13 +147,13 @@ func TestRegistry(t *testing.T) {
 	if err != nil || a == nil {
 		t.Fatalf(`Open("go") = %v, %v`, a, err)
 	}
+	// This test binary links every backend in, so Open never takes the
+	// path for a known backend whose import is missing: ask for its error
+	// directly.
 	for _, name := range []string{"jemalloc", "mimalloc", "bump", "glibc"} {
-		if slices.Contains(names, name) {
-			continue // imported by this test binary
-		}
-		_, err = nalloc.Open(name)
+		err := nalloc.UnknownAllocator(name)
 		if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), `import _ "github.com/nalloc/nalloc/`+name+`"`) {
-			t.Errorf(`Open(%q) without its import: err = %v, want the import to add`, name, err)
+			t.Errorf("the error for %q without its import = %v, want the import to add", name, err)
 		}
 	}
 	_, err = nalloc.Open("tcmalloc")

@@ -9,7 +9,10 @@ import (
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
-	_ "github.com/nalloc/nalloc/glibc" // registers "glibc"
+	_ "github.com/nalloc/nalloc/bump"     // registers "bump"
+	_ "github.com/nalloc/nalloc/glibc"    // registers "glibc"
+	_ "github.com/nalloc/nalloc/jemalloc" // registers "jemalloc" (see TestMain)
+	_ "github.com/nalloc/nalloc/mimalloc" // registers "mimalloc"
 )
 
 // allocatorNames are this module's allocators; the tests run on those that

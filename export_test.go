@@ -13,3 +13,6 @@ func MapFallbacks[K comparable, V any](m *Map[K, V]) int { return m.alloc.fallba
 func MapSpareBytes[K comparable, V any](m *Map[K, V]) uintptr {
 	return uintptr(len(m.alloc.spare)) * unsafe.Sizeof(m.alloc.spare[:1][0])
 }
+
+// UnknownAllocator is Open's error for a name nothing registered.
+var UnknownAllocator = unknownAllocator

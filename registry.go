@@ -64,11 +64,18 @@ func Open(name string) (Allocator, error) {
 	if open != nil {
 		return open()
 	}
+	return nil, unknownAllocator(name)
+}
+
+// unknownAllocator is Open's error for a name with nothing registered: for
+// one of this module's backends, the import that registers it; for any
+// other name, the names that are registered.
+func unknownAllocator(name string) error {
 	if pkg, ok := backendPackages[name]; ok {
-		return nil, fmt.Errorf("%w %q: its package is not linked in; add\n\timport _ %q\n"+
+		return fmt.Errorf("%w %q: its package is not linked in; add\n\timport _ %q\n"+
 			"(or _ \"github.com/nalloc/nalloc/all\" for every backend)", ErrUnknownAllocator, name, pkg)
 	}
-	return nil, fmt.Errorf("%w %q (registered: %s)", ErrUnknownAllocator, name, strings.Join(Names(), ", "))
+	return fmt.Errorf("%w %q (registered: %s)", ErrUnknownAllocator, name, strings.Join(Names(), ", "))
 }
 
 // Names returns the registered allocator names, sorted.

@@ -14,5 +14,8 @@ package all
 
 import (
 	// Keep in step with the backends nalloc.Open knows (registry.go).
+	_ "github.com/nalloc/nalloc/bump"
 	_ "github.com/nalloc/nalloc/glibc"
+	_ "github.com/nalloc/nalloc/jemalloc"
+	_ "github.com/nalloc/nalloc/mimalloc"
 )

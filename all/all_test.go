@@ -13,7 +13,7 @@ import (
 
 // linked are the names package all must register; extend it with each
 // backend all imports.
-var linked = []string{"go", "glibc"}
+var linked = []string{"bump", "glibc", "go", "jemalloc", "mimalloc"}
 
 func TestRegistersEveryBackend(t *testing.T) {
 	names := nalloc.Names()

@@ -481,7 +481,7 @@ func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
 					c.StrokeLine2(whisker, mid, trY(s.lo[i]), mid, trY(s.hi[i]))
 				}
 				if b.single {
-					c.FillText(label, vg.Point{X: (l + r) / 2 + vg.Points(2), Y: top + vg.Points(3)}, sig3(v))
+					c.FillText(label, vg.Point{X: (l+r)/2 + vg.Points(2), Y: top + vg.Points(3)}, sig3(v))
 				}
 			}
 			if cv := s.c[i]; !math.IsNaN(cv) && cv > 0 {

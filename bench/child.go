@@ -48,17 +48,12 @@ import (
 	"time"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/jemalloc"
 )
 
 // childEnv holds a child's JSON childSpec; its presence makes the process
 // a child.
 const childEnv = "NALLOC_BENCH_CHILD"
-
-// staticTLSTunable lets a process dlopen Debian's libjemalloc.so.2, which
-// uses initial-exec TLS, after start (the remedy the jemalloc backend's
-// error gives). Every child, Go or C, starts with it, whichever allocator
-// it runs, so that the environment is the same for all.
-const staticTLSTunable = "glibc.rtld.optional_static_tls=16384"
 
 // exitNoOpen is a child's exit status when the allocator does not open.
 const exitNoOpen = 3
@@ -160,23 +155,18 @@ func allocatorInfo(a nalloc.Allocator) map[string]string {
 }
 
 // childEnviron is the environment of every child: the parent's, with
-// staticTLSTunable added to GLIBC_TUNABLES, and extra.
+// the static-TLS tunable that lets a process dlopen Debian's
+// libjemalloc.so.2 after start (jemalloc.Environ), and extra. Every child,
+// Go or C, starts with it, whichever allocator it runs, so that the
+// environment is the same for all.
 func childEnviron(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GLIBC_TUNABLES=") && !strings.HasPrefix(kv, childEnv+"=") {
+		if !strings.HasPrefix(kv, childEnv+"=") {
 			env = append(env, kv)
 		}
 	}
-	tun := os.Getenv("GLIBC_TUNABLES")
-	if !strings.Contains(tun, "glibc.rtld.optional_static_tls=") {
-		if tun != "" {
-			tun += ":"
-		}
-		tun += staticTLSTunable
-	}
-	env = append(env, "GLIBC_TUNABLES="+tun)
-	return append(env, extra...)
+	return append(jemalloc.Environ(env), extra...)
 }
 
 // runGoChild runs spec in a child process of this binary, killing it

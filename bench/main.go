@@ -152,6 +152,7 @@ import (
 	"syscall"
 
 	_ "github.com/nalloc/nalloc/all" // every backend registers itself
+	"github.com/nalloc/nalloc/jemalloc"
 )
 
 func main() {
@@ -163,14 +164,14 @@ func main() {
 }
 
 // setupProcess runs first in every process of the command: the parent,
-// each child, and the test binary (TestMain).
-//
-// MERGE(jemalloc): this is the one place where the jemalloc backend's
-// re-exec helper is called, as the first statement, so that a process that
-// loads jemalloc itself (the probe subcommand, or a user who runs one
-// workload in process) has the static-TLS tunable. The shoot-out does not
-// depend on it: it starts every child with the tunable (staticTLSTunable).
-func setupProcess() {}
+// each child, and the test binary (TestMain). It makes jemalloc loadable
+// in this process (jemalloc.Reexec re-executes it once with the static-TLS
+// tunable, if it started without), for the probe subcommand and anything
+// else that opens jemalloc in process. Its error is not fatal: a missing
+// library, or one that still will not load, is reported by the shoot-out
+// per allocator, with the fix; the shoot-out's children get the tunable
+// from childEnviron whatever happens here.
+func setupProcess() { _ = jemalloc.Reexec() }
 
 // commands are the subcommands, by name; the shoot-out runs when the first
 // argument is not one of them. The mmap/brk laboratory ("probe") adds

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	_ "github.com/nalloc/nalloc/all"
+	"github.com/nalloc/nalloc/jemalloc"
 )
 
 // tinyParams are the workloads at their smallest, for tests.
@@ -182,11 +183,11 @@ func TestChildEnviron(t *testing.T) {
 	}
 	t.Setenv("GLIBC_TUNABLES", "")
 	os.Unsetenv("GLIBC_TUNABLES")
-	if got := tunables(childEnviron()); got != staticTLSTunable {
+	if got := tunables(childEnviron()); got != jemalloc.StaticTLSTunable {
 		t.Errorf("no tunables: %q", got)
 	}
 	t.Setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
-	if got := tunables(childEnviron()); got != "glibc.malloc.arena_max=2:"+staticTLSTunable {
+	if got := tunables(childEnviron()); got != "glibc.malloc.arena_max=2:"+jemalloc.StaticTLSTunable {
 		t.Errorf("with arena_max: %q", got)
 	}
 	t.Setenv("GLIBC_TUNABLES", "glibc.rtld.optional_static_tls=65536")

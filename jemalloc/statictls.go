@@ -94,21 +94,35 @@ func Reexec() error {
 // process (pid) has been re-executed already.
 func reexecEnv(env []string, pid int) ([]string, bool) {
 	me := strconv.Itoa(pid)
-	out := make([]string, 0, len(env)+2)
-	tunables := ""
+	out := make([]string, 0, len(env)+1)
 	for _, kv := range env {
 		switch {
 		case kv == reexecMarker+"="+me:
 			return nil, false
 		case strings.HasPrefix(kv, reexecMarker+"="):
 			// A parent's marker: not ours; replaced below.
-		case strings.HasPrefix(kv, "GLIBC_TUNABLES="):
-			tunables = strings.TrimPrefix(kv, "GLIBC_TUNABLES=")
 		default:
 			out = append(out, kv)
 		}
 	}
-	return append(out, "GLIBC_TUNABLES="+withTunable(tunables), reexecMarker+"="+me), true
+	return append(Environ(out), reexecMarker+"="+me), true
+}
+
+// Environ returns env (in the form os.Environ gives) with GLIBC_TUNABLES
+// extended by StaticTLSTunable, keeping the other tunables: the
+// environment to start another process with, Go or C, that will load
+// Debian's libjemalloc.so.2 after its start.
+func Environ(env []string) []string {
+	out := make([]string, 0, len(env)+1)
+	tunables := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GLIBC_TUNABLES="); ok {
+			tunables = v
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "GLIBC_TUNABLES="+withTunable(tunables))
 }
 
 // withTunable returns the GLIBC_TUNABLES value list (colon-separated

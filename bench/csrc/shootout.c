@@ -163,7 +163,7 @@ static void simple(void) {
 
 struct worker {
 	pthread_t t;
-	pthread_barrier_t *start;
+	pthread_barrier_t *ready, *start;
 	long reps;
 	size_t size;
 };
@@ -172,6 +172,7 @@ static void *work(void *arg) {
 	struct worker *w = arg;
 	void *blocks[BLOCKS];
 	cycle(blocks, w->size); /* warm this thread's caches before the clock */
+	pthread_barrier_wait(w->ready);
 	pthread_barrier_wait(w->start);
 	for (long r = 0; r < w->reps; r++) cycle(blocks, w->size);
 	return NULL;
@@ -186,16 +187,25 @@ static void thread(void) {
 	for (int k = 0; k < nc; k++) {
 		int n = (int)counts[k];
 		struct worker *ws = calloc((size_t)n, sizeof *ws);
-		pthread_barrier_t start;
-		if (!ws || pthread_barrier_init(&start, NULL, (unsigned)n + 1)) die("thread setup failed");
+		pthread_barrier_t ready, start;
+		if (!ws || pthread_barrier_init(&ready, NULL, (unsigned)n + 1) ||
+		    pthread_barrier_init(&start, NULL, (unsigned)n + 1))
+			die("thread setup failed");
 		for (int i = 0; i < n; i++) {
-			ws[i] = (struct worker){.start = &start, .reps = reps, .size = size};
+			ws[i] = (struct worker){.ready = &ready, .start = &start, .reps = reps, .size = size};
 			if (pthread_create(&ws[i].t, NULL, work, &ws[i])) die("pthread_create failed");
 		}
-		pthread_barrier_wait(&start);
+		/* As on the Go side: every thread warmed up and waiting, then the
+		 * clock starts, then the threads are released. Reading the clock
+		 * after the release instead would miss whatever the threads did
+		 * before this thread got a CPU back (with more threads than CPUs,
+		 * most of the run). */
+		pthread_barrier_wait(&ready);
 		double t0 = wall_ns();
+		pthread_barrier_wait(&start);
 		for (int i = 0; i < n; i++) pthread_join(ws[i].t, NULL);
 		double dt = wall_ns() - t0;
+		pthread_barrier_destroy(&ready);
 		pthread_barrier_destroy(&start);
 		free(ws);
 		double rate = (double)n * (double)reps * BLOCKS / (dt / 1e9);
