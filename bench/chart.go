@@ -92,13 +92,7 @@ func drawChart(rep *Report, path string) error {
 	rows := (len(panels) + cols - 1) / cols
 	w, h := 15.6*vg.Inch, vg.Length(1.2+3.6*float64(rows))*vg.Inch
 
-	var cv vg.CanvasWriterTo
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".svg":
-		cv = vgsvg.New(w, h)
-	default:
-		cv = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))}
-	}
+	cv := canvasFor(path, w, h)
 	dc := draw.New(cv)
 	dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: w, Y: 0}, {X: w, Y: h}, {X: 0, Y: h}})
 	head := drawHeader(dc, rep, names)
@@ -121,6 +115,20 @@ func drawChart(rep *Report, path string) error {
 			}
 		}
 	}
+	return writeCanvas(cv, path)
+}
+
+// canvasFor returns a w by h canvas for a file named path: SVG for .svg,
+// PNG at 96 dpi otherwise.
+func canvasFor(path string, w, h vg.Length) vg.CanvasWriterTo {
+	if strings.ToLower(filepath.Ext(path)) == ".svg" {
+		return vgsvg.New(w, h)
+	}
+	return vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))}
+}
+
+// writeCanvas writes cv to the file path.
+func writeCanvas(cv vg.CanvasWriterTo, path string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err

@@ -14,6 +14,13 @@
 // package not linked in) is skipped with one line that says why and how to
 // fix it. go run ./bench -h lists the flags.
 //
+// go run ./bench probe is the mmap/brk laboratory: for one allocator it
+// allocates, touches, frees and optionally trims blocks of given sizes,
+// and prints what each stage did to the program break, the anonymous
+// mappings, RSS and page faults, with the allocator's knobs settable from
+// flags (-mallopt, -mallctl, -malloc-conf, -mi-option). go run ./bench
+// probe -h lists its flags.
+//
 // # Workloads
 //
 // Every block has an alignment of 8 and goes through the nalloc.Allocator
@@ -72,7 +79,11 @@
 // each native library through dlopen and dlsym, calling the functions the
 // nalloc backend calls (malloc/free, mallocx/sdallocx, mi_malloc/mi_free).
 // xC is the Go figure's cost over the C figure's: 2.0 means the workload
-// costs twice as much through nalloc. Where two native allocators differ
+// costs twice as much through nalloc. The C program starts and joins a
+// thread before it measures anything: a Go process is always
+// multi-threaded, and glibc's malloc skips its atomics and arena locking
+// in a process that never was, which would make the C side measure a
+// glibc no Go program can have. Where two native allocators differ
 // by more than 10% in C, the shoot-out checks that their order through
 // nalloc is the same, and says so in a note when it is not. Without a C
 // compiler the column is skipped with a note.

@@ -22,8 +22,16 @@ func TestMain(m *testing.M) {
 	if spec, ok := os.LookupEnv(childEnv); ok {
 		os.Exit(childMain(spec, os.Stdout, os.Stderr))
 	}
+	// A test that needs the command in a fresh process of its own, on the
+	// main thread as main runs it, sets this to its arguments (see
+	// runCommand).
+	if args, ok := os.LookupEnv(runArgsEnv); ok {
+		os.Exit(run(strings.Fields(args), os.Stdout, os.Stderr))
+	}
 	os.Exit(m.Run())
 }
+
+const runArgsEnv = "NALLOC_BENCH_TEST_ARGS"
 
 // Allocators that exist only in the test binary (and so in its children),
 // to drive the paths no real backend takes on demand.
