@@ -16,7 +16,12 @@ export NALLOC_REQUIRE_CC := 1
 # Flags for the shoot-out, e.g. make bench BENCHFLAGS='-quick -chart shootout.png'.
 BENCHFLAGS ?=
 
-.PHONY: deps test bench bench-micro lint
+# How long make fuzz runs each fuzz target.
+FUZZTIME ?= 60s
+# How long make stress hammers each allocator.
+STRESSTIME ?= 60s
+
+.PHONY: deps test bench bench-micro lint fuzz stress
 
 deps:
 	@if ! command -v dpkg >/dev/null; then \
@@ -46,6 +51,12 @@ bench: deps
 bench-micro: deps
 	CGO_ENABLED=0 $(GO) test -short -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./jemalloc ./mimalloc ./bump . | tee bench.out
 	$(GO) run $(BENCHSTAT) bench.out
+
+fuzz: deps
+	./.ci/fuzz $(FUZZTIME)
+
+stress: deps
+	NALLOC_STRESS=$(STRESSTIME) CGO_ENABLED=1 $(GO) test -count=1 -race -run 'TestStress$$' -timeout 0 -v . | grep -E '^(=== RUN|---|ok|FAIL)|allocations'
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -97,4 +98,29 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("parseSize(%q): no error", in)
 		}
 	}
+}
+
+// FuzzParseSize checks parseSize on any text: it never panics, never gives
+// a negative size, and names the text it refuses; and a number written
+// with a unit reads back as that number times the unit.
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"64", "64KiB", "1.5GiB", "2mb", " 7 k ", "-1", "1e3", "MiB", "99999999999TiB", ""} {
+		f.Add(s, uint32(1), uint8(0))
+	}
+	units := []string{"", "B", "KiB", "MiB", "GiB", "KB", "MB", "k", "M"}
+	f.Fuzz(func(t *testing.T, s string, n uint32, u uint8) {
+		v, err := parseSize(s)
+		if err == nil && v < 0 {
+			t.Fatalf("parseSize(%q) = %d", s, v)
+		}
+		if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("%q", s)) {
+			t.Fatalf("parseSize(%q): the error %q does not name the input", s, err)
+		}
+		unit := units[int(u)%len(units)]
+		text := fmt.Sprintf("%d%s", n, unit)
+		v, err = parseSize(text)
+		if want := int64(float64(n) * sizeUnits[strings.ToLower(unit)]); err != nil || v != want {
+			t.Fatalf("parseSize(%q) = %d, %v; want %d", text, v, err, want)
+		}
+	})
 }

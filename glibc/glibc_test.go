@@ -260,3 +260,20 @@ func inChild(t *testing.T) bool {
 	}
 	return false
 }
+
+// TestValgrindCatchesOverrun writes one byte past a block, on purpose: it
+// runs only under .ci/valgrind --selftest, which checks that memcheck
+// reports it.
+func TestValgrindCatchesOverrun(t *testing.T) {
+	if os.Getenv("NALLOC_VALGRIND_SELFTEST") != "1" {
+		t.Skip("only for .ci/valgrind --selftest")
+	}
+	a := open(t)
+	l := nalloc.Layout{Size: 64, Align: 8}
+	p, err := a.Allocate(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	*(*byte)(unsafe.Add(p, l.Size)) = 1 // the overrun
+	a.Deallocate(p, l)
+}

@@ -260,9 +260,9 @@ var opCount struct {
 }
 
 // countOps adds n to the operation count, flushing it to the file named by
-// NALLOC_FUZZ_COUNT every million operations.
+// NALLOC_FUZZ_COUNT every 65 536 operations.
 func countOps(n int) {
-	if opCount.pending.Add(int64(n)) < 1<<20 {
+	if opCount.pending.Add(int64(n)) < 1<<16 {
 		return
 	}
 	path := os.Getenv("NALLOC_FUZZ_COUNT")

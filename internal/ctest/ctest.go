@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,56 +63,99 @@ func Symbol(tb testing.TB, name string) uintptr {
 }
 
 func build() (lib *ffi.Library, skip string, err error) {
+	so, skip, err := compile("fixture", fixtureSource, "-O2", "-fno-omit-frame-pointer")
+	if so == "" {
+		return nil, skip, err
+	}
+	lib, err = ffi.Load(so)
+	return lib, "", err
+}
+
+// stubSource is a shared library with one function and no dependencies,
+// not even libc: dlsym finds nothing else through it.
+var stubSource = []byte("int nalloc_stub(void) { return 42; }\n")
+
+var stub struct {
+	once       sync.Once
+	path, skip string
+	err        error
+}
+
+// Stub returns the path of a shared library that loads but has none of
+// the functions any backend needs (it is linked with -nostdlib, so dlsym
+// does not find libc's malloc through it either): for testing what a
+// backend says about a library that is not the one it expects.
+func Stub(tb testing.TB) string {
+	tb.Helper()
+	stub.once.Do(func() { stub.path, stub.skip, stub.err = compile("stub", stubSource, "-nostdlib") })
+	if stub.skip != "" {
+		if os.Getenv("NALLOC_REQUIRE_CC") == "1" {
+			tb.Fatalf("ctest: %s (NALLOC_REQUIRE_CC=1)", stub.skip)
+		}
+		tb.Skipf("ctest: %s", stub.skip)
+	}
+	if stub.err != nil {
+		tb.Fatal(stub.err)
+	}
+	return stub.path
+}
+
+// compile builds src into a shared library with the system C compiler,
+// cached under the user cache directory by a hash of the source and
+// flags, and returns its path; or a reason to skip when there is no
+// compiler.
+func compile(name string, src []byte, flags ...string) (so, skip string, err error) {
 	cc := os.Getenv("CC")
 	if cc == "" {
 		cc = "cc"
 	}
 	if _, err := exec.LookPath(cc); err != nil {
-		return nil, "no C compiler (" + cc + ") to build the fixture; apt-get install gcc", nil
+		return "", "no C compiler (" + cc + ") to build " + name + ".c; apt-get install gcc", nil
 	}
-	sum := sha256.Sum256(fixtureSource)
+	h := sha256.New()
+	h.Write(src)
+	h.Write([]byte(strings.Join(flags, " ")))
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()
 	}
 	dir = filepath.Join(dir, "nalloc-ctest")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, "", err
+		return "", "", err
 	}
-	so := filepath.Join(dir, "fixture-"+hex.EncodeToString(sum[:8])+".so")
-	if _, err := os.Stat(so); err != nil {
-		src := filepath.Join(dir, "fixture.c")
-		if err := os.WriteFile(src, fixtureSource, 0o644); err != nil {
-			return nil, "", err
-		}
-		// Build to a temporary name and rename, so that concurrent test
-		// binaries never load a half-written library.
-		tmp, err := os.CreateTemp(dir, "fixture-*.so")
-		if err != nil {
-			return nil, "", err
-		}
-		tmp.Close()
-		out, err := exec.Command(cc, "-O2", "-fno-omit-frame-pointer", "-shared", "-fPIC",
-			"-o", tmp.Name(), src).CombinedOutput()
-		if err != nil {
-			os.Remove(tmp.Name())
-			return nil, "", &buildError{cc: cc, out: string(out), err: err}
-		}
-		if err := os.Rename(tmp.Name(), so); err != nil {
-			return nil, "", err
-		}
+	so = filepath.Join(dir, name+"-"+hex.EncodeToString(h.Sum(nil)[:8])+".so")
+	if _, err := os.Stat(so); err == nil {
+		return so, "", nil
 	}
-	lib, err = ffi.Load(so)
-	return lib, "", err
+	c := filepath.Join(dir, name+".c")
+	if err := os.WriteFile(c, src, 0o644); err != nil {
+		return "", "", err
+	}
+	// Build to a temporary name and rename, so that concurrent test
+	// binaries never load a half-written library.
+	tmp, err := os.CreateTemp(dir, name+"-*.so")
+	if err != nil {
+		return "", "", err
+	}
+	tmp.Close()
+	args := append(append([]string{}, flags...), "-shared", "-fPIC", "-o", tmp.Name(), c)
+	if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+		os.Remove(tmp.Name())
+		return "", "", &buildError{cc: cc, name: name, out: string(out), err: err}
+	}
+	if err := os.Rename(tmp.Name(), so); err != nil {
+		return "", "", err
+	}
+	return so, "", nil
 }
 
 type buildError struct {
-	cc, out string
-	err     error
+	cc, name, out string
+	err           error
 }
 
 func (e *buildError) Error() string {
-	return "ctest: " + e.cc + " failed on fixture.c: " + e.err.Error() + "\n" + e.out
+	return "ctest: " + e.cc + " failed on " + e.name + ".c: " + e.err.Error() + "\n" + e.out
 }
 
 // ReportVsC is called by a benchmark right after its timed loop: it runs

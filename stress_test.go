@@ -1,0 +1,76 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package nalloc_test
+
+import (
+	"testing"
+
+	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/glibc"
+	"github.com/nalloc/nalloc/jemalloc"
+	"github.com/nalloc/nalloc/mimalloc"
+	"github.com/nalloc/nalloc/nalloctest"
+)
+
+// TestStress runs nalloctest.Stress on every goroutine-safe allocator of
+// the module (the bump arena and mimalloc's heaps are not: one per
+// goroutine, one per thread), and on Checked over glibc. make stress runs
+// it longer.
+func TestStress(t *testing.T) {
+	for name, open := range map[string]func(t testing.TB) nalloc.Allocator{
+		"go": func(testing.TB) nalloc.Allocator { return nalloc.NewGoHeap() },
+		"glibc": func(t testing.TB) nalloc.Allocator {
+			a, err := glibc.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		},
+		"jemalloc": func(t testing.TB) nalloc.Allocator {
+			a, err := jemalloc.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		},
+		"jemalloc-arena": func(t testing.TB) nalloc.Allocator {
+			a, err := jemalloc.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			arena, err := a.NewArena()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { arena.Destroy() })
+			return arena
+		},
+		"mimalloc": func(t testing.TB) nalloc.Allocator {
+			a, err := mimalloc.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		},
+		"checked-glibc": func(t testing.TB) nalloc.Allocator {
+			a, err := glibc.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := nalloc.NewChecked(a, nalloc.WithStackDepth(4))
+			t.Cleanup(func() {
+				if err := c.Err(); err != nil {
+					t.Errorf("Checked saw misuse in a correct run: %v", err)
+				}
+				if leaks := c.Leaks(); len(leaks) != 0 {
+					t.Errorf("Checked: %d leaks after every block was freed", len(leaks))
+				}
+			})
+			return c
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			nalloctest.Stress(t, nalloctest.Config{New: open})
+		})
+	}
+}
