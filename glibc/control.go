@@ -36,6 +36,19 @@ const (
 	ArenaMax      Param = -8 // M_ARENA_MAX
 )
 
+// The same parameters under their C names, for code carried over from C.
+const (
+	M_MXFAST         = MxFast
+	M_TRIM_THRESHOLD = TrimThreshold
+	M_TOP_PAD        = TopPad
+	M_MMAP_THRESHOLD = MmapThreshold
+	M_MMAP_MAX       = MmapMax
+	M_CHECK_ACTION   = CheckAction
+	M_PERTURB        = Perturb
+	M_ARENA_TEST     = ArenaTest
+	M_ARENA_MAX      = ArenaMax
+)
+
 var paramNames = map[Param]string{
 	MxFast:        "M_MXFAST",
 	TrimThreshold: "M_TRIM_THRESHOLD",

@@ -39,6 +39,6 @@ func ExampleParseParam() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(p, a.Mallopt(p, 1<<20))
-	// Output: M_MMAP_THRESHOLD <nil>
+	fmt.Println(p, a.Mallopt(p, 1<<20), p == glibc.M_MMAP_THRESHOLD)
+	// Output: M_MMAP_THRESHOLD <nil> true
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/glibc"
+	"github.com/nalloc/nalloc/internal/ctest"
 	"github.com/nalloc/nalloc/internal/ffi"
 	"github.com/nalloc/nalloc/nalloctest"
 )
@@ -196,17 +197,7 @@ func TestBreakAndInfo(t *testing.T) {
 // and of purego's fakecgo frees its start block on the new thread.)
 func TestStackUse(t *testing.T) {
 	open(t) // initialises glibc's malloc on the system stack first, as the backend does
-	lib, err := ffi.Load("libc.so.6")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sym := func(name string) uintptr {
-		p, err := lib.Symbol(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	sym := ctest.Lookup(t, "libc.so.6")
 	malloc, free, memalign, realloc := sym("malloc"), sym("free"), sym("memalign"), sym("realloc")
 	if _, _, ok := ffi.StackUse(malloc, 1, 0, 0, 0); !ok {
 		t.Skip("no stack measurement in this build")

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/nalloc/nalloc/internal/ctest"
 	"github.com/nalloc/nalloc/internal/ffi"
 	"github.com/nalloc/nalloc/jemalloc"
 )
@@ -23,17 +24,7 @@ import (
 func TestStackUse(t *testing.T) {
 	a := open(t) // loaded, and initialised on the system stack
 	ar := newArena(t)
-	lib, err := ffi.Load("libjemalloc.so.2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sym := func(name string) uintptr {
-		p, err := lib.Symbol(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	sym := ctest.Lookup(t, a.Library())
 	mallocx, sdallocx, rallocx, xallocx, sallocx := sym("mallocx"), sym("sdallocx"), sym("rallocx"), sym("xallocx"), sym("sallocx")
 	if _, _, ok := ffi.StackUse(sym("nallocx"), 64, 0, 0, 0); !ok {
 		t.Skip("no stack measurement in this build")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nalloc/nalloc/internal/ctest"
 	"github.com/nalloc/nalloc/internal/ffi"
 	"github.com/nalloc/nalloc/mimalloc"
 )
@@ -27,17 +28,7 @@ import (
 // from the OS, then freed.
 func TestStackUse(t *testing.T) {
 	a := open(t)
-	lib, err := ffi.Load(a.Library())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sym := func(name string) uintptr {
-		p, err := lib.Symbol(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	sym := ctest.Lookup(t, a.Library())
 	malloc, free, zallocAligned := sym("mi_malloc"), sym("mi_free"), sym("mi_zalloc_aligned")
 	mallocAlignedAt, reallocAlignedAt := sym("mi_malloc_aligned_at"), sym("mi_realloc_aligned_at")
 	usable, heapNew, heapMalloc, heapDestroy := sym("mi_usable_size"), sym("mi_heap_new"), sym("mi_heap_malloc"), sym("mi_heap_destroy")

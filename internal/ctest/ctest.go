@@ -182,3 +182,22 @@ func ReportVsC(b *testing.B, loop string, args ...uintptr) {
 	b.ReportMetric(cNs, "C-ns/op")
 	b.ReportMetric(goNs/cNs, "xC")
 }
+
+// Lookup loads the library lib (a soname or a path) and returns a function
+// that finds its symbols, failing the test for one that is missing: for
+// tests that call a library's functions directly.
+func Lookup(tb testing.TB, lib string) func(name string) uintptr {
+	tb.Helper()
+	l, err := ffi.Load(lib)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return func(name string) uintptr {
+		tb.Helper()
+		p, err := l.Symbol(name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return p
+	}
+}
