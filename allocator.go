@@ -49,8 +49,12 @@ func NewLayout(size, align uintptr) (Layout, error) {
 
 // LayoutOf returns the layout of a value of type T.
 func LayoutOf[T any]() Layout {
-	var zero T
-	return Layout{Size: unsafe.Sizeof(zero), Align: unsafe.Alignof(zero)}
+	// Through a nil pointer, not a zero value: unsafe.Sizeof does not
+	// evaluate its operand, while a T variable over 128 KiB would be put on
+	// the Go heap, a garbage allocation on every call for exactly the large
+	// types that belong off the heap.
+	var p *T
+	return Layout{Size: unsafe.Sizeof(*p), Align: unsafe.Alignof(*p)}
 }
 
 // ArrayLayout returns the layout of n consecutive values of type T, or an

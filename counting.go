@@ -49,7 +49,7 @@ func NewCounting(a Allocator) *Counting { return &Counting{a: a} }
 // the same instant: while other goroutines allocate, the figures may be
 // from slightly different moments.
 func (c *Counting) Snapshot() CountingStats {
-	freed := c.freed.Load() // before bytes: live is never overstated
+	freed := c.freed.Load() // before bytes: live is never understated
 	bytes := c.bytes.Load()
 	return CountingStats{
 		Allocations:    c.allocs.Load(),
@@ -88,11 +88,14 @@ func (c *Counting) allocated(l Layout, err error) {
 
 // Deallocate implements Allocator.
 func (c *Counting) Deallocate(p unsafe.Pointer, l Layout) {
-	c.a.Deallocate(p, l)
 	if p != nil {
+		// Counted before the block is given back: once it is, another
+		// goroutine may get the memory and count it first, and the live
+		// bytes (and the peak) would count it twice.
 		c.deallocs.Add(1)
 		c.freed.Add(uint64(l.Size))
 	}
+	c.a.Deallocate(p, l)
 }
 
 // Grow implements Allocator.

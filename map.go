@@ -8,6 +8,7 @@ import (
 	"iter"
 	"math"
 	"math/bits"
+	"reflect"
 	"slices"
 	"unsafe"
 
@@ -68,6 +69,15 @@ const (
 	groupSlots  = 8
 )
 
+// maxGroupSize is the largest swiss group NewMap accepts. swiss's slice
+// accessor declares a local of the element type, and the compiler moves a
+// local over 128 KiB to the Go heap: past this size every lookup would
+// allocate a group's worth of garbage.
+const maxGroupSize = 128 << 10
+
+// typeName names T for an error message.
+func typeName[T any]() string { return reflect.TypeFor[T]().String() }
+
 // NewMap returns an empty Map that allocates from a, sized to hold
 // capacity entries without growing (0 allocates nothing until the first
 // Put). It returns an error wrapping ErrPointerType if K or V holds Go
@@ -84,6 +94,12 @@ func NewMap[K comparable, V any](a Allocator, capacity int) (*Map[K, V], error) 
 	}
 	if a == nil {
 		return nil, errors.New("nalloc: NewMap with a nil Allocator")
+	}
+	if size := unsafe.Sizeof(*(*swiss.Group[K, V])(nil)); size > maxGroupSize {
+		return nil, fmt.Errorf("%w: Map[%s, %s]: a group of %d entries takes %d bytes, over %d KiB: "+
+			"swiss would copy a whole group to the Go heap on every lookup; keep large values in a Vec "+
+			"and map keys to their indexes", ErrInvalidLayout, typeName[K](), typeName[V](), groupSlots,
+			size, maxGroupSize>>10)
 	}
 	if err := checkMapCapacity[K, V](capacity); err != nil {
 		return nil, err

@@ -67,6 +67,9 @@ func NewVec[T any](a Allocator, capacity int) (*Vec[T], error) {
 	if a == nil {
 		return nil, errors.New("nalloc: NewVec with a nil Allocator")
 	}
+	if capacity < 0 {
+		return nil, fmt.Errorf("%w: NewVec with capacity %d", ErrInvalidLayout, capacity)
+	}
 	v := &Vec[T]{a: a}
 	if v.elemSize() == 0 {
 		v.resetZeroSize()

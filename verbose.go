@@ -24,6 +24,11 @@ import (
 // are ignored, as a logger's are. Formatting makes no Go heap allocation
 // except for error texts.
 //
+// Order: Deallocate is logged before the block is given back, so a
+// concurrent Allocate that gets the same address is logged after it. A
+// Grow or Shrink is logged when it returns; if it moved the block, a
+// concurrent Allocate of the old address may be logged before it.
+//
 // Verbose is safe for concurrent use if the underlying allocator is. Use
 // NewVerbose; the zero value is not usable, and a Verbose must not be
 // copied.
@@ -57,8 +62,10 @@ func (v *Verbose) AllocateZeroed(l Layout) (unsafe.Pointer, error) {
 
 // Deallocate implements Allocator.
 func (v *Verbose) Deallocate(p unsafe.Pointer, l Layout) {
-	v.a.Deallocate(p, l)
+	// Logged before the call: once the block is given back, another
+	// goroutine may get the same address, and its line must come after.
 	v.log("Deallocate(", p, l, nil, nil, nil)
+	v.a.Deallocate(p, l)
 }
 
 // Grow implements Allocator.

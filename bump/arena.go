@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
@@ -61,6 +63,14 @@ type Arena struct {
 	ids    uint64  // the last chunk id given out
 	held   uintptr // bytes of chunk memory held, counted against limit
 	gen    uint32  // bumped by Reset and Release, to spot stale Marks
+	// Marks are numbered by Checkpoint (serial is the last number given).
+	// Rewind to a mark makes every mark taken after it stale: dead holds
+	// those numbers as disjoint ranges, in order. droppedFirst are the ids
+	// of first chunks that dropEmpty gave back while the arena held no
+	// block: a mark in one of them means the start of the arena.
+	serial       uint64
+	dead         []serialRange
+	droppedFirst []uint64
 	// switches counts changes of the current chunk, so that the zeroing
 	// paths can tell whether an allocation moved to another chunk.
 	switches uint64
@@ -263,7 +273,7 @@ func (a *Arena) AllocatedBytes() uintptr {
 func (a *Arena) Reset() {
 	a.leave()
 	a.poisonUsed(0, len(a.chunks))
-	a.gen++
+	a.newGeneration()
 	a.past = 0
 	if len(a.chunks) == 0 {
 		return
@@ -297,8 +307,42 @@ func (a *Arena) Release() {
 	a.chunks = a.chunks[:0]
 	a.cur, a.end, a.rem, a.past = 0, nil, 0, 0
 	a.next = a.first
-	a.gen++
+	a.newGeneration()
 	a.check()
+}
+
+// newGeneration makes every mark taken so far stale (Reset, Release), and
+// forgets what only those marks needed.
+func (a *Arena) newGeneration() {
+	a.gen++
+	a.dead = a.dead[:0]
+	a.droppedFirst = a.droppedFirst[:0]
+}
+
+// serialRange is the mark numbers lo+1 to hi.
+type serialRange struct{ lo, hi uint64 }
+
+// isDead reports whether mark number n was made stale by a Rewind.
+func (a *Arena) isDead(n uint64) bool {
+	// The ranges are disjoint and in order: find the first that ends at
+	// or after n.
+	i := sort.Search(len(a.dead), func(i int) bool { return a.dead[i].hi >= n })
+	return i < len(a.dead) && a.dead[i].lo < n
+}
+
+// kill makes the marks numbered after n stale: Rewind(n) gave back what
+// they point into. Ranges are merged, so a loop of nested checkpoints
+// keeps one range per level at most.
+func (a *Arena) kill(n uint64) {
+	if n >= a.serial {
+		return
+	}
+	r := serialRange{n, a.serial}
+	for len(a.dead) > 0 && r.lo <= a.dead[len(a.dead)-1].hi {
+		r.lo = min(r.lo, a.dead[len(a.dead)-1].lo)
+		a.dead = a.dead[:len(a.dead)-1]
+	}
+	a.dead = append(a.dead, r)
 }
 
 // releaseChunks gives cs back to where they came from and forgets them.
@@ -317,16 +361,18 @@ func (a *Arena) releaseChunks(cs []chunk) {
 // small value: copy it freely. The zero Mark is the start of an arena that
 // has not been Reset or Released.
 type Mark struct {
-	gen   uint32
-	chunk int     // index in the chunk list
-	id    uint64  // of that chunk, 0 for none yet
-	off   uintptr // bytes from the chunk's start
+	gen    uint32
+	serial uint64  // its number, from Checkpoint
+	chunk  int     // index in the chunk list
+	id     uint64  // of that chunk, 0 for none yet
+	off    uintptr // bytes from the chunk's start
 }
 
 // Checkpoint returns the arena's current position. Rewind(m) later gives
 // back every block allocated after it; marks nest like a stack.
 func (a *Arena) Checkpoint() Mark {
-	m := Mark{gen: a.gen, chunk: a.cur}
+	a.serial++
+	m := Mark{gen: a.gen, serial: a.serial, chunk: a.cur}
 	if a.end != nil {
 		m.id = a.chunks[a.cur].id
 		m.off = a.pos() - a.chunks[a.cur].start
@@ -343,24 +389,28 @@ func (a *Arena) Checkpoint() Mark {
 // does nothing.
 //
 // It returns an error wrapping ErrStaleMark, and changes nothing, if m was
-// taken before a Reset or Release, or in a chunk the arena has since
-// rewound past.
+// taken before a Reset or Release, or after a mark the arena has since been
+// rewound to (what m points into was given back, and may be in use again).
 func (a *Arena) Rewind(m Mark) error {
 	switch {
 	case m.gen != a.gen:
 		return fmt.Errorf("%w: the mark was taken before a Reset or Release", ErrStaleMark)
+	case m.serial != 0 && a.isDead(m.serial):
+		return fmt.Errorf("%w: the arena was rewound to an earlier mark since this one was taken", ErrStaleMark)
 	case m.chunk > a.cur:
 		return fmt.Errorf("%w: the mark's chunk is ahead of the arena's (rewound past already?)", ErrStaleMark)
 	case a.end == nil:
 		return nil // nothing allocated since the mark, on an empty arena
-	case m.id == 0 || m.chunk == 0 && m.off == 0:
-		// Taken before the first chunk, or at its start: nothing was
-		// allocated then, so the mark is the start of whatever chunk
-		// is first now (dropEmpty may have replaced it, under a limit).
+	case m.id == 0 || m.chunk == 0 && (m.off == 0 || slices.Contains(a.droppedFirst, m.id)):
+		// Taken before the first chunk, at its start, or in a first
+		// chunk that was given back empty: nothing taken then is live,
+		// so the mark is the start of whatever chunk is first now
+		// (dropEmpty may have replaced it, under a limit).
 		m.chunk, m.off = 0, 0
 	case m.id != a.chunks[m.chunk].id:
 		return fmt.Errorf("%w: the mark's chunk is no longer in use (rewound past already?)", ErrStaleMark)
 	}
+	a.kill(m.serial)
 	off := min(m.off, a.usedOf(m.chunk))
 	if m.chunk == a.cur && off == a.usedOf(a.cur) {
 		return nil

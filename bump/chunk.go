@@ -218,6 +218,7 @@ func (a *Arena) dropEmpty() {
 	a.releaseChunks(a.chunks[a.cur+1:])
 	a.chunks = a.chunks[:a.cur+1]
 	if a.cur == 0 && a.pos() == a.chunks[0].start {
+		a.droppedFirst = append(a.droppedFirst, a.chunks[0].id)
 		a.releaseChunks(a.chunks)
 		a.chunks = a.chunks[:0]
 		a.end, a.rem = nil, 0
