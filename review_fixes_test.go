@@ -12,6 +12,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/glibc"
+	"github.com/nalloc/nalloc/internal/ffi"
 )
 
 // pausingFree is an Allocator whose Deallocate, once armed, stops right
@@ -102,7 +103,8 @@ func TestLargeTypesMakeNoGoAllocations(t *testing.T) {
 		}
 		nalloc.Delete(g, p)
 	})
-	if n != 0 {
+	// purego.SyscallN, the path without assembly, allocates per call.
+	if n != 0 && ffi.FastPath != ffi.PathPurego {
 		t.Errorf("New+Delete of a 1 MiB type made %v Go allocations", n)
 	}
 }

@@ -77,6 +77,23 @@ type funcs struct {
 	sdallocx uintptr // void sdallocx(void *ptr, size_t size, int flags)
 	nallocx  uintptr // size_t nallocx(size_t size, int flags)
 	mallctl  uintptr // int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+
+	// fastBelow is the block size under which allocation, free and
+	// resize take the fast path: native.BlockingThreshold, or 0 when
+	// jemalloc samples allocations for heap profiles (opt.prof), where an
+	// allocation may take a backtrace (9 KiB of stack, measured) or write
+	// a profile file, which belong on the blocking path.
+	fastBelow uintptr
+}
+
+// route is the size by which native.CallN picks the path for a call on a
+// block of size bytes: size itself, or a size on the blocking path when
+// fastBelow says so.
+func (f *funcs) route(size uintptr) uintptr {
+	if size < f.fastBelow {
+		return size
+	}
+	return max(size, native.BlockingThreshold)
 }
 
 // allocate is Allocate with extra flags (the arena's) and the name for
@@ -89,7 +106,7 @@ func (f *funcs) allocate(l nalloc.Layout, extra uintptr, name string) (unsafe.Po
 	size := max(l.Size, 1) // mallocx(0) is undefined behaviour
 	flags := alignFlags(size, l.Align) | extra
 	var p uintptr
-	if size < native.BlockingThreshold {
+	if size < f.fastBelow {
 		p = ffi.Fast2(f.mallocx, size, flags)
 	} else {
 		p = ffi.Block2(f.mallocx, size, flags)
@@ -107,7 +124,7 @@ func (f *funcs) allocateZeroed(l nalloc.Layout, extra uintptr, name string) (uns
 		return nil, err
 	}
 	size := max(l.Size, 1)
-	p := native.Call2(size, f.mallocx, size, alignFlags(size, l.Align)|flagZero|extra)
+	p := native.Call2(f.route(size), f.mallocx, size, alignFlags(size, l.Align)|flagZero|extra)
 	if p == 0 {
 		return nil, nalloc.OutOfMemory(name, l)
 	}
@@ -122,7 +139,7 @@ func (f *funcs) deallocate(p unsafe.Pointer, l nalloc.Layout, extra uintptr) {
 	}
 	size := max(l.Size, 1)
 	flags := alignFlags(size, l.Align) | extra
-	if size < native.BlockingThreshold {
+	if size < f.fastBelow {
 		ffi.Fast3(f.sdallocx, uintptr(p), size, flags)
 	} else {
 		ffi.Block3(f.sdallocx, uintptr(p), size, flags)
@@ -145,7 +162,7 @@ func (f *funcs) deallocate(p unsafe.Pointer, l nalloc.Layout, extra uintptr) {
 func (f *funcs) resize(p unsafe.Pointer, old, new nalloc.Layout, extra uintptr, zero bool, name string) (unsafe.Pointer, error) {
 	size := max(new.Size, 1)
 	flags := alignFlags(size, new.Align) | extra
-	path := max(old.Size, new.Size)
+	path := f.route(max(old.Size, new.Size))
 	var oldReal uintptr
 	if zero {
 		flags |= flagZero
@@ -184,7 +201,7 @@ func (f *funcs) resizeInPlace(p unsafe.Pointer, old, new nalloc.Layout, extra ui
 	if want == 0 {
 		return false, nil // the size is beyond every class
 	}
-	got := native.Call4(max(old.Size, new.Size), f.xallocx, uintptr(p), size, 0, flags)
+	got := native.Call4(f.route(max(old.Size, new.Size)), f.xallocx, uintptr(p), size, 0, flags)
 	return got == want, nil
 }
 
@@ -253,6 +270,10 @@ func openLibrary(path string) (*Allocator, error) {
 		return nil, fmt.Errorf("jemalloc: %s does not answer mallctl: %w", lib.Name(), err)
 	}
 	a.stats, _ = Mallctl[bool](a, "config.stats")
+	a.fastBelow = native.BlockingThreshold
+	if prof, _ := Mallctl[bool](a, "opt.prof"); prof {
+		a.fastBelow = 0 // see funcs.fastBelow
+	}
 	return a, nil
 }
 

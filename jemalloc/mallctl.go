@@ -5,6 +5,8 @@ package jemalloc
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -115,6 +117,9 @@ func Mallctl[T Value](a *Allocator, name string) (T, error) {
 	if err != nil {
 		return v, err
 	}
+	if err := checkKind[T](name, "read"); err != nil {
+		return v, err
+	}
 	var rc uintptr
 	switch p := any(&v).(type) {
 	case *string:
@@ -145,6 +150,9 @@ func Mallctl[T Value](a *Allocator, name string) (T, error) {
 func SetMallctl[T Value](a *Allocator, name string, v T) error {
 	cname, err := cString(name)
 	if err != nil {
+		return err
+	}
+	if err := checkKind[T](name, "write"); err != nil {
 		return err
 	}
 	var rc uintptr
@@ -189,6 +197,56 @@ func (a *Allocator) MallctlDo(name string) error {
 		return a.mallctlError(name, "do", "", rc)
 	}
 	return nil
+}
+
+// stringMallctls are the mallctls whose C type is const char * in
+// jemalloc 5.3, "*" standing for an index. A string is read and written
+// only for these: jemalloc checks a value's width, not its type, and a
+// string is as wide as a size_t, so reading "arenas.page" as a string
+// would take a number for an address and fault.
+var stringMallctls = []string{
+	"version", "config.malloc_conf", "opt.dss", "opt.metadata_thp", "opt.percpu_arena",
+	"opt.thp", "opt.junk", "opt.zero_realloc", "opt.prof_prefix", "opt.stats_print_opts",
+	"arena.*.dss", "stats.arenas.*.dss", "thread.prof.name", "prof.dump", "prof.prefix",
+}
+
+// checkKind refuses, before jemalloc sees them, the two uses that its
+// width check lets through and that would corrupt the process: a string
+// for a mallctl that does not hold one, and any value for an extent hooks
+// table (a pointer to C functions).
+func checkKind[T Value](name, op string) error {
+	if strings.HasSuffix(name, ".extent_hooks") {
+		return &MallctlError{Name: name, Op: op, Type: typeName[T](), Errno: syscall.EINVAL,
+			Hint: "extent hooks are a table of C function pointers, which nalloc does not manage"}
+	}
+	isString := typeName[T]() == "string"
+	if isString == slices.ContainsFunc(stringMallctls, func(pattern string) bool { return matchIndexed(pattern, name) }) {
+		return nil
+	}
+	hint := "its C type is not a string: read it as a number or bool"
+	if !isString {
+		hint = "its C type is const char *: use string"
+	}
+	return &MallctlError{Name: name, Op: op, Type: typeName[T](), Errno: syscall.EINVAL, Hint: hint}
+}
+
+// matchIndexed reports whether name matches pattern, where a "*" part
+// matches any number.
+func matchIndexed(pattern, name string) bool {
+	pp, np := strings.Split(pattern, "."), strings.Split(name, ".")
+	if len(pp) != len(np) {
+		return false
+	}
+	for i := range pp {
+		if pp[i] == "*" {
+			if _, err := strconv.ParseUint(np[i], 10, 32); err != nil {
+				return false
+			}
+		} else if pp[i] != np[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // cString returns name as a NUL-terminated byte string.
@@ -273,7 +331,9 @@ func (a *Allocator) valueWidth(name string) (uintptr, bool) {
 	n := unsafe.Sizeof(buf)
 	rc := ffi.Block5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])),
 		uintptr(unsafe.Pointer(&buf)), uintptr(unsafe.Pointer(&n)), 0, 0)
-	if syscall.Errno(int32(rc)) != syscall.EINVAL || n >= unsafe.Sizeof(buf) {
+	// Some mallctls (arenas.create) check the length before they do
+	// anything and then set it to 0, not to their type's size.
+	if syscall.Errno(int32(rc)) != syscall.EINVAL || n == 0 || n >= unsafe.Sizeof(buf) {
 		return 0, false
 	}
 	return n, true

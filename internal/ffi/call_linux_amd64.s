@@ -28,7 +28,7 @@
 // describe: a SIGPROF that lands here gives a short profile stack, never a
 // wild read. It calls no Go code, so the GC never scans its frame.
 TEXT ·Direct(SB), 0, $16384-48  // 16384 is const_directFrame; vet needs the number
-	MOVQ	fn+0(FP), AX
+	MOVQ	fn+0(FP), R11
 	MOVQ	a0+8(FP), DI
 	MOVQ	a1+16(FP), SI
 	MOVQ	a2+24(FP), DX
@@ -38,7 +38,8 @@ TEXT ·Direct(SB), 0, $16384-48  // 16384 is const_directFrame; vet needs the nu
 	MOVQ	SP, R12                 // Go's SP, kept in a C callee-saved register
 	ADDQ	$const_directFrame, SP  // C's stack starts at the top of the frame
 	ANDQ	$~15, SP                // aligned as the C ABI requires
-	CALL	AX
+	XORL	AX, AX                  // AL: no vector arguments, for variadic functions
+	CALL	R11
 	MOVQ	R12, SP
 	MOVQ	AX, r+40(FP)
 	MOVQ	$const_directCanary, R8
@@ -109,18 +110,20 @@ TEXT ·DirectIf(SB), 0, $16384-73  // 16384 is const_directFrame; vet needs the 
 	MOVQ	R8, 32(SP)
 	MOVQ	fn+24(FP), R13
 	MOVQ	want+16(FP), BX
-	MOVQ	check+0(FP), AX
+	MOVQ	check+0(FP), R11
 	MOVQ	checkArg+8(FP), DI
 	MOVQ	SP, R12                 // Go's SP, kept in a C callee-saved register
 	ADDQ	$const_directFrame, SP  // C's stack starts at the top of the frame
 	ANDQ	$~15, SP                // aligned as the C ABI requires
-	CALL	AX
+	XORL	AX, AX                  // AL: no vector arguments, for variadic functions
+	CALL	R11
 	CMPQ	AX, BX
 	JNE	refused
 	MOVQ	8(R12), DI
 	MOVQ	16(R12), SI
 	MOVQ	24(R12), DX
 	MOVQ	32(R12), CX
+	XORL	AX, AX
 	CALL	R13
 	MOVQ	R12, SP
 	MOVQ	AX, r+64(FP)

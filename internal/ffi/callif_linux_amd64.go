@@ -8,7 +8,7 @@ import "unsafe"
 
 // DirectIf is FastIf on the direct path: one assembly function, with the
 // frame and canary of Direct, calls check and then fn on the goroutine
-// stack. Implemented in callif_linux_amd64.s.
+// stack. Implemented in call_linux_amd64.s.
 func DirectIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bool)
 
 // checkedArgs is the argument block of trampolineIf, kept on the caller's

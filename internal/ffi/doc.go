@@ -39,11 +39,11 @@
 // blocks, trim, purge, statistics, anything that may sleep or touch many
 // pages) takes Blocking. The first call into a freshly loaded library runs
 // through System, because a library initialises itself on its first call
-// (jemalloc reads its configuration, creates arenas, may open files) and
-// that is the deepest stack it ever uses. Build tags change the fast path:
+// (jemalloc reads its configuration, creates arenas, may open files), of
+// a depth no test can bound. Build tags change the fast path:
 // nalloc_systemstack makes it System; nalloc_safecall makes it Blocking,
-// for anyone who would rather pay 60 ns a call than reason about the
-// direct path.
+// for programs that cannot let a stop-the-world wait for a C call (see
+// below), at 60 ns a pair more.
 //
 // # Guarded calls
 //
@@ -65,7 +65,11 @@
 //     (the runtime finds no Go function there), so a preemption request is
 //     honoured at the next Go function prologue after the call returns. A
 //     stop-the-world, including a GC's, waits for the call. This is why only
-//     short, bounded calls take this path (TestDirectPreemption).
+//     calls that are short in the common case take this path
+//     (TestDirectPreemption). Their worst case is the allocator's: a glibc
+//     malloc that consolidates millions of free chunks took 57 ms, and
+//     the GC's stop-the-world waited as long (internal/native's
+//     BlockingThreshold says more).
 //   - The stack does not move. Stacks are copied only by the goroutine
 //     itself at a prologue, or by the GC while the goroutine is stopped at a
 //     safe point; neither can happen inside the call.
@@ -104,9 +108,12 @@
 // mi_malloc on a thread), 3.6 KiB when it prints an error message. 16 KiB
 // leaves four times the worst of these. The cost of the frame is that a
 // goroutine that calls Direct grows its stack to 32 KiB. The lowest word
-// of the frame holds a canary: if a C function ever reaches it, Direct
-// prints why and ends the process with exit status 2, running no Go code,
-// before anything it may have overwritten below the frame is used.
+// of the frame holds a canary: if a C function writes it, Direct prints
+// why and ends the process with exit status 2, running no Go code, before
+// anything it may have overwritten below the frame is used. It is a
+// tripwire, not a guard: a C frame that spans the word without writing it
+// goes unseen, which is why the frame is four times the deepest use
+// measured rather than just enough.
 //
 // # Figures
 //

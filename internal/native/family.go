@@ -99,10 +99,12 @@ func (f *Family) aligned(fn, size, align uintptr) uintptr {
 	if f.SizeFirst {
 		a0, a1 = size, align
 	}
+	// A large alignment may map a large region even for a small block.
+	path := max(size, align)
 	if f.OffsetArg {
-		return Call3(size, fn, a0, a1, 0)
+		return Call3(path, fn, a0, a1, 0)
 	}
-	return Call2(size, fn, a0, a1)
+	return Call2(path, fn, a0, a1)
 }
 
 // AllocateZeroed implements nalloc.ZeroAllocator with calloc, or the

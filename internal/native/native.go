@@ -18,13 +18,22 @@ import (
 
 // BlockingThreshold is the block size from which calls take the blocking
 // path (runtime.cgocall) instead of the fast path. Below it, malloc and
-// free are served from thread caches and bins in tens of nanoseconds. At
-// and above it they may mmap, munmap or copy hundreds of kilobytes (glibc's
-// default mmap threshold is 128 KiB, and it adapts upwards; jemalloc's
-// large classes start at 16 KiB but are cached; mimalloc maps huge pages
-// from 512 KiB): microseconds or more, which the fast path would spend
-// holding its P, unpreemptible. 256 KiB keeps every call on the fast path
-// under about a microsecond on the machines measured (see README).
+// free are almost always served from thread caches and bins in tens of
+// nanoseconds. At and above it they routinely mmap, munmap or copy
+// hundreds of kilobytes (glibc's default mmap threshold is 128 KiB, and it
+// adapts upwards; jemalloc's large classes start at 16 KiB but are cached;
+// mimalloc maps huge pages from 512 KiB): microseconds or more, which the
+// fast path would spend holding its P, unpreemptible.
+//
+// It bounds the common case, not the worst one: no size does. A small
+// glibc malloc that finds the top chunk exhausted first merges every free
+// fastbin chunk (malloc_consolidate), and may then trim; after millions of
+// small frees that took 57 ms on the fast path, and a stop-the-world
+// waited for it (measured in review). jemalloc purges dirty pages inline
+// now and then (4.5 ms worst seen). Programs that cannot have a pause of
+// that order build with -tags nalloc_safecall, where a stop-the-world
+// never waits for C; with glibc, Mallopt(M_MXFAST, 0) removes the
+// fastbins and with them the backlog.
 const BlockingThreshold = 256 << 10
 
 // Call1 calls fn(a0) on the path a block of size bytes calls for.
