@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/glibc"
+	"github.com/nalloc/nalloc/internal/sysmem"
 	"github.com/nalloc/nalloc/jemalloc"
 	"github.com/nalloc/nalloc/mimalloc"
 	"github.com/nalloc/nalloc/osmem"
@@ -147,6 +149,16 @@ func parseProbeFlags(args []string, stderr io.Writer) (*probeConfig, error) {
 	}
 	if c.Count < 1 {
 		return nil, usagef("probe: -count %d: allocate at least one block", c.Count)
+	}
+	for _, size := range c.Sizes {
+		// One round's blocks are live at a time; touched, they are RSS.
+		if total := uint64(size) * uint64(c.Count); c.Count > 0 && (total/uint64(c.Count) != uint64(size) || total > sysmem.MaxGoAlloc()) {
+			return nil, usagef("probe: -count %d of %s is more than this machine's memory (%s with swap)",
+				c.Count, formatBytes(float64(size)), formatBytes(float64(sysmem.MaxGoAlloc())))
+		}
+	}
+	if ext := strings.ToLower(filepath.Ext(c.Timeline)); c.Timeline != "" && ext != ".png" && ext != ".svg" {
+		return nil, usagef("probe: -timeline %q: the chart is drawn as .png or .svg; name the file so", c.Timeline)
 	}
 	if !slices.Contains(probeOrders, c.Order) {
 		return nil, usagef("probe: -order %q: use %s", c.Order, strings.Join(probeOrders, ", "))

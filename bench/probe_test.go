@@ -30,6 +30,8 @@ func TestProbeBadFlags(t *testing.T) {
 		{"-allocator mimalloc -mi-option bogus=1", "unknown"},
 		{"-malloc-conf narenas:1", "add -allocator jemalloc"},
 		{"-bogus", "flag provided but not defined"},
+		{"-count 1099511627776 -sizes 1MiB", "more than this machine's memory"},
+		{"-timeline probe.txt", "drawn as .png or .svg"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

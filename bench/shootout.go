@@ -228,6 +228,11 @@ func contextNotes(cfg *config, rep *Report) []string {
 		}
 	}
 	for _, a := range rep.Allocators {
+		if a.Name == "go" && a.Loaded {
+			notes = append(notes, "go is nalloc's GoHeap: each block is a Go byte slice that it keeps in a table until "+
+				"Deallocate, so its figures include that table (a lock, a map insert and delete per block); "+
+				"a bare make([]byte, 64) costs about a quarter of its glibc-simple figure")
+		}
 		if a.Info["arena"] != "" {
 			notes = append(notes, fmt.Sprintf("%s is an arena (it has Reset): glibc-simple and glibc-thread Reset it at the end of each cycle, "+
 				"arena-boxes once per round instead of freeing the boxes; malloc-large does not apply", a.Name))
