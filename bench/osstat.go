@@ -3,15 +3,15 @@
 package main
 
 import (
-	"bytes"
 	"os"
-	"strconv"
 	"syscall"
+
+	"github.com/nalloc/nalloc/osmem"
 )
 
-// The process figures every run reports: peak resident set size and minor
-// page faults. Each run is its own process (see child.go), so both are the
-// run's own.
+// The process figures every run reports: peak resident set size (from
+// package osmem) and minor page faults. Each run is its own process (see
+// child.go), so both are the run's own.
 
 // resetPeakRSS sets the process's peak RSS (VmHWM) back to its current
 // RSS, so that the peak read at the end belongs to the workload, not to
@@ -21,20 +21,11 @@ func resetPeakRSS() {
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
-// peakRSS returns VmHWM from /proc/self/status in bytes, or, if that
-// cannot be read, getrusage's ru_maxrss.
+// peakRSS returns VmHWM in bytes, or, if /proc cannot be read,
+// getrusage's ru_maxrss.
 func peakRSS() float64 {
-	if b, err := os.ReadFile("/proc/self/status"); err == nil {
-		for line := range bytes.Lines(b) {
-			if v, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
-				f := bytes.Fields(v) // "1234", "kB"
-				if len(f) == 2 {
-					if kb, err := strconv.ParseFloat(string(f[0]), 64); err == nil {
-						return kb * 1024
-					}
-				}
-			}
-		}
+	if s, err := osmem.ReadCheap(); err == nil {
+		return float64(s.PeakRSS)
 	}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
@@ -43,7 +34,8 @@ func peakRSS() float64 {
 	return float64(ru.Maxrss) * 1024
 }
 
-// minorFaults returns the process's minor page faults so far.
+// minorFaults returns the process's minor page faults so far
+// (getrusage alone: no /proc read between a run's two readings).
 func minorFaults() float64 {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {

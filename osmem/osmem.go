@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,9 @@ import (
 type Snapshot struct {
 	RSS     uint64 // resident set: VmRSS
 	AnonRSS uint64 // resident anonymous memory (heaps, mmapped blocks): RssAnon
+	// PeakRSS is the highest RSS so far (VmHWM); writing "5" to
+	// /proc/self/clear_refs sets it back to the current RSS.
+	PeakRSS uint64
 	// Break is the program break: the end of the heap that brk grows,
 	// where glibc's main arena lives. It is what sbrk(0) returns.
 	Break uintptr
@@ -58,7 +62,7 @@ func Read() (Snapshot, error) {
 func ReadCheap() (Snapshot, error) {
 	var s Snapshot
 	var err error
-	if s.RSS, s.AnonRSS, err = residency(); err != nil {
+	if s.RSS, s.AnonRSS, s.PeakRSS, err = residency(); err != nil {
 		return s, err
 	}
 	s.Break = Break()
@@ -99,38 +103,41 @@ func (s Snapshot) Sub(before Snapshot) Delta {
 
 var errFormat = errors.New("osmem: unexpected /proc format")
 
-// residency reads VmRSS and RssAnon from /proc/self/status.
-func residency() (rss, anon uint64, err error) {
+// statusField is a line of /proc/self/status that residency reads, and
+// where it stores the figure.
+type statusField struct {
+	prefix string
+	dst    *uint64
+}
+
+// residency reads VmRSS, RssAnon and VmHWM from /proc/self/status.
+func residency() (rss, anon, peak uint64, err error) {
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return 0, 0, fmt.Errorf("osmem: %w", err)
+		return 0, 0, 0, fmt.Errorf("osmem: %w", err)
 	}
+	fields := []statusField{{"VmRSS:", &rss}, {"RssAnon:", &anon}, {"VmHWM:", &peak}}
 	var found int
 	for line := range bytes.Lines(data) {
-		var dst *uint64
-		switch {
-		case bytes.HasPrefix(line, []byte("VmRSS:")):
-			dst = &rss
-		case bytes.HasPrefix(line, []byte("RssAnon:")):
-			dst = &anon
-		default:
+		i := slices.IndexFunc(fields, func(f statusField) bool { return bytes.HasPrefix(line, []byte(f.prefix)) })
+		if i < 0 {
 			continue
 		}
 		f := bytes.Fields(line)
 		if len(f) != 3 || string(f[2]) != "kB" {
-			return 0, 0, fmt.Errorf("%w: /proc/self/status line %q", errFormat, line)
+			return 0, 0, 0, fmt.Errorf("%w: /proc/self/status line %q", errFormat, line)
 		}
 		kb, err := strconv.ParseUint(string(f[1]), 10, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("%w: /proc/self/status line %q", errFormat, line)
+			return 0, 0, 0, fmt.Errorf("%w: /proc/self/status line %q", errFormat, line)
 		}
-		*dst = kb << 10
+		*fields[i].dst = kb << 10
 		found++
 	}
-	if found != 2 {
-		return 0, 0, fmt.Errorf("%w: no VmRSS or RssAnon in /proc/self/status", errFormat)
+	if found != len(fields) {
+		return 0, 0, 0, fmt.Errorf("%w: no VmRSS, RssAnon or VmHWM in /proc/self/status", errFormat)
 	}
-	return rss, anon, nil
+	return rss, anon, peak, nil
 }
 
 // anonMappings counts the anonymous mappings in /proc/self/maps.
