@@ -222,6 +222,39 @@ type StatsReporter interface {
 	Stats() (Stats, error)
 }
 
+// Purger is implemented by allocators that can give memory they hold
+// but do not use back to the operating system on demand, instead of when
+// their own policy would: glibc's malloc_trim, jemalloc's arena purge,
+// mimalloc's mi_collect, tcmalloc's ReleaseFreeMemory, tbbmalloc's
+// TBBMALLOC_CLEAN_ALL_BUFFERS, the Go heap's debug.FreeOSMemory. Blocks in
+// use are untouched. Purge may take long (it walks and unmaps memory):
+// call it from a goroutine that can wait, not from a hot path.
+type Purger interface {
+	Purge() error
+}
+
+// Native is implemented by the allocators that are a shared library loaded
+// at run time: which file was loaded, and its version.
+type Native interface {
+	// Library is the name or path that dlopen accepted: "libjemalloc.so.2".
+	Library() string
+	// Version is the library's version as the library itself reports it
+	// ("5.3.0-0-g54eaed1d...", "2.0.9"), or "" if it does not say.
+	Version() string
+}
+
+// Tuner is implemented by allocators with settings that can be changed by
+// name while the program runs: glibc's mallopt parameters, jemalloc's
+// writable mallctls, mimalloc's options, tcmalloc's numeric properties,
+// tbbmalloc's allocation modes. Tune parses value as the setting's type
+// requires (a number, with a unit where it is a size: 4MiB; true or false;
+// a string) and applies it to the whole process. An unknown name or a
+// value the setting refuses is an error that says which, and lists the
+// known names where the library can tell.
+type Tuner interface {
+	Tune(name, value string) error
+}
+
 // Stats is an allocator's own account of its memory, in bytes. Each
 // backend documents where each figure comes from; a figure the backend
 // cannot know is 0.

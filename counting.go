@@ -11,7 +11,7 @@ import (
 // counting global allocators of the Rust world do: calls, bytes, live
 // bytes and their peak. Each call adds to two atomic counters (a count and
 // a byte total; live bytes are what was handed out less what was given
-// back), with no lock and no Go heap allocation; read them with Snapshot.
+// back), with no lock and no Go heap allocation; read them with Counts.
 //
 // Counting is safe for concurrent use if the underlying allocator is. Use
 // NewCounting; the zero value is not usable, and a Counting must not be
@@ -25,8 +25,8 @@ type Counting struct {
 	peak                                atomic.Int64
 }
 
-// CountingStats is a snapshot of a Counting's counters.
-type CountingStats struct {
+// Counts is a snapshot of a Counting's counters.
+type Counts struct {
 	Allocations   uint64 // successful Allocate and AllocateZeroed calls
 	Deallocations uint64 // Deallocate calls with a non-nil pointer
 	Resizes       uint64 // successful Grow, GrowZeroed and Shrink calls
@@ -45,13 +45,13 @@ type CountingStats struct {
 // NewCounting returns a Counting that passes every call on to a.
 func NewCounting(a Allocator) *Counting { return &Counting{a: a} }
 
-// Snapshot returns the counters. Each is read atomically, but not all at
+// Counts returns the counters. Each is read atomically, but not all at
 // the same instant: while other goroutines allocate, the figures may be
 // from slightly different moments.
-func (c *Counting) Snapshot() CountingStats {
+func (c *Counting) Counts() Counts {
 	freed := c.freed.Load() // before bytes: live is never understated
 	bytes := c.bytes.Load()
-	return CountingStats{
+	return Counts{
 		Allocations:    c.allocs.Load(),
 		Deallocations:  c.deallocs.Load(),
 		Resizes:        c.resizes.Load(),
@@ -157,7 +157,7 @@ func (c *Counting) Stats() (Stats, error) {
 	if sr, ok := c.a.(StatsReporter); ok {
 		return sr.Stats()
 	}
-	live := uint64(max(c.Snapshot().LiveBytes, 0))
+	live := uint64(max(c.Counts().LiveBytes, 0))
 	return Stats{Allocated: live, Active: live}, nil
 }
 

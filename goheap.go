@@ -4,6 +4,7 @@ package nalloc
 
 import (
 	"fmt"
+	"runtime/debug"
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
@@ -191,4 +192,12 @@ func (h *GoHeap) Stats() (Stats, error) {
 		Retained:  v(2),
 		Metadata:  v(3) + v(4) + v(5),
 	}, nil
+}
+
+// Purge implements Purger with debug.FreeOSMemory: a garbage collection,
+// then every free page of the Go heap returned to the OS. It affects the
+// whole Go heap, not only this GoHeap's blocks.
+func (h *GoHeap) Purge() error {
+	debug.FreeOSMemory()
+	return nil
 }

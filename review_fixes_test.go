@@ -59,7 +59,7 @@ func TestCountingPeakNotOverstated(t *testing.T) {
 	p, _ := c.Allocate(l)
 	q := freeRacingAllocate(c, u, p, l)
 	c.Deallocate(q, l)
-	if s := c.Snapshot(); s.PeakLiveBytes != int64(l.Size) || s.LiveBytes != 0 {
+	if s := c.Counts(); s.PeakLiveBytes != int64(l.Size) || s.LiveBytes != 0 {
 		t.Fatalf("one 1 MiB block live at a time, yet PeakLiveBytes = %d, LiveBytes = %d", s.PeakLiveBytes, s.LiveBytes)
 	}
 }

@@ -378,14 +378,14 @@ func TestCounting(t *testing.T) {
 	p, _ = c.Shrink(p, nalloc.Layout{Size: 1000, Align: 8}, nalloc.Layout{Size: 10, Align: 8})
 	c.Allocate(nalloc.Layout{Size: 1 << 62, Align: 8})
 	c.Deallocate(nil, l)
-	got := c.Snapshot()
-	want := nalloc.CountingStats{Allocations: 2, Deallocations: 1, Resizes: 2, Failures: 1,
+	got := c.Counts()
+	want := nalloc.Counts{Allocations: 2, Deallocations: 1, Resizes: 2, Failures: 1,
 		BytesAllocated: 1100, LiveBytes: 10, PeakLiveBytes: 1100}
 	if got != want {
 		t.Errorf("Snapshot() = %+v\nwant         %+v", got, want)
 	}
 	c.Deallocate(p, nalloc.Layout{Size: 10, Align: 8})
-	if s := c.Snapshot(); s.LiveBytes != 0 || s.PeakLiveBytes != 1100 {
+	if s := c.Counts(); s.LiveBytes != 0 || s.PeakLiveBytes != 1100 {
 		t.Errorf("after freeing everything: %+v", s)
 	}
 }
@@ -406,14 +406,14 @@ func TestCountingConcurrentPeak(t *testing.T) {
 			<-hold
 		})
 	}
-	for c.Snapshot().Allocations < 8 {
+	for c.Counts().Allocations < 8 {
 	}
 	close(hold)
 	wg.Wait()
 	for _, p := range ps {
 		c.Deallocate(p, l)
 	}
-	if s := c.Snapshot(); s.PeakLiveBytes != 8000 || s.LiveBytes != 0 {
+	if s := c.Counts(); s.PeakLiveBytes != 8000 || s.LiveBytes != 0 {
 		t.Errorf("Snapshot() = %+v, want a peak of 8000 and nothing live", s)
 	}
 }
@@ -532,7 +532,7 @@ func ExampleNewCounting() {
 	q, _ := c.Allocate(l)
 	c.Deallocate(p, l)
 	c.Deallocate(q, l)
-	s := c.Snapshot()
+	s := c.Counts()
 	fmt.Println(s.Allocations, s.BytesAllocated, s.LiveBytes, s.PeakLiveBytes)
 	// Output: 2 2000 0 2000
 }

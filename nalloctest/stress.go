@@ -132,7 +132,7 @@ func Stress(t *testing.T, c Config) {
 			free(b)
 		}
 	}
-	s := ctr.Snapshot()
+	s := ctr.Counts()
 	if s.Allocations != allocs.Load() || s.Deallocations != frees.Load() || s.Resizes != resizes.Load() ||
 		s.Allocations != s.Deallocations || s.LiveBytes != 0 || s.Failures != 0 {
 		t.Errorf("counts disagree: Counting %+v; workers: %d allocations, %d frees, %d resizes",
