@@ -322,6 +322,17 @@ func Reallocate(a Allocator, p unsafe.Pointer, old, new Layout) (unsafe.Pointer,
 	return q, nil
 }
 
+// FitsInPlace reports whether a block at address p with usable bytes of
+// room can serve layout new where it is: p is aligned to new.Align, the
+// room holds new.Size, and new.Size uses at least half of it (so that a
+// Shrink to a much smaller size moves the block and the memory can be
+// reused). It is the rule this module's allocators follow when they
+// resize a block their C library cannot resize at that alignment, for
+// implementations of Allocator.
+func FitsInPlace(p, room uintptr, new Layout) bool {
+	return p%new.Align == 0 && new.Size <= room && new.Size >= room/2
+}
+
 // copyBytes copies n bytes from src to dst; the blocks may not overlap.
 func copyBytes(dst, src unsafe.Pointer, n uintptr) {
 	if n > 0 {

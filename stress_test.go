@@ -33,17 +33,17 @@ func TestStress(t *testing.T) {
 			}
 			return a
 		},
-		"jemalloc-arena": func(t testing.TB) nalloc.Allocator {
+		"jemalloc-heap": func(t testing.TB) nalloc.Allocator {
 			a, err := jemalloc.Open()
 			if err != nil {
 				t.Fatal(err)
 			}
-			arena, err := a.NewArena()
+			h, err := a.NewHeap()
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { arena.Destroy() })
-			return arena
+			t.Cleanup(func() { h.Destroy() })
+			return h
 		},
 		"mimalloc": func(t testing.TB) nalloc.Allocator {
 			a, err := mimalloc.Open()

@@ -62,7 +62,7 @@ func TestOpenLibraryMissing(t *testing.T) {
 
 func TestParseParam(t *testing.T) {
 	for _, name := range []string{"M_MMAP_THRESHOLD", "mmap_threshold", "M_mmap_threshold"} {
-		if p, err := glibc.ParseParam(name); err != nil || p != glibc.MmapThreshold {
+		if p, err := glibc.ParseParam(name); err != nil || p != glibc.M_MMAP_THRESHOLD {
 			t.Errorf("ParseParam(%q) = %v, %v; want M_MMAP_THRESHOLD", name, p, err)
 		}
 	}
@@ -100,13 +100,13 @@ func TestMalloptMovesMmapThreshold(t *testing.T) {
 		a.Deallocate(p, l)
 		return during.Hblks - before.Hblks, during.Hblkhd - before.Hblkhd
 	}
-	if err := a.Mallopt(glibc.MmapThreshold, 128<<10); err != nil {
+	if err := a.Mallopt(glibc.M_MMAP_THRESHOLD, 128<<10); err != nil {
 		t.Fatal(err)
 	}
 	if blocks, bytes := mmapped(); blocks != 1 || bytes < uint64(l.Size) {
 		t.Errorf("threshold 128 KiB: a 1 MiB block added %d mmapped blocks of %d bytes, want 1 of >= 1 MiB", blocks, bytes)
 	}
-	if err := a.Mallopt(glibc.MmapThreshold, 4<<20); err != nil {
+	if err := a.Mallopt(glibc.M_MMAP_THRESHOLD, 4<<20); err != nil {
 		t.Fatal(err)
 	}
 	if blocks, _ := mmapped(); blocks != 0 {
@@ -117,10 +117,10 @@ func TestMalloptMovesMmapThreshold(t *testing.T) {
 func TestMalloptRefuses(t *testing.T) {
 	a := open(t)
 	// glibc caps M_MXFAST at 80 * sizeof(size_t) / 4, 160 on 64-bit.
-	if err := a.Mallopt(glibc.MxFast, 1000); err == nil || !strings.Contains(err.Error(), "refused") {
+	if err := a.Mallopt(glibc.M_MXFAST, 1000); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("Mallopt(M_MXFAST, 1000) err = %v, want glibc's refusal", err)
 	}
-	if err := a.Mallopt(glibc.TopPad, 1<<40); err == nil || !strings.Contains(err.Error(), "C int") {
+	if err := a.Mallopt(glibc.M_TOP_PAD, 1<<40); err == nil || !strings.Contains(err.Error(), "C int") {
 		t.Errorf("Mallopt(M_TOP_PAD, 1<<40) err = %v, want a C int range error", err)
 	}
 }

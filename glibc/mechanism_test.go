@@ -133,7 +133,7 @@ func TestRaisedThresholdMovesTheBreak(t *testing.T) {
 		return
 	}
 	a := open(t)
-	if err := a.Mallopt(glibc.MmapThreshold, 4<<20); err != nil {
+	if err := a.Mallopt(glibc.M_MMAP_THRESHOLD, 4<<20); err != nil {
 		t.Fatal(err)
 	}
 	const n, size = 16, 1 << 20

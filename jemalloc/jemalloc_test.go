@@ -23,14 +23,14 @@ func open(t testing.TB) *jemalloc.Allocator {
 	return a
 }
 
-func newArena(t testing.TB) *jemalloc.Arena {
+func newArena(t testing.TB) *jemalloc.Heap {
 	t.Helper()
-	ar, err := open(t).NewArena()
+	ar, err := open(t).NewHeap()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := ar.Destroy(); err != nil && !errors.Is(err, jemalloc.ErrArenaDestroyed) {
+		if err := ar.Destroy(); err != nil && !errors.Is(err, jemalloc.ErrHeapClosed) {
 			t.Error(err)
 		}
 	})

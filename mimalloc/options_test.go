@@ -44,8 +44,8 @@ func TestOptionNames(t *testing.T) {
 		open(t)
 		return
 	}
-	if v := open(t).Version(); v < 200 || v >= 210 {
-		t.Skipf("the option table is 2.0.x's; this library is %d", v)
+	if v := open(t).Version(); !strings.HasPrefix(v, "2.0.") {
+		t.Skipf("the option table is 2.0.x's; this library is %s", v)
 	}
 	out := runChild(t, "TestOptionNames", "NALLOC_MIMALLOC_CHILD=names", "MIMALLOC_VERBOSE=1")
 	var got []string
