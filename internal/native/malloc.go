@@ -28,11 +28,8 @@ type MallocSpec struct {
 	Malloc     string // void *malloc(size_t size)
 	Calloc     string // void *calloc(size_t n, size_t size); with a heap: void *zalloc(heap, size_t size)
 	Realloc    string // void *realloc(void *p, size_t size)
-	Free       string // void free(void *p), or with FreeSized: void free(void *p, size_t size)
+	Free       string // void free(void *p)
 	UsableSize string // size_t usable_size(void *p)
-	// FreeSized says Free takes the block's size too (tc_free_sized),
-	// which spares the allocator a look-up.
-	FreeSized bool
 
 	// Aligned allocates with an alignment above what malloc gives:
 	// void *aligned(size_t align, size_t size), or with SizeFirst
@@ -93,7 +90,7 @@ type Malloc struct {
 
 	malloc, calloc, realloc, free, usable uintptr
 	aligned, zeroAligned, alignedRealloc  uintptr
-	freeSized, sizeFirst                  bool
+	sizeFirst                             bool
 
 	// heap, if not 0, is passed first to every allocating call.
 	heap  uintptr
@@ -109,7 +106,6 @@ func (l *Lib) Malloc(spec MallocSpec) (Malloc, error) {
 	m := Malloc{
 		minAlign:     spec.MinAlign,
 		naturalAlign: max(spec.NaturalAlign, spec.MinAlign),
-		freeSized:    spec.FreeSized,
 		sizeFirst:    spec.SizeFirst,
 		fastBelow:    BlockingThreshold,
 		name:         l.spec.Name,
@@ -223,9 +219,7 @@ func (m *Malloc) AllocateZeroed(l nalloc.Layout) (unsafe.Pointer, error) {
 // blocks under FastSize.
 func (m *Malloc) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
 	if l.Size < m.fastBelow && m.guard == nil {
-		// free(p), or free(p, size) where FreeSized: a C function of one
-		// argument ignores the second.
-		ffi.Fast2(m.free, uintptr(p), max(l.Size, 1))
+		ffi.Fast1(m.free, uintptr(p))
 		return
 	}
 	m.deallocateSlow(p, l)
@@ -238,9 +232,9 @@ func (m *Malloc) deallocateSlow(p unsafe.Pointer, l nalloc.Layout) {
 	// free never takes the heap, and needs no guard: any thread may free
 	// any block, mimalloc heaps' included.
 	if l.Size < m.fastBelow {
-		ffi.Fast2(m.free, uintptr(p), max(l.Size, 1))
+		ffi.Fast1(m.free, uintptr(p))
 	} else {
-		ffi.Block2(m.free, uintptr(p), max(l.Size, 1))
+		ffi.Block1(m.free, uintptr(p))
 	}
 }
 
