@@ -21,7 +21,7 @@ FUZZTIME ?= 60s
 # How long make stress hammers each allocator.
 STRESSTIME ?= 60s
 
-.PHONY: deps test bench bench-micro lint fuzz stress
+.PHONY: deps test bench bench-micro icount-pairs lint fuzz stress
 
 deps:
 	@if ! command -v dpkg >/dev/null; then \
@@ -51,6 +51,11 @@ bench: deps
 bench-micro: deps
 	CGO_ENABLED=0 $(GO) test -short -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./jemalloc ./mimalloc ./tcmalloc ./tbbmalloc ./bump . | tee bench.out
 	$(GO) run $(BENCHSTAT) bench.out
+
+# Instructions per allocate+free pair in C for each library's entry points
+# (callgrind): the figures behind each backend's choice of entry points.
+icount-pairs: deps
+	./scripts/icount-pairs
 
 fuzz: deps
 	./.ci/fuzz $(FUZZTIME)

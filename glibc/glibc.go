@@ -70,14 +70,8 @@ type Allocator struct {
 	gnuGetLibcVersion                 uintptr
 }
 
-var (
-	_ nalloc.ZeroAllocator = (*Allocator)(nil)
-	_ nalloc.UsableSizer   = (*Allocator)(nil)
-	_ nalloc.StatsReporter = (*Allocator)(nil)
-	_ nalloc.Purger        = (*Allocator)(nil)
-	_ nalloc.Native        = (*Allocator)(nil)
-	_ nalloc.Tuner         = (*Allocator)(nil)
-)
+// The kernel checks the capabilities every backend has (native.Allocator).
+var _ nalloc.StatsReporter = (*Allocator)(nil)
 
 // Open returns the allocator of the process's own C library, libc.so.6.
 // Every call returns the same Allocator.

@@ -84,7 +84,7 @@ func fillArena(t *testing.T, al nalloc.Allocator, small, large int) []held {
 // in the arena's figures and in the process's resident set.
 func TestArenaAttributesAndPurges(t *testing.T) {
 	a := open(t)
-	ar, other := newArena(t), newArena(t)
+	ar, other := newHeap(t), newHeap(t)
 	if ar.Index() == other.Index() {
 		t.Fatalf("two arenas with index %d", ar.Index())
 	}
@@ -183,7 +183,7 @@ func TestArenaRefusesAfterDestroy(t *testing.T) {
 	if err := ar.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	next := newArena(t) // may well get the same index
+	next := newHeap(t) // may well get the same index
 	t.Logf("destroyed arena %d; the next one is %d", ar.Index(), next.Index())
 
 	ar.Deallocate(p, l) // nothing: p went with the arena

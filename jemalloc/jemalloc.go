@@ -31,8 +31,8 @@ var backend = native.Backend[*Allocator]{
 
 func init() { backend.Register() }
 
-// full is every interface of package nalloc that both allocators of this
-// package implement.
+// full is the interfaces of package nalloc that both allocators of this
+// package implement, beyond what the kernel checks of every backend.
 type full interface {
 	nalloc.Allocator
 	nalloc.ZeroAllocator
@@ -42,11 +42,7 @@ type full interface {
 	nalloc.Purger
 }
 
-var (
-	_, _ full          = (*Allocator)(nil), (*Heap)(nil)
-	_    nalloc.Native = (*Allocator)(nil)
-	_    nalloc.Tuner  = (*Allocator)(nil)
-)
+var _, _ full = (*Allocator)(nil), (*Heap)(nil)
 
 // The mallocx flags, from <jemalloc/jemalloc_macros.h>. A flags word is a
 // C int: bits 0-5 hold lg(alignment), bit 6 MALLOCX_ZERO, bits 8-19 the

@@ -211,14 +211,18 @@ var stringMallctls = []string{
 	"arena.*.dss", "stats.arenas.*.dss", "thread.prof.name", "prof.dump", "prof.prefix",
 }
 
-// checkKind refuses, before jemalloc sees them, the two uses that its
-// width check lets through and that would corrupt the process: a string
-// for a mallctl that does not hold one, and any value for an extent hooks
-// table (a pointer to C functions).
+// checkKind refuses, before jemalloc sees them, the uses that its width
+// check lets through and that would corrupt the process: a string for a
+// mallctl that does not hold one, and any value written where jemalloc
+// takes a pointer to C structures of its own: an extent hooks table
+// (arena.<i>.extent_hooks, and the optional new value of arenas.create)
+// and the experimental.* interfaces (hooks, utilization queries).
 func checkKind[T Value](name, op string) error {
-	if strings.HasSuffix(name, ".extent_hooks") {
+	pointer := strings.HasSuffix(name, ".extent_hooks") || strings.HasPrefix(name, "experimental.") ||
+		(name == "arenas.create" && op == "write")
+	if pointer {
 		return &MallctlError{Name: name, Op: op, Type: typeName[T](), Errno: syscall.EINVAL,
-			Hint: "extent hooks are a table of C function pointers, which nalloc does not manage"}
+			Hint: "its value is a pointer to C structures (extent hooks, hooks, queries), which nalloc does not manage"}
 	}
 	isString := typeName[T]() == "string"
 	if isString == slices.ContainsFunc(stringMallctls, func(pattern string) bool { return matchIndexed(pattern, name) }) {

@@ -109,14 +109,8 @@ var heapSpec = native.MallocSpec{
 
 func init() { backend.Register() }
 
-var (
-	_ nalloc.ZeroAllocator = (*Allocator)(nil)
-	_ nalloc.UsableSizer   = (*Allocator)(nil)
-	_ nalloc.StatsReporter = (*Allocator)(nil)
-	_ nalloc.Purger        = (*Allocator)(nil)
-	_ nalloc.Native        = (*Allocator)(nil)
-	_ nalloc.Tuner         = (*Allocator)(nil)
-)
+// The kernel checks the capabilities every backend has (native.Allocator).
+var _ nalloc.StatsReporter = (*Allocator)(nil)
 
 // Allocator is mimalloc behind the nalloc.Allocator interface: the package
 // doc says which C function serves which call. It is safe for concurrent

@@ -143,16 +143,9 @@ func (a *Allocator) Tune(name, value string) error {
 	if err != nil {
 		return err
 	}
-	var v int64
-	switch strings.ToLower(value) {
-	case "true":
-		v = 1
-	case "false":
-		v = 0
-	default:
-		if v, err = native.ParseInt(value); err != nil {
-			return fmt.Errorf("mimalloc: %v=%s: %w", o, value, err)
-		}
+	v, err := native.ParseInt(value)
+	if err != nil {
+		return fmt.Errorf("mimalloc: %v=%s: %w", o, value, err)
 	}
 	return a.SetOption(o, v)
 }

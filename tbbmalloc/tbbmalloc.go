@@ -43,7 +43,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/internal/native"
 )
 
@@ -64,14 +63,6 @@ var backend = native.Backend[*Allocator]{
 }
 
 func init() { backend.Register() }
-
-var (
-	_ nalloc.ZeroAllocator = (*Allocator)(nil)
-	_ nalloc.UsableSizer   = (*Allocator)(nil)
-	_ nalloc.Purger        = (*Allocator)(nil)
-	_ nalloc.Native        = (*Allocator)(nil)
-	_ nalloc.Tuner         = (*Allocator)(nil)
-)
 
 // Allocator is tbbmalloc behind the nalloc.Allocator interface: the
 // package doc says which C function serves which call. A block is the
@@ -177,17 +168,9 @@ func (a *Allocator) Tune(name, value string) error {
 		return fmt.Errorf("tbbmalloc: unknown allocation mode %q (known: TBBMALLOC_USE_HUGE_PAGES, "+
 			"TBBMALLOC_SET_SOFT_HEAP_LIMIT, TBBMALLOC_SET_HUGE_SIZE_THRESHOLD)", name)
 	}
-	var v int64
-	switch strings.ToLower(value) {
-	case "true":
-		v = 1
-	case "false":
-		v = 0
-	default:
-		var err error
-		if v, err = native.ParseInt(value); err != nil {
-			return fmt.Errorf("tbbmalloc: %s=%s: %w", name, value, err)
-		}
+	v, err := native.ParseInt(value)
+	if err != nil {
+		return fmt.Errorf("tbbmalloc: %s=%s: %w", name, value, err)
 	}
 	return a.SetMode(m, v)
 }

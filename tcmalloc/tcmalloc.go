@@ -69,14 +69,8 @@ var backend = native.Backend[*Allocator]{
 
 func init() { backend.Register() }
 
-var (
-	_ nalloc.ZeroAllocator = (*Allocator)(nil)
-	_ nalloc.UsableSizer   = (*Allocator)(nil)
-	_ nalloc.StatsReporter = (*Allocator)(nil)
-	_ nalloc.Purger        = (*Allocator)(nil)
-	_ nalloc.Native        = (*Allocator)(nil)
-	_ nalloc.Tuner         = (*Allocator)(nil)
-)
+// The kernel checks the capabilities every backend has (native.Allocator).
+var _ nalloc.StatsReporter = (*Allocator)(nil)
 
 // Allocator is TCMalloc behind the nalloc.Allocator interface: the package
 // doc says which C function serves which call. A block is the caller's

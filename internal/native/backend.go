@@ -52,13 +52,26 @@ func (s *Spec) Import() string { return "github.com/nalloc/nalloc/" + s.Name }
 // does.
 func (s *Spec) OpenLibrary(path string) (nalloc.Allocator, error) { return s.open(path) }
 
+// Allocator is what every native backend's allocator can do: the contract,
+// a zeroing path, usable sizes, and the capabilities of the root package
+// that every library has (giving memory back, its name and version,
+// settings by name). Stats are not here: tbbmalloc keeps none.
+type Allocator interface {
+	nalloc.Allocator
+	nalloc.ZeroAllocator
+	nalloc.UsableSizer
+	nalloc.Purger
+	nalloc.Native
+	nalloc.Tuner
+}
+
 // Backend is a native backend as the kernel runs it: its Spec, and New,
 // which builds the backend's allocator on a freshly loaded library. It
 // gives the backend loading with errors a user can act on, the first call
 // on the system stack, one allocator per library path, and registration.
 // A backend declares one in a package variable and calls Register from
 // init; its Open and OpenLibrary are Backend.Open.
-type Backend[T nalloc.Allocator] struct {
+type Backend[T Allocator] struct {
 	Spec
 	// New builds the allocator: lib is the loaded library, m its
 	// Spec.Malloc resolved. It resolves the backend's own functions (with

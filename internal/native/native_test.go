@@ -71,8 +71,13 @@ func TestSymbolsNamesTheMissingOne(t *testing.T) {
 	}
 }
 
-// kernelAllocator is the smallest backend: the adapter and nothing else.
+// kernelAllocator is the smallest backend: the adapter, and the
+// capabilities every backend must have, doing nothing.
 type kernelAllocator struct{ native.Malloc }
+
+func (*kernelAllocator) Purge() error              { return nil }
+func (*kernelAllocator) Version() string           { return "" }
+func (*kernelAllocator) Tune(name, _ string) error { return errors.New("no setting " + name) }
 
 var kernel = native.Backend[*kernelAllocator]{
 	Spec: libc,

@@ -25,9 +25,16 @@ var units = []struct {
 // ParseInt reads the value of a numeric allocator setting, as Tuner.Tune
 // gets it: an integer in Go's syntax (-1, 4194304, 0x400000), optionally
 // followed by a size unit, which counts in powers of 1024 (4MiB, 4M and 4MB
-// are all 4194304; 128k is 131072).
+// are all 4194304; 128k is 131072), or true or false, which are 1 and 0
+// (C's booleans, for settings that are one).
 func ParseInt(s string) (int64, error) {
 	num, shift := strings.TrimSpace(s), uint(0)
+	switch strings.ToLower(num) {
+	case "true":
+		return 1, nil
+	case "false":
+		return 0, nil
+	}
 	if v, err := strconv.ParseInt(num, 0, 64); err == nil {
 		return v, nil // a plain number, 0xB included
 	}
@@ -39,7 +46,7 @@ func ParseInt(s string) (int64, error) {
 	}
 	v, err := strconv.ParseInt(num, 0, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a number (write 4194304, 4MiB, 128k or -1)", s)
+		return 0, fmt.Errorf("%q is not a number (write 4194304, 4MiB, 128k, -1, true or false)", s)
 	}
 	if v > math.MaxInt64>>shift || v < math.MinInt64>>shift {
 		return 0, fmt.Errorf("%q does not fit in 64 bits", s)
