@@ -1,9 +1,9 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
 // Package nalloc puts the native memory allocators (glibc malloc, jemalloc,
-// mimalloc, tcmalloc, tbbmalloc), a pure-Go bump arena and the Go heap
-// behind one interface, Allocator, in the manner of Rust's
-// std::alloc::Allocator.
+// mimalloc, tcmalloc and more: github.com/nalloc/nalloc/all links in every
+// backend), a pure-Go bump arena and the Go heap behind one interface,
+// Allocator, in the manner of Rust's std::alloc::Allocator.
 //
 // The native libraries are loaded at run time (github.com/ebitengine/purego
 // finds them; no cgo toolchain is needed to build) and called through

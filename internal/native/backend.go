@@ -55,7 +55,7 @@ func (s *Spec) OpenLibrary(path string) (nalloc.Allocator, error) { return s.ope
 // Allocator is what every native backend's allocator can do: the contract,
 // a zeroing path, usable sizes, and the capabilities of the root package
 // that every library has (giving memory back, its name and version,
-// settings by name). Stats are not here: tbbmalloc keeps none.
+// settings by name). Stats are not here: not every library keeps them.
 type Allocator interface {
 	nalloc.Allocator
 	nalloc.ZeroAllocator

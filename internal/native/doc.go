@@ -1,7 +1,7 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
 // Package native is the one kernel of nalloc's native backends (glibc,
-// jemalloc, mimalloc, tcmalloc, tbbmalloc). A backend package declares its
+// jemalloc, mimalloc and the others). A backend package declares its
 // library as data and keeps only what the library does differently;
 // everything that is the same lives here:
 //

@@ -10,9 +10,9 @@ import (
 )
 
 // MallocSpec names the C functions of a malloc-style allocator and says
-// how they are shaped. It is data: glibc, jemalloc, mimalloc, tcmalloc and
-// tbbmalloc differ only in what they write here, and a mimalloc heap is the
-// same adapter with the heap functions and a guard (see Malloc).
+// how they are shaped. It is data: the native backends differ only in what
+// they write here, and a mimalloc heap is the same adapter with the heap
+// functions and a guard (see Malloc).
 //
 // Every function but Free and UsableSize takes the heap as its first
 // argument when the Malloc has one (mi_heap_malloc(heap, size)); the
