@@ -61,18 +61,20 @@ type MallocSpec struct {
 //
 // # The fast path
 //
-// Allocate and Deallocate of a block under FastSize bytes at an alignment
-// malloc gives anyway (Align <= MinAlign) are the common case: one C call
-// on ffi's fast path, after one test that both validates the Layout and
-// picks the path (fastAligns holds a bit for each alignment that needs
-// nothing more, so an invalid alignment fails it too). Everything else
-// goes through allocateSlow and friends, which validate, choose
-// malloc, the aligned call or the blocking path by size, and map NULL to
-// ErrOutOfMemory.
+// Allocate and Deallocate of a block under BlockingThreshold bytes at an
+// alignment malloc gives anyway (Align <= MinAlign) are the common case:
+// one C call on ffi's fast path, after one test that both validates the
+// Layout and picks the path (fastAligns holds a bit for each alignment
+// that needs nothing more, so an invalid alignment fails it too), with
+// nothing kept live across the call. Everything else goes through
+// allocateSlow and friends, which validate, choose malloc, the aligned
+// call or the blocking path by size, and map NULL to ErrOutOfMemory.
 //
-// Sizes of 0 are passed as 1, so that every block has an address of its
-// own and a matching free. Deallocate(nil, l) calls free(NULL), which
-// every C allocator accepts as doing nothing.
+// The slow paths pass sizes of 0 as 1, so that every block has an address
+// of its own and a matching free; the fast path passes 0 to malloc, which
+// gives such a block in every library nalloc loads (and if one returned
+// NULL, the slow path would ask again for 1 byte). Deallocate(nil, l)
+// calls free(NULL), which every C allocator accepts as doing nothing.
 //
 // A Malloc is immutable once built and as safe for concurrent use as its
 // C functions (every library nalloc loads is), except where a guard binds
@@ -165,12 +167,14 @@ func (m *Malloc) Library() string { return m.lib.Name() }
 func (m *Malloc) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
 	// One test for "valid, aligned by malloc anyway, not the heap's": an
 	// invalid Align has no bit in fastAligns, and a size below fastBelow
-	// cannot overflow.
+	// cannot overflow. malloc(0) gives a block of its own in every library
+	// nalloc loads; C lets it return NULL, which allocateSlow then retries
+	// as 1 byte, as it does a NULL for any size (and says out of memory if
+	// it is NULL again): nothing needs to stay live across the C call.
 	if m.fastAligns>>(l.Align&63)&1 != 0 && l.Align < 64 && l.Size < m.fastBelow {
-		if p := ffi.Fast1(m.malloc, max(l.Size, 1)); p != 0 {
+		if p := ffi.Fast1(m.malloc, l.Size); p != 0 {
 			return ffi.Ptr(p), nil
 		}
-		return nil, nalloc.OutOfMemory(m.name, l)
 	}
 	return m.allocateSlow(l)
 }
@@ -216,9 +220,11 @@ func (m *Malloc) AllocateZeroed(l nalloc.Layout) (unsafe.Pointer, error) {
 }
 
 // Deallocate implements nalloc.Allocator: free, on the fast path for
-// blocks under FastSize.
+// blocks under BlockingThreshold. free(NULL) does nothing in C, and free
+// needs no guard: any thread may free any block, a mimalloc heap's
+// included.
 func (m *Malloc) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
-	if l.Size < m.fastBelow && m.guard == nil {
+	if l.Size < m.fastBelow {
 		ffi.Fast1(m.free, uintptr(p))
 		return
 	}
@@ -226,14 +232,7 @@ func (m *Malloc) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
 }
 
 func (m *Malloc) deallocateSlow(p unsafe.Pointer, l nalloc.Layout) {
-	if p == nil {
-		return
-	}
-	// free never takes the heap, and needs no guard: any thread may free
-	// any block, mimalloc heaps' included.
-	if l.Size < m.fastBelow {
-		ffi.Fast1(m.free, uintptr(p))
-	} else {
+	if p != nil {
 		ffi.Block1(m.free, uintptr(p))
 	}
 }
