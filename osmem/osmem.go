@@ -24,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/nalloc/nalloc/internal/platform"
 )
 
 // Snapshot is the process's memory at one moment. Sizes are in bytes.
@@ -197,11 +199,24 @@ func eachMapping(f func(Mapping)) error {
 		return fmt.Errorf("osmem: %w", err)
 	}
 	defer file.Close()
+	// qemu-user writes the /proc/self/maps of the emulated process itself,
+	// and before its version 8 it names no [heap]: the brk heap shows as
+	// an unnamed anonymous mapping. Under emulation, the unnamed mapping
+	// that holds the byte below the break is named here as the kernel
+	// would. (A native kernel is trusted as it is: with an empty heap the
+	// byte below the break may lie in the program's own bss.)
+	var brk uintptr
+	if platform.Emulation() != "" {
+		brk = Break()
+	}
 	sc := bufio.NewScanner(file)
 	for sc.Scan() {
 		m, ok := parseMapsLine(sc.Bytes())
 		if !ok {
 			return fmt.Errorf("%w: /proc/self/maps line %q", errFormat, sc.Text())
+		}
+		if brk != 0 && m.Path == "" && m.Inode == 0 && m.Contains(brk-1) {
+			m.Path = "[heap]"
 		}
 		f(m)
 	}

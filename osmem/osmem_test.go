@@ -99,3 +99,35 @@ func TestMappingsFind(t *testing.T) {
 		t.Errorf("a path with a space: %+v", m)
 	}
 }
+
+// TestBrkHeapIsNamed moves the program break up by 1 MiB with the brk
+// system call and checks that Mappings names the region below it the brk
+// heap and that Read does not count it as anonymous: the kernel names it
+// [heap], and under qemu-user, which does not, osmem does.
+func TestBrkHeapIsNamed(t *testing.T) {
+	const grow = 1 << 20
+	start := Break()
+	before, err := Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := syscall.RawSyscall(syscall.SYS_BRK, start+grow, 0, 0); got != start+grow {
+		t.Skipf("brk(%#x) = %#x: the kernel refused to move the break", start+grow, got)
+	}
+	defer syscall.RawSyscall(syscall.SYS_BRK, start, 0, 0)
+	ms, err := Mappings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := Find(ms, start+grow-1)
+	if !ok || !m.Heap() || m.Anonymous() {
+		t.Errorf("the byte below the break (%#x) lies in %+v (found %v); want the brk heap, not anonymous", start+grow-1, m, ok)
+	}
+	if d := after.Sub(before); d.Break != grow || d.AnonMapped >= grow {
+		t.Errorf("with the break moved by 1 MiB: Break %+d, AnonMapped %+d; want %d and less than that", d.Break, d.AnonMapped, grow)
+	}
+}

@@ -4,7 +4,8 @@
 // C loops that give benchmarks their native baseline, and small functions
 // that check the call paths. It compiles with the system C compiler at test
 // time, so the tests need no cgo toolchain in the build, only a cc on the
-// machine. Without one, tests that need the fixture are skipped, unless
+// machine (for a linux/arm64 test binary run under emulation on an x86-64
+// machine, the cross compiler aarch64-linux-gnu-gcc). Without one, tests that need the fixture are skipped, unless
 // NALLOC_REQUIRE_CC=1 (set by make test and CI), which makes them fail.
 package ctest
 
@@ -12,15 +13,18 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nalloc/nalloc/internal/ffi"
+	"github.com/nalloc/nalloc/internal/platform"
 )
 
 //go:embed testdata/fixture.c
@@ -100,21 +104,27 @@ func Stub(tb testing.TB) string {
 	return stub.path
 }
 
-// compile builds src into a shared library with the system C compiler,
-// cached under the user cache directory by a hash of the source and
-// flags, and returns its path; or a reason to skip when there is no
+// compile builds src into a shared library with the C compiler for this
+// process's architecture (platform.CCompiler: the system cc, or the cross
+// compiler when the tests run as linux/arm64 under emulation), cached
+// under the user cache directory by a hash of the source, flags, compiler
+// and target, and returns its path; or a reason to skip when there is no
 // compiler.
 func compile(name string, src []byte, flags ...string) (so, skip string, err error) {
-	cc := os.Getenv("CC")
-	if cc == "" {
-		cc = "cc"
+	cc, err := platform.CCompiler()
+	if errors.Is(err, platform.ErrNoCompiler) {
+		return "", err.Error() + " to build " + name + ".c", nil
+	}
+	if err != nil {
+		return "", "", err
 	}
 	if _, err := exec.LookPath(cc); err != nil {
-		return "", "no C compiler (" + cc + ") to build " + name + ".c; apt-get install gcc", nil
+		return "", "no C compiler (" + cc + ") to build " + name + ".c; apt-get install gcc, or set CC", nil
 	}
 	h := sha256.New()
 	h.Write(src)
 	h.Write([]byte(strings.Join(flags, " ")))
+	h.Write([]byte("\x00" + cc + "\x00" + runtime.GOARCH))
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()
