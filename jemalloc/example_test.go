@@ -47,8 +47,8 @@ func ExampleMallctl() {
 		log.Fatal(err)
 	}
 	stats, _ := jemalloc.Mallctl[bool](a, "config.stats")
-	page, _ := jemalloc.Mallctl[uint64](a, "arenas.page")
-	fmt.Println("config.stats:", stats, "arenas.page:", page)
+	quantum, _ := jemalloc.Mallctl[uint64](a, "arenas.quantum")
+	fmt.Println("config.stats:", stats, "arenas.quantum:", quantum)
 
 	// Writing: give arena 0's dirty pages back to the OS after 1 s
 	// rather than the default 10 s.
@@ -63,7 +63,7 @@ func ExampleMallctl() {
 	_, err = jemalloc.Mallctl[uint64](a, "config.stats")
 	fmt.Println(errors.Is(err, jemalloc.ErrMallctlValue), err)
 	// Output:
-	// config.stats: true arenas.page: 4096
+	// config.stats: true arenas.quantum: 16
 	// arena.0.dirty_decay_ms: 1000
 	// true jemalloc: mallctl "config.stats" (read as uint64): EINVAL: its C type is 1 byte(s) wide: use bool
 }
