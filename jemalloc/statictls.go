@@ -8,7 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/nalloc/nalloc/internal/native"
 )
 
 // ErrStaticTLS is wrapped by Open's error when libjemalloc.so.2 is there
@@ -43,9 +44,7 @@ func (staticTLSError) Error() string {
 func (staticTLSError) Unwrap() error { return ErrStaticTLS }
 
 // reexecMarker is set, to the process ID, in the environment of a process
-// that Reexec re-executed. The ID survives execve and no other process has
-// it, so a re-executed process never re-executes again, while its own
-// children (other PIDs) are free to.
+// that Reexec re-executed (see native.ReexecEnv).
 const reexecMarker = "NALLOC_JEMALLOC_REEXEC"
 
 // Reexec makes jemalloc loadable in a process that started without room
@@ -84,28 +83,13 @@ func Reexec() error {
 			"and glibc still refused: it ignores tunables in setuid programs; build with -tags %s instead)",
 			err, os.Getenv("GLIBC_TUNABLES"), LinkedTag)
 	}
-	// /proc/self/exe is the running binary even if it was started through
-	// a relative path from another directory or PATH lookup.
-	err = syscall.Exec("/proc/self/exe", os.Args, env)
-	return fmt.Errorf("jemalloc: Reexec: execve /proc/self/exe: %w", err)
+	return native.Reexec("jemalloc", env)
 }
 
 // reexecEnv returns the environment to re-execute with, or false if this
 // process (pid) has been re-executed already.
 func reexecEnv(env []string, pid int) ([]string, bool) {
-	me := strconv.Itoa(pid)
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		switch {
-		case kv == reexecMarker+"="+me:
-			return nil, false
-		case strings.HasPrefix(kv, reexecMarker+"="):
-			// A parent's marker: not ours; replaced below.
-		default:
-			out = append(out, kv)
-		}
-	}
-	return append(Environ(out), reexecMarker+"="+me), true
+	return native.ReexecEnv(env, reexecMarker, pid, Environ)
 }
 
 // Environ returns env (in the form os.Environ gives) with GLIBC_TUNABLES

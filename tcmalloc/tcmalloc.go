@@ -30,15 +30,31 @@
 // mremap and sbrk that run its MallocHook callbacks; RTLD_LOCAL keeps all
 // of them out of the global scope, so the process's malloc stays glibc's
 // and no system call of anyone else's goes through TCMalloc's wrappers
-// (TestLoadDoesNotOverride). Its static TLS is 88 bytes, which fits the
-// room glibc keeps for libraries loaded late: unlike jemalloc, it loads
-// into a running process with no tunable. TCMalloc takes memory from the
-// OS with sbrk first and mmap once sbrk fails (TCMALLOC_SKIP_SBRK=true,
-// read at its first allocation, skips sbrk); glibc's main arena grows the
-// same program break, and each allocator sees the other's sbrk as a
-// foreign one and keeps its own region apart (TestSharedBreak shows both
-// growing the break, interleaved, and every block intact). TCMALLOC_*
-// environment variables configure it (TCMALLOC_RELEASE_RATE,
+// (TestLoadDoesNotOverride).
+//
+// Its thread state is 88 bytes of initial-exec TLS, aligned to 64 bytes.
+// glibc places such a block in the static TLS it keeps for libraries
+// loaded late only if the alignment is no more than that of the static
+// TLS block itself, fixed at start by what is loaded then. On linux/amd64
+// that is 64 (glibc's thread descriptor), and the library dlopens into a
+// running process with no set-up. On linux/arm64 it is less (with
+// Debian's glibc 2.36, TLS aligned to 32 loads late and TLS aligned to 64
+// does not), and dlopen fails with "cannot allocate memory in static TLS
+// block" however much room there is: glibc.rtld.optional_static_tls,
+// jemalloc's remedy, does not help. Open's error then wraps ErrStaticTLS,
+// and Reexec, called first thing in main, re-executes the program once
+// with the library in LD_PRELOAD behind glibc and libstdc++ (Preload):
+// loaded at start, in the global scope but behind the libraries that
+// define the same names, it still replaces nothing. This package's tests
+// do it in TestMain, the bench command in main.
+//
+// TCMalloc takes memory from the OS with sbrk first and mmap once sbrk
+// fails (TCMALLOC_SKIP_SBRK=true, read at its first allocation, skips
+// sbrk); glibc's main arena grows the same program break, and each
+// allocator sees the other's sbrk as a foreign one and keeps its own
+// region apart (TestSharedBreak shows both growing the break,
+// interleaved, and every block intact). TCMALLOC_* environment variables
+// configure it (TCMALLOC_RELEASE_RATE,
 // TCMALLOC_MAX_TOTAL_THREAD_CACHE_BYTES, ...), read when the library
 // initialises.
 package tcmalloc
@@ -57,6 +73,8 @@ var backend = native.Backend[*Allocator]{
 		Name:    "tcmalloc",
 		Sonames: []string{"libtcmalloc_minimal.so.4", "libtcmalloc_minimal.so"},
 		Package: "libtcmalloc-minimal4",
+		// On linux/arm64 dlopen cannot give the library static TLS.
+		StaticTLS: staticTLSError{},
 		Malloc: native.MallocSpec{
 			MinAlign: 8, NaturalAlign: 16,
 			Malloc: "tc_malloc", Calloc: "tc_calloc", Realloc: "tc_realloc", Free: "tc_free",

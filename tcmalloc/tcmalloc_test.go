@@ -4,6 +4,7 @@ package tcmalloc_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/ebitengine/purego"
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/internal/ctest"
 	"github.com/nalloc/nalloc/internal/ffi"
@@ -135,6 +137,20 @@ func TestLoadDoesNotOverride(t *testing.T) {
 	if tc("malloc") == libcMalloc {
 		t.Fatal("libc.so.6's malloc resolves to TCMalloc's")
 	}
+	// Where Reexec preloaded the library (linux/arm64), it is in the
+	// global scope: what C code calls by name must still be glibc's and
+	// libstdc++'s.
+	for lib, names := range map[string][]string{"libc.so.6": {"malloc", "free", "mmap", "sbrk"}, "libstdc++.so.6": {"_Znwm", "_ZdlPv"}} {
+		for _, name := range names {
+			global, err := purego.Dlsym(purego.RTLD_DEFAULT, name)
+			if err != nil {
+				continue // not in the global scope at all (libstdc++ unless preloaded)
+			}
+			if own := ctest.Lookup(t, lib)(name); global != own {
+				t.Errorf("%s resolves to %#x in the global scope, not to %s's %#x (TCMalloc's is %#x)", name, global, lib, own, tc(name))
+			}
+		}
+	}
 	p := ffi.Block1(libcMalloc, 100)
 	defer ffi.Block1(libcFree, p)
 	if got := int32(ffi.Block1(ownership, p)); got != 2 {
@@ -153,7 +169,16 @@ func TestLoadDoesNotOverride(t *testing.T) {
 
 func init() { runtime.LockOSThread() } // keeps the main goroutine, and so TestMain, on the main thread
 
-func TestMain(m *testing.M) { os.Exit(ctest.RunOnMainThread(m)) }
+// TestMain re-executes the test binary with TCMalloc preloaded where
+// dlopen cannot give it static TLS (linux/arm64; see tcmalloc.Reexec), and
+// runs the tests with the main thread serving OnMainThread.
+func TestMain(m *testing.M) {
+	if err := tcmalloc.Reexec(); err != nil {
+		// The tests that open TCMalloc fail with this error and its fix.
+		fmt.Fprintln(os.Stderr, "tcmalloc tests:", err)
+	}
+	os.Exit(ctest.RunOnMainThread(m))
+}
 
 // TestSharedBreak checks that TCMalloc and glibc's main arena can share the
 // program break: blocks from both, allocated in turns on the main thread

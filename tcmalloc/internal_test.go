@@ -1,0 +1,90 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package tcmalloc
+
+import (
+	"errors"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestReexecEnv(t *testing.T) {
+	const pid = 4242
+	cases := []struct {
+		name string
+		env  []string
+		want []string // nil: no re-exec
+	}{
+		{"fresh", []string{"HOME=/root"},
+			[]string{"HOME=/root", "LD_PRELOAD=" + Preload, "NALLOC_TCMALLOC_REEXEC=4242"}},
+		{"the user's preload kept in front, and saved", []string{"LD_PRELOAD=/opt/libtrace.so", "A=b"},
+			[]string{"NALLOC_TCMALLOC_LD_PRELOAD=/opt/libtrace.so", "A=b", "LD_PRELOAD=/opt/libtrace.so " + Preload, "NALLOC_TCMALLOC_REEXEC=4242"}},
+		{"a parent's marker and saved preload replaced", []string{"NALLOC_TCMALLOC_REEXEC=17", "NALLOC_TCMALLOC_LD_PRELOAD=x.so", "X=1"},
+			[]string{"X=1", "LD_PRELOAD=" + Preload, "NALLOC_TCMALLOC_REEXEC=4242"}},
+		{"already re-executed", []string{"LD_PRELOAD=" + Preload, "NALLOC_TCMALLOC_REEXEC=4242"}, nil},
+	}
+	for _, c := range cases {
+		got, ok := reexecEnv(c.env, pid)
+		if ok != (c.want != nil) || !slices.Equal(got, c.want) {
+			t.Errorf("%s: reexecEnv(%q) = %q, %v; want %q", c.name, c.env, got, ok, c.want)
+		}
+	}
+}
+
+// TestRestoreEnv checks that the re-executed process, and only it, puts
+// LD_PRELOAD back as it was before Reexec.
+func TestRestoreEnv(t *testing.T) {
+	const pid = 4242
+	for _, c := range []struct {
+		name      string
+		env, want map[string]string
+	}{
+		{"re-executed, had no preload",
+			map[string]string{"LD_PRELOAD": Preload, reexecMarker: "4242"},
+			map[string]string{reexecMarker: "4242"}},
+		{"re-executed, had one",
+			map[string]string{"LD_PRELOAD": "a.so " + Preload, savedPreload: "a.so", reexecMarker: "4242"},
+			map[string]string{"LD_PRELOAD": "a.so", reexecMarker: "4242"}},
+		{"a child of a re-executed process",
+			map[string]string{"LD_PRELOAD": "a.so", reexecMarker: "17"},
+			map[string]string{"LD_PRELOAD": "a.so", reexecMarker: "17"}},
+		{"never re-executed", map[string]string{"LD_PRELOAD": "a.so"}, map[string]string{"LD_PRELOAD": "a.so"}},
+	} {
+		env := maps.Clone(c.env)
+		restoreEnv(pid, func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+			func(k, v string) { env[k] = v }, func(k string) { delete(env, k) })
+		if !maps.Equal(env, c.want) {
+			t.Errorf("%s: %v became %v, want %v", c.name, c.env, env, c.want)
+		}
+	}
+}
+
+// TestThisProcessEnv checks the environment this test binary runs in: if
+// TestMain's Reexec re-executed it, the package's init has put LD_PRELOAD
+// back, so its children do not inherit the preload.
+func TestThisProcessEnv(t *testing.T) {
+	reexecuted := os.Getenv(reexecMarker) == strconv.Itoa(os.Getpid())
+	t.Logf("re-executed by Reexec: %v; LD_PRELOAD=%q", reexecuted, os.Getenv("LD_PRELOAD"))
+	if reexecuted && strings.Contains(os.Getenv("LD_PRELOAD"), "libtcmalloc_minimal") {
+		t.Errorf("the re-executed process still has LD_PRELOAD=%q in its environment", os.Getenv("LD_PRELOAD"))
+	}
+	if _, err := Open(); err != nil {
+		t.Fatalf("Open after TestMain's Reexec: %v", err)
+	}
+}
+
+func TestStaticTLSErrorText(t *testing.T) {
+	err := staticTLSError{}
+	if !errors.Is(err, ErrStaticTLS) {
+		t.Error("staticTLSError does not match ErrStaticTLS")
+	}
+	for _, want := range []string{"tcmalloc.Reexec()", `LD_PRELOAD="` + Preload + `"`, "aligned"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the static-TLS error does not say %q:\n%s", want, err)
+		}
+	}
+}

@@ -1,0 +1,124 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package tcmalloc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/nalloc/nalloc/internal/native"
+)
+
+// ErrStaticTLS is wrapped by Open's error when libtcmalloc_minimal.so.4 is
+// there but dlopen refuses it with "cannot allocate memory in static TLS
+// block", as glibc does on linux/arm64; the error gives the remedies. See
+// the package doc, "Loading TCMalloc into a Go process".
+var ErrStaticTLS = errors.New("tcmalloc: libtcmalloc_minimal cannot get static TLS in a running process")
+
+// Preload is the LD_PRELOAD list that loads TCMalloc at process start
+// without letting it replace anything: glibc and libstdc++ come first, so
+// malloc, mmap, sbrk and operator new stay theirs (TCMalloc defines all
+// of them), and libtcmalloc_minimal.so.4 gets its static TLS from the
+// block glibc sizes at start.
+const Preload = "libc.so.6 libstdc++.so.6 libtcmalloc_minimal.so.4"
+
+// staticTLSError is what native.Load wraps when dlopen fails for lack of
+// static TLS: the remedies, matching ErrStaticTLS.
+type staticTLSError struct{}
+
+func (staticTLSError) Error() string {
+	return "libtcmalloc_minimal.so.4 cannot be loaded into a running process: its initial-exec TLS is aligned " +
+		"to 64 bytes, and glibc gives such a block static TLS only at process start on this platform (arm64: " +
+		"the static TLS block is aligned to less, and no tunable changes that). Remedies, either: call tcmalloc.Reexec() first thing in " +
+		"main (it re-executes the program once, with the library preloaded behind glibc); or start the " +
+		"program with LD_PRELOAD=\"" + Preload + "\""
+}
+
+func (staticTLSError) Unwrap() error { return ErrStaticTLS }
+
+const (
+	// reexecMarker is set, to the process ID, in the environment of a
+	// process that Reexec re-executed (see native.ReexecEnv).
+	reexecMarker = "NALLOC_TCMALLOC_REEXEC"
+	// savedPreload holds the LD_PRELOAD the program had before Reexec, if
+	// it had one, for the re-executed process to put back.
+	savedPreload = "NALLOC_TCMALLOC_LD_PRELOAD"
+)
+
+// Reexec makes TCMalloc loadable in a process where dlopen cannot give it
+// static TLS (ErrStaticTLS; every process on linux/arm64), by
+// re-executing the program with Preload appended to LD_PRELOAD. Call it
+// first thing in main, before the program starts goroutines, opens files
+// it cares about or reads its standard input: on success it does not
+// return, and the program starts over with the same arguments, process ID
+// and environment. As jemalloc.Reexec, it re-executes only when needed
+// and at most once:
+//
+//   - TCMalloc loads (always on linux/amd64, or it was preloaded): Reexec
+//     returns nil; the library is now loaded.
+//   - TCMalloc cannot load for another reason (not installed): Reexec
+//     returns Open's error, wrapping nalloc.ErrLibraryNotFound.
+//   - The static TLS is missing in a process that Reexec already
+//     re-executed (glibc ignores LD_PRELOAD in setuid programs): Reexec
+//     returns the error, wrapping ErrStaticTLS.
+//   - execve fails: Reexec returns why.
+//
+// The re-executed process puts LD_PRELOAD back as it was when the package
+// initialises, so child processes (of any architecture) do not inherit
+// the preload.
+func Reexec() error {
+	_, err := Open()
+	if err == nil || !errors.Is(err, ErrStaticTLS) {
+		return err
+	}
+	env, ok := reexecEnv(os.Environ(), os.Getpid())
+	if !ok {
+		return fmt.Errorf("%w\n(this process was already re-executed with LD_PRELOAD=%q, and the library "+
+			"still did not load: glibc ignores LD_PRELOAD in setuid programs)", err, Preload)
+	}
+	return native.Reexec("tcmalloc", env)
+}
+
+// reexecEnv returns the environment to re-execute with, or false if this
+// process (pid) has been re-executed already.
+func reexecEnv(env []string, pid int) ([]string, bool) {
+	return native.ReexecEnv(env, reexecMarker, pid, func(env []string) []string {
+		out := make([]string, 0, len(env)+2)
+		preload := Preload
+		for _, kv := range env {
+			switch k, v, _ := strings.Cut(kv, "="); k {
+			case "LD_PRELOAD":
+				// The user's preloads keep their place in front: what
+				// they interpose still wins.
+				out = append(out, savedPreload+"="+v)
+				preload = v + " " + Preload
+			case savedPreload:
+			default:
+				out = append(out, kv)
+			}
+		}
+		return append(out, "LD_PRELOAD="+preload)
+	})
+}
+
+// restoreEnv puts back the LD_PRELOAD that Reexec replaced, in the process
+// it re-executed (getenv and setenv are os.Getenv and os.Setenv, or
+// fakes in tests); elsewhere it does nothing.
+func restoreEnv(pid int, getenv func(string) (string, bool), setenv func(k, v string), unsetenv func(k string)) {
+	if m, _ := getenv(reexecMarker); m != strconv.Itoa(pid) {
+		return
+	}
+	if v, ok := getenv(savedPreload); ok {
+		setenv("LD_PRELOAD", v)
+		unsetenv(savedPreload)
+	} else {
+		unsetenv("LD_PRELOAD")
+	}
+}
+
+func init() {
+	restoreEnv(os.Getpid(), os.LookupEnv, func(k, v string) { os.Setenv(k, v) }, func(k string) { os.Unsetenv(k) })
+}
