@@ -223,8 +223,8 @@ func TestStackUse(t *testing.T) {
 	}
 	for name, used := range worst {
 		t.Logf("%-25s %5d bytes of stack", name, used)
-		if used == 0 || used > ffi.DirectFrame/2 {
-			t.Errorf("%s used %d bytes of stack; the direct frame is %d", name, used, ffi.DirectFrame)
+		if used == 0 || used > ffi.MinSystemStack/2 {
+			t.Errorf("%s used %d bytes of stack; half the smallest system stack is %d", name, used, ffi.MinSystemStack/2)
 		}
 	}
 }

@@ -39,10 +39,10 @@ func (a *Allocator) Mallinfo2() (Mallinfo2, error) {
 		return Mallinfo2{}, fmt.Errorf("glibc: mallinfo2 (glibc 2.33 or later; this is %s): %w",
 			a.Version(), native.ErrMissing)
 	}
-	// struct mallinfo2 is returned through a hidden pointer, the first
-	// argument in the System V ABI; Block1 keeps mi on the heap for C.
+	// struct mallinfo2 is returned in memory the caller provides, which
+	// each ABI passes its own way (DI on amd64, x8 on arm64).
 	var mi Mallinfo2
-	ffi.Block1(a.mallinfo2, uintptr(unsafe.Pointer(&mi)))
+	ffi.BlockStruct(a.mallinfo2, &mi)
 	return mi, nil
 }
 

@@ -125,8 +125,8 @@ func TestStackUse(t *testing.T) {
 	for _, name := range names {
 		used := worst[name]
 		t.Logf("%-26s %5d bytes of stack", name, used)
-		if used == 0 || used > ffi.DirectFrame/2 {
-			t.Errorf("%s used %d bytes of stack; the direct frame is %d", name, used, ffi.DirectFrame)
+		if used == 0 || used > ffi.MinSystemStack/2 {
+			t.Errorf("%s used %d bytes of stack; half the smallest system stack is %d", name, used, ffi.MinSystemStack/2)
 		}
 	}
 }

@@ -82,8 +82,8 @@ func TestStackUse(t *testing.T) {
 	for _, name := range names {
 		used := worst[name]
 		t.Logf("%-35s %5d bytes of stack", name, used)
-		if used == 0 || used > ffi.DirectFrame/2 {
-			t.Errorf("%s used %d bytes of stack; the direct frame is %d", name, used, ffi.DirectFrame)
+		if used == 0 || used > ffi.MinSystemStack/2 {
+			t.Errorf("%s used %d bytes of stack; half the smallest system stack is %d", name, used, ffi.MinSystemStack/2)
 		}
 	}
 }
@@ -122,7 +122,7 @@ func TestStackUseMessages(t *testing.T) {
 	}
 	_, used, _ := ffi.StackUse(malloc, 1<<62, 0, 0, 0) // "allocation request is too large"
 	t.Logf("mi_malloc printing an error: %d bytes of stack", used)
-	if used > ffi.DirectFrame/2 {
-		t.Errorf("mi_malloc printing an error used %d bytes of stack; the direct frame is %d", used, ffi.DirectFrame)
+	if used > ffi.MinSystemStack/2 {
+		t.Errorf("mi_malloc printing an error used %d bytes of stack; half the smallest system stack is %d", used, ffi.MinSystemStack/2)
 	}
 }

@@ -11,14 +11,15 @@ import (
 
 // paths are the ways of calling C that this build has, each as a
 // four-argument function.
-var paths = []struct {
-	name string
-	call func(fn, a0, a1, a2, a3 uintptr) uintptr
-}{
-	{"direct", ffi.Direct},
-	{"systemstack", func(fn, a0, a1, a2, a3 uintptr) uintptr { return ffi.System(fn, a0, a1, a2, a3, 0, 0) }},
+var paths = []callPath{
+	{"fast", ffi.Fast4},
 	{"cgocall", func(fn, a0, a1, a2, a3 uintptr) uintptr { return ffi.Blocking(fn, a0, a1, a2, a3, 0, 0) }},
 	{"purego", func(fn, a0, a1, a2, a3 uintptr) uintptr { return ffi.Purego(fn, a0, a1, a2, a3, 0, 0) }},
+}
+
+type callPath struct {
+	name string
+	call func(fn, a0, a1, a2, a3 uintptr) uintptr
 }
 
 // BenchmarkMallocFree64 times one glibc malloc(64)+free pair per op on
