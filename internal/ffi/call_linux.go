@@ -131,3 +131,7 @@ func StackUse(fn, a0, a1, a2, a3 uintptr) (r, used uintptr, ok bool) {
 	}
 	return r, 0, true
 }
+
+// inC is the frame a traceback shows on top of a goroutine in a C call on
+// the switch path (see SWITCH in call_linux_GOARCH.s). It never runs.
+func inC()

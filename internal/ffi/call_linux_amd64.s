@@ -16,38 +16,36 @@
 // reads (runtime.sigtramp loads g from TLS, not from R14).
 #define TLS_G(r) 0(r)(TLS*1)
 
-// SWITCH moves the thread onto its system stack, with R8 = g.m and R14 =
-// g on entry, in a function with no frame (0(SP) is its return address):
+// SWITCH moves the thread onto its system stack. On entry R8 = g.m, R14 =
+// g and R12 = SP at entry (the function has no frame, so 0(R12) is its
+// return address and 8(R12) its first argument):
 //
-//   - g.sched gets the caller's PC, SP and frame pointer, as mcall would
-//     save them: what a crash traceback of g (tracebackothers, the
-//     SIGQUIT dump) reads while g runs C code on another stack;
+//   - g.sched.sp gets R12 and g.sched.pc a PC inside inC, a function with
+//     no frame: to an unwinder, g is stopped in inC, called from this
+//     function's caller. That is what a crash traceback of g
+//     (tracebackothers, the GOTRACEBACK=crash dump of every M) reads
+//     while g runs C code on another stack; nothing else reads g.sched
+//     while g is running, and every park, preemption and stack growth
+//     overwrites it before the runtime resumes or scans g from it;
 //   - the TLS slot gets g0, so that a signal arriving in C code finds g0
-//     running with curg set, the state asmcgocall and systemstack create,
-//     and neither preempts nor injects a panic into g;
-//   - SP goes to g0.sched.sp, aligned down to 16; Go's SP waits in R12.
+//     running with curg set, the state asmcgocall and systemstack create:
+//     it neither preempts g nor injects a panic into it;
+//   - SP goes to g0.sched.sp, aligned down to 16 for the C ABI.
 //
-// The order matters for a signal that lands between these instructions:
-// until SP moves, TLS says g or g0 and SP is on g's stack; the function is
-// SPWRITE, so an unwinder stops at it either way.
+// A signal between these instructions finds TLS saying g or g0 and SP on
+// g's stack, in a function the assembler marks SPWRITE: an unwinder stops
+// there instead of guessing a frame.
 #define SWITCH \
 	MOVQ	const_mG0(R8), R9 \
-	MOVQ	SP, R10 \
-	MOVQ	0(R10), R11 \
+	MOVQ	R12, (const_gSched+const_gobufSP)(R14) \
+	LEAQ	·inC+1(SB), R11 \
 	MOVQ	R11, (const_gSched+const_gobufPC)(R14) \
-	LEAQ	8(R10), R11 \
-	MOVQ	R11, (const_gSched+const_gobufSP)(R14) \
-	MOVQ	BP, (const_gSched+const_gobufBP)(R14) \
 	MOVQ	TLS, R11 \
 	MOVQ	R9, TLS_G(R11) \
-	MOVQ	SP, R12 \
 	MOVQ	(const_gSched+const_gobufSP)(R9), SP \
 	ANDQ	$~15, SP
 
-// UNSWITCH returns to g's stack and puts g back in the TLS slot. g.sched
-// keeps the values SWITCH stored: like asmcgocall's, they are stale once g
-// runs Go again, and the runtime overwrites them before it reads them
-// (every park, preemption and stack growth saves sched anew).
+// UNSWITCH returns to g's stack and puts g back in the TLS slot.
 #define UNSWITCH \
 	MOVQ	R12, SP \
 	MOVQ	TLS, R11 \
@@ -56,35 +54,55 @@
 // INPLACE calls fn where the thread already is: g is not g.m.curg, so
 // this is g0 or gsignal (a system stack) and there is nothing to switch,
 // as in asmcgocall's nosave case.
-#define INPLACE_CALL(fn) \
-	MOVQ	SP, R12 \
+#define INPLACE_CALL \
 	ANDQ	$~15, SP \
-	CALL	fn \
+	CALL	8(R12) \
 	MOVQ	R12, SP
+
+// func inC()
+//
+// inC never runs. Its second byte is the PC that SWITCH leaves in
+// g.sched, so that a traceback of a goroutine in a C call shows inC on
+// top, called from the code that made the call. It has no frame and does
+// not write SP, which is what lets an unwinder step from it to its
+// "caller" through the return address at g.sched.sp.
+TEXT ·inC(SB), NOSPLIT|NOFRAME, $0-0
+	BYTE	$0x90                   // NOP: the PC in g.sched points past it
+	UNDEF
 
 // The switch entry points. Each is NOSPLIT with no frame: it uses none of
 // g's stack beyond its return address, so a goroutine's first call grows
-// nothing. CMPB ·switchOK sends every call to the blocking path until the
-// start-up check has passed (switchFallbackN has the same arguments, so a
-// JMP hands it this frame as it is). CMPQ m_curg tells a goroutine from
-// the system stacks.
+// nothing. Three tests come first, each sending the call to its
+// switchFallbackN twin (a Go function with the same arguments, so a JMP
+// hands it this frame as it is, and it takes the blocking path):
+//
+//   - CMPB ·switchOK: the start-up check has not passed;
+//   - CMPQ SP, g.stackguard0: the scheduler asked g to stop (stackguard0
+//     is then above any SP), and the fallback's ordinary prologue honours
+//     the request, as a Go function's would. This keeps a loop of nothing
+//     but fast calls preemptible at every call (offset 16 is the one the
+//     compiler's own prologues use);
+//   - CMPQ m_curg: g is not the goroutine of its M, so the thread is on a
+//     system stack already and the call is made in place.
 
 // func switch1(fn, a0 uintptr) uintptr
 TEXT ·switch1(SB), NOSPLIT|NOFRAME, $0-24
 	CMPB	·switchOK(SB), $0
 	JEQ	fallback
-	MOVQ	fn+0(FP), AX
+	CMPQ	SP, 16(R14)               // g.stackguard0: a preemption request?
+	JLS	fallback
 	MOVQ	a0+8(FP), DI
+	MOVQ	SP, R12
 	MOVQ	const_gM(R14), R8
 	CMPQ	R14, const_mCurg(R8)
 	JNE	inplace
 	SWITCH
-	CALL	AX
+	CALL	8(R12)
 	UNSWITCH
 	MOVQ	AX, ret+16(FP)
 	RET
 inplace:
-	INPLACE_CALL(AX)
+	INPLACE_CALL
 	MOVQ	AX, ret+16(FP)
 	RET
 fallback:
@@ -94,19 +112,21 @@ fallback:
 TEXT ·switch2(SB), NOSPLIT|NOFRAME, $0-32
 	CMPB	·switchOK(SB), $0
 	JEQ	fallback
-	MOVQ	fn+0(FP), AX
+	CMPQ	SP, 16(R14)               // g.stackguard0: a preemption request?
+	JLS	fallback
 	MOVQ	a0+8(FP), DI
 	MOVQ	a1+16(FP), SI
+	MOVQ	SP, R12
 	MOVQ	const_gM(R14), R8
 	CMPQ	R14, const_mCurg(R8)
 	JNE	inplace
 	SWITCH
-	CALL	AX
+	CALL	8(R12)
 	UNSWITCH
 	MOVQ	AX, ret+24(FP)
 	RET
 inplace:
-	INPLACE_CALL(AX)
+	INPLACE_CALL
 	MOVQ	AX, ret+24(FP)
 	RET
 fallback:
@@ -116,20 +136,22 @@ fallback:
 TEXT ·switch3(SB), NOSPLIT|NOFRAME, $0-40
 	CMPB	·switchOK(SB), $0
 	JEQ	fallback
-	MOVQ	fn+0(FP), AX
+	CMPQ	SP, 16(R14)               // g.stackguard0: a preemption request?
+	JLS	fallback
 	MOVQ	a0+8(FP), DI
 	MOVQ	a1+16(FP), SI
 	MOVQ	a2+24(FP), DX
+	MOVQ	SP, R12
 	MOVQ	const_gM(R14), R8
 	CMPQ	R14, const_mCurg(R8)
 	JNE	inplace
 	SWITCH
-	CALL	AX
+	CALL	8(R12)
 	UNSWITCH
 	MOVQ	AX, ret+32(FP)
 	RET
 inplace:
-	INPLACE_CALL(AX)
+	INPLACE_CALL
 	MOVQ	AX, ret+32(FP)
 	RET
 fallback:
@@ -139,21 +161,23 @@ fallback:
 TEXT ·switch4(SB), NOSPLIT|NOFRAME, $0-48
 	CMPB	·switchOK(SB), $0
 	JEQ	fallback
-	MOVQ	fn+0(FP), AX
+	CMPQ	SP, 16(R14)               // g.stackguard0: a preemption request?
+	JLS	fallback
 	MOVQ	a0+8(FP), DI
 	MOVQ	a1+16(FP), SI
 	MOVQ	a2+24(FP), DX
 	MOVQ	a3+32(FP), CX
+	MOVQ	SP, R12
 	MOVQ	const_gM(R14), R8
 	CMPQ	R14, const_mCurg(R8)
 	JNE	inplace
 	SWITCH
-	CALL	AX
+	CALL	8(R12)
 	UNSWITCH
 	MOVQ	AX, ret+40(FP)
 	RET
 inplace:
-	INPLACE_CALL(AX)
+	INPLACE_CALL
 	MOVQ	AX, ret+40(FP)
 	RET
 fallback:
@@ -170,21 +194,22 @@ fallback:
 TEXT ·switchIf(SB), NOSPLIT|NOFRAME, $0-73
 	CMPB	·switchOK(SB), $0
 	JEQ	fallback
-	MOVQ	check+0(FP), AX
+	CMPQ	SP, 16(R14)               // g.stackguard0: a preemption request?
+	JLS	fallback
 	MOVQ	checkArg+8(FP), DI
+	MOVQ	SP, R12
 	MOVQ	const_gM(R14), R8
 	CMPQ	R14, const_mCurg(R8)
 	JNE	inplace
 	SWITCH
-	CALL	AX
+	CALL	8(R12)                    // check
 	CMPQ	AX, (8+16)(R12)           // want
 	JNE	refused
 	MOVQ	(8+32)(R12), DI           // a0
 	MOVQ	(8+40)(R12), SI           // a1
 	MOVQ	(8+48)(R12), DX           // a2
 	MOVQ	(8+56)(R12), CX           // a3
-	MOVQ	(8+24)(R12), AX           // fn
-	CALL	AX
+	CALL	(8+24)(R12)               // fn
 	UNSWITCH
 	MOVQ	AX, r+64(FP)
 	MOVB	$1, ok+72(FP)
@@ -195,17 +220,15 @@ refused:
 	MOVB	$0, ok+72(FP)
 	RET
 inplace:
-	MOVQ	SP, R12
 	ANDQ	$~15, SP
-	CALL	AX
+	CALL	8(R12)
 	CMPQ	AX, (8+16)(R12)
 	JNE	inplacerefused
 	MOVQ	(8+32)(R12), DI
 	MOVQ	(8+40)(R12), SI
 	MOVQ	(8+48)(R12), DX
 	MOVQ	(8+56)(R12), CX
-	MOVQ	(8+24)(R12), AX
-	CALL	AX
+	CALL	(8+24)(R12)
 	MOVQ	R12, SP
 	MOVQ	AX, r+64(FP)
 	MOVB	$1, ok+72(FP)

@@ -136,8 +136,9 @@ func checkParked() error {
 // checkSwitch turns the switch path on and calls two C-ABI probes through
 // it: the C side must run on g0's stack, below g0.sched.sp, 16-byte
 // aligned, with g0 in the TLS slot; afterwards TLS must hold g again and
-// g.sched must describe the call site (a PC in this function, an SP in
-// g's stack), which is what a crash traceback of g reads.
+// g.sched must describe the call (a PC in inC, an SP in g's stack),
+// which is what a crash traceback of g reads; TestTracebackInC checks
+// that such a traceback reaches the caller.
 func checkSwitch(g, g0, lo0, sp0 uintptr) (err error) {
 	switchOK = true
 	defer func() {
@@ -156,8 +157,8 @@ func checkSwitch(g, g0, lo0, sp0 uintptr) (err error) {
 		return fmt.Errorf("ffi: TLS holds %#x after a switch, not g %#x; fast calls take the blocking path", t, g)
 	}
 	pc, sp := word(g+gSched+gobufPC), word(g+gSched+gobufSP)
-	if f := runtime.FuncForPC(pc); f == nil || !strings.HasSuffix(f.Name(), "ffi.checkSwitch") {
-		return errors.New("ffi: after a switch, g.sched.pc is not the call site; fast calls take the blocking path")
+	if f := runtime.FuncForPC(pc); f == nil || !strings.HasSuffix(f.Name(), "ffi.inC") {
+		return errors.New("ffi: after a switch, g.sched.pc is not in inC; fast calls take the blocking path")
 	}
 	if lo, hi := word(g+gStackLo), word(g+gStackHi); sp < lo || sp >= hi {
 		return errors.New("ffi: after a switch, g.sched.sp is not in g's stack; fast calls take the blocking path")
