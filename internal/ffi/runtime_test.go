@@ -51,7 +51,7 @@ func TestFirstCallGrowsNoStack(t *testing.T) {
 	if testing.Short() {
 		n = 2000
 	}
-	base := stackBytesPerGoroutine(n, func() { sink = make([]byte, 64) })
+	base := stackBytesPerGoroutine(n, func() { keep(make([]byte, 64)) })
 	fast := stackBytesPerGoroutine(n, func() { ffi.Fast1(free, ffi.Fast1(malloc, 64)) })
 	t.Logf("stack bytes per goroutine: %.0f after make, %.0f after a fast pair", base, fast)
 	if fast > base+1024 {
@@ -116,10 +116,12 @@ func TestStacksWhileInC(t *testing.T) {
 	libc := loadLibc(t)
 	usleep, malloc, free := symbol(t, libc, "usleep"), symbol(t, libc, "malloc"), symbol(t, libc, "free")
 	var stop atomic.Bool
-	var wg sync.WaitGroup
+	var wg, started sync.WaitGroup
+	started.Add(4)
 	for i := range 4 {
-		wg.Go(func() { inCWorker(&stop, i, usleep, malloc, free) })
+		wg.Go(func() { inCWorker(&stop, &started, i, usleep, malloc, free) })
 	}
+	started.Wait()
 	defer func() { stop.Store(true); wg.Wait() }()
 	buf := make([]byte, 1<<20)
 	for range 20 {
@@ -138,7 +140,9 @@ func TestStacksWhileInC(t *testing.T) {
 }
 
 //go:noinline
-func inCWorker(stop *atomic.Bool, i int, usleep, malloc, free uintptr) {
+func inCWorker(stop *atomic.Bool, started *sync.WaitGroup, i int, usleep, malloc, free uintptr) {
+	ffi.Fast1(free, ffi.Fast1(malloc, 64))
+	started.Done()
 	for !stop.Load() {
 		if i == 0 {
 			ffi.Fast1(usleep, 1000)
