@@ -21,3 +21,7 @@ func tlsG() uintptr
 // findTLSG has nothing to find on amd64: the assembler reaches the g
 // slot through the TLS pseudo-register, as the runtime's own code does.
 func findTLSG(g uintptr) error { return nil }
+
+// schedPCFunc is the function the switch leaves in g.sched.pc: inC, whose
+// frame an unwinder steps through to the caller.
+const schedPCFunc = "ffi.inC"

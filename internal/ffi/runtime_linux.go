@@ -157,8 +157,8 @@ func checkSwitch(g, g0, lo0, sp0 uintptr) (err error) {
 		return fmt.Errorf("ffi: TLS holds %#x after a switch, not g %#x; fast calls take the blocking path", t, g)
 	}
 	pc, sp := word(g+gSched+gobufPC), word(g+gSched+gobufSP)
-	if f := runtime.FuncForPC(pc); f == nil || !strings.HasSuffix(f.Name(), "ffi.inC") {
-		return errors.New("ffi: after a switch, g.sched.pc is not in inC; fast calls take the blocking path")
+	if f := runtime.FuncForPC(pc); f == nil || !strings.HasSuffix(f.Name(), schedPCFunc) {
+		return fmt.Errorf("ffi: after a switch, g.sched.pc is not in %s; fast calls take the blocking path", schedPCFunc)
 	}
 	if lo, hi := word(g+gStackLo), word(g+gStackHi); sp < lo || sp >= hi {
 		return errors.New("ffi: after a switch, g.sched.sp is not in g's stack; fast calls take the blocking path")

@@ -166,8 +166,8 @@ func TestCrashInC(t *testing.T) {
 		t.Fatalf("child exited with %d, want 2 (a fatal signal); output:\n%s", code, out)
 	}
 	want := []string{"SIGSEGV", "PC=", "[running]", "ffi_test.crashingCaller"}
-	if ffi.FastPath == ffi.PathSwitch && ffi.SwitchErr() == nil {
-		want = append(want, "ffi.inC")
+	if ffi.FastPath == ffi.PathSwitch && ffi.SwitchErr() == nil && runtime.GOARCH == "amd64" {
+		want = append(want, "ffi.inC") // arm64 shows the call site as mcall would
 	}
 	for _, w := range want {
 		if !strings.Contains(out, w) {
@@ -212,7 +212,11 @@ func TestTracebackInC(t *testing.T) {
 			break
 		}
 	}
-	for _, w := range []string{"ffi.inC", "ffi_test.sleeperInC"} {
+	want := []string{"ffi_test.sleeperInC"}
+	if runtime.GOARCH == "amd64" {
+		want = append(want, "ffi.inC")
+	}
+	for _, w := range want {
 		if !strings.Contains(out, w) {
 			t.Errorf("the crash dump lacks %q for the goroutine in C; output:\n%s", w, out)
 		}
