@@ -155,8 +155,8 @@ func OnHeap(m *Malloc, spec MallocSpec, heap uintptr, guard *Guard, name string)
 // mode where any call may take long (jemalloc sampling for heap profiles).
 func BlockAlways(m *Malloc) { m.fastBelow, m.fastAligns = 0, 0 }
 
-// warm makes the first call into the library on the system stack, where
-// there is room for whatever it does to initialise itself.
+// warm makes the first call into the library on the blocking path: it may
+// take long, as the library initialises itself.
 func (m *Malloc) warm() { ffi.System(m.free, ffi.System(m.malloc, 1, 0, 0, 0, 0, 0), 1, 0, 0, 0, 0) }
 
 // Library is the name or path that dlopen accepted.
