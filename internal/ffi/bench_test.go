@@ -3,10 +3,7 @@
 package ffi_test
 
 import (
-	"runtime"
-	"runtime/metrics"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/nalloc/nalloc/internal/ctest"
@@ -73,7 +70,7 @@ type pairWork struct {
 // spawnWork are the works the spawn and stack benchmarks compare; the
 // measurement of alternatives adds to it.
 var spawnWork = []pairWork{
-	{"go-make", func(_, _ uintptr) { keep(make([]byte, 64)) }},
+	{"go-make", func(_, _ uintptr) { ctest.Keep(make([]byte, 64)) }},
 	{"fast", func(malloc, free uintptr) { ffi.Fast1(free, ffi.Fast1(malloc, 64)) }},
 }
 
@@ -107,47 +104,15 @@ func BenchmarkStacks(b *testing.B) {
 		b.Run("path="+w.name, func(b *testing.B) {
 			var perG float64
 			for b.Loop() {
-				perG = stackBytesPerGoroutine(n, func() { w.work(malloc, free) })
+				perG = ctest.StackBytesPerGoroutine(n, func() { w.work(malloc, free) })
 			}
 			b.ReportMetric(perG, "stack-B/goroutine")
 		})
 	}
 }
 
-// stackBytesPerGoroutine starts n goroutines that each run work and then
-// wait, and returns the growth of the stack memory in use over n.
-func stackBytesPerGoroutine(n int, work func()) float64 {
-	runtime.GC()
-	before := stackBytes()
-	var did, done sync.WaitGroup
-	release := make(chan struct{})
-	did.Add(n)
-	for range n {
-		done.Go(func() {
-			work()
-			did.Done()
-			<-release
-		})
-	}
-	did.Wait()
-	after := stackBytes()
-	close(release)
-	done.Wait()
-	return (float64(after) - float64(before)) / float64(n)
-}
-
-func stackBytes() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
 var sink []byte
 
-// keep makes b escape to the heap from any goroutine without a data race.
-func keep(b []byte) { kept.Store(&b) }
-
-var kept atomic.Pointer[[]byte]
 
 func loadLibc(tb testing.TB) *ffi.Library {
 	tb.Helper()

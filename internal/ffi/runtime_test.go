@@ -51,8 +51,8 @@ func TestFirstCallGrowsNoStack(t *testing.T) {
 	if testing.Short() {
 		n = 2000
 	}
-	base := stackBytesPerGoroutine(n, func() { keep(make([]byte, 64)) })
-	fast := stackBytesPerGoroutine(n, func() { ffi.Fast1(free, ffi.Fast1(malloc, 64)) })
+	base := ctest.StackBytesPerGoroutine(n, func() { ctest.Keep(make([]byte, 64)) })
+	fast := ctest.StackBytesPerGoroutine(n, func() { ffi.Fast1(free, ffi.Fast1(malloc, 64)) })
 	t.Logf("stack bytes per goroutine: %.0f after make, %.0f after a fast pair", base, fast)
 	if fast > base+1024 {
 		t.Fatalf("a goroutine's first fast call grew its stack: %.0f bytes per goroutine against %.0f", fast, base)
