@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/internal/native"
 	"github.com/nalloc/nalloc/jemalloc"
 	"github.com/nalloc/nalloc/osmem"
 )
@@ -58,7 +59,7 @@ func smapsAnonymous() (uint64, error) {
 }
 
 // BenchmarkOffHeapCount measures what each way of counting off-heap
-// memory costs per read and what it reads, on each native allocator
+// memory costs per read and what it reads, on each native backend
 // holding a live set (1 GiB by default; NALLOC_OFFHEAP_MIB sets it) of
 // 64-byte or 1 MiB blocks, each written: state=full holds all of it,
 // state=half after every other block was freed (a fragmented heap, half
@@ -80,7 +81,8 @@ func BenchmarkOffHeapCount(b *testing.B) {
 		b.Skip("allocates GiBs")
 	}
 	liveBytes := envInt("NALLOC_OFFHEAP_MIB", 1024) << 20
-	for _, name := range []string{"glibc", "jemalloc", "mimalloc"} {
+	for _, spec := range native.Specs() {
+		name := spec.Name
 		for _, block := range []int{64, 1 << 20} {
 			// The set is built only for the cases that -bench selects.
 			b.Run(fmt.Sprintf("impl=%s/block=%s", name, sizeName(block)), func(b *testing.B) {
@@ -93,13 +95,15 @@ func BenchmarkOffHeapCount(b *testing.B) {
 func benchOffHeapCount(b *testing.B, name string, liveBytes, block int) {
 	a, err := nalloc.Open(name)
 	if err != nil {
-		b.Fatal(err)
+		b.Skip(err)
 	}
-	sr := a.(nalloc.StatsReporter)
-	sources := append(slices.Clone(offHeapSources), offHeapSource{"stats", func() (uint64, error) {
-		s, err := sr.Stats()
-		return nalloc.HeldBytes(s), err
-	}})
+	sources := slices.Clone(offHeapSources)
+	if sr, ok := a.(nalloc.StatsReporter); ok {
+		sources = append(sources, offHeapSource{"stats", func() (uint64, error) {
+			s, err := sr.Stats()
+			return nalloc.HeldBytes(s), err
+		}})
+	}
 	if j, ok := a.(*jemalloc.Allocator); ok {
 		sources = append(sources, offHeapSource{"epoch+allocated", func() (uint64, error) {
 			if err := jemalloc.SetMallctl(j, "epoch", uint64(1)); err != nil {
@@ -262,12 +266,12 @@ func BenchmarkGCPacerLimit(b *testing.B) {
 	liveBytes := envInt("NALLOC_LIVE_MIB", 1024) << 20
 	streamBytes := envInt("NALLOC_STREAM_MIB", 4096) << 20
 	const headroom = 512 << 20
-	for _, name := range []string{"glibc", "jemalloc", "mimalloc"} {
+	for _, spec := range native.Specs() {
 		for _, paced := range []bool{false, true} {
-			b.Run(fmt.Sprintf("impl=%s/paced=%v", name, paced), func(b *testing.B) {
-				a, err := nalloc.Open(name)
+			b.Run(fmt.Sprintf("impl=%s/paced=%v", spec.Name, paced), func(b *testing.B) {
+				a, err := nalloc.Open(spec.Name)
 				if err != nil {
-					b.Fatal(err)
+					b.Skip(err)
 				}
 				set := buildOffHeap(b, a, liveBytes, 1<<10)
 				defer func() {
