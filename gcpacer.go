@@ -175,8 +175,9 @@ func (c *gcPacerConfig) fail(err error) {
 // call from another goroutine, and hold memory that is not on the Go heap
 // (not "go", nor a bump arena on Go memory). Memory outside them (cgo
 // libraries, other allocators) is not counted, and each count costs what
-// their Stats cost (see docs/gcpacer.md: from 1 µs for mimalloc to many
-// milliseconds for glibc's mallinfo2 over a fragmented heap).
+// their Stats cost: glibc's mallinfo2 walks its free lists under the arena
+// locks, which over a fragmented heap takes long enough to stall that
+// arena's allocations (the package documentation has the figures).
 func GCPacerAllocators(a ...Allocator) GCPacerOption {
 	return func(c *gcPacerConfig) {
 		if len(a) == 0 {
