@@ -113,7 +113,6 @@ func BenchmarkStacks(b *testing.B) {
 
 var sink []byte
 
-
 func loadLibc(tb testing.TB) *ffi.Library {
 	tb.Helper()
 	lib, err := ffi.Load("libc.so.6")
