@@ -1,10 +1,11 @@
-# The nalloc shoot-out in a Debian image with all three native allocators:
+# The nalloc shoot-out in a Debian image with all five native allocators:
 #
 #   docker build -t nalloc . && docker run --rm nalloc
 #   docker run --rm nalloc -quick -format json     # flags go to the shoot-out
 #
 # Stage 1 builds the bench command; stage 2 runs it on debian:bookworm-slim
-# with glibc, libjemalloc2, libmimalloc2.0 and gcc for the native column.
+# with glibc, libjemalloc2, libmimalloc2.0, libtcmalloc-minimal4,
+# libtbbmalloc2 and gcc for the native column.
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
@@ -20,7 +21,7 @@ RUN CGO_ENABLED=0 go build -trimpath -o /out/nalloc-bench ./bench
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libjemalloc2 libmimalloc2.0 gcc libc6-dev \
+      libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libtbbmalloc2 gcc libc6-dev \
  && rm -rf /var/lib/apt/lists/*
 # Debian's libjemalloc.so.2 uses initial-exec TLS: without this, dlopen
 # after start fails with "cannot allocate memory in static TLS block". The

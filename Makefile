@@ -4,7 +4,7 @@
 GO       ?= go
 # The native libraries, and a C compiler for the C baselines the tests and
 # benchmarks compare against (and for CGO_ENABLED=1 -race).
-DEB_PKGS := libjemalloc2 libmimalloc2.0 gcc libc6-dev
+DEB_PKGS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libtbbmalloc2 gcc libc6-dev
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # The build tags that change the call path, and the one that turns on the
@@ -29,11 +29,11 @@ FUZZTIME ?= 60s
 # How long make stress hammers each allocator.
 STRESSTIME ?= 60s
 
-.PHONY: deps test bench bench-micro lint fuzz stress service
+.PHONY: deps test bench bench-micro icount-pairs lint fuzz stress service
 
 deps:
 	@if ! command -v dpkg >/dev/null; then \
-		echo "deps: not a Debian system; install jemalloc, mimalloc and a C compiler yourself"; exit 0; fi; \
+		echo "deps: not a Debian system; install jemalloc, mimalloc, tcmalloc (gperftools), tbbmalloc (oneTBB) and a C compiler yourself"; exit 0; fi; \
 	missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$missing"; \
@@ -59,8 +59,13 @@ bench: deps
 # The micro-benchmarks: crossing cost per call path and backend, the arena,
 # the wrappers and the containers, summarised by benchstat.
 bench-micro: deps
-	CGO_ENABLED=0 $(GO) test -short -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./jemalloc ./mimalloc ./bump . | tee bench.out
+	CGO_ENABLED=0 $(GO) test -short -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./jemalloc ./mimalloc ./tcmalloc ./tbbmalloc ./bump . | tee bench.out
 	$(GO) run $(BENCHSTAT) bench.out
+
+# Instructions per allocate+free pair in C for each library's entry points
+# (callgrind): the figures behind each backend's choice of entry points.
+icount-pairs: deps
+	./scripts/icount-pairs
 
 # The example service under load, the Go heap against nalloc: the README's
 # figures (a cache of about 1 GiB; minutes). LOADFLAGS=-short: seconds.

@@ -481,8 +481,7 @@ func release(a nalloc.Allocator, name string) (string, error) {
 	case *jemalloc.Allocator:
 		return "arena.<all>.purge", x.Purge()
 	case *mimalloc.Allocator:
-		x.Collect(true)
-		return "mi_collect(true)", nil
+		return "mi_collect(true)", x.Purge()
 	case interface{ Release() }:
 		x.Release()
 		return "Release", nil
