@@ -56,11 +56,12 @@ type Collector struct {
 	order   []string // descs' keys in the order first seen, for Describe
 }
 
-// source is one thing the Collector reads: its label values and how to
-// read its metrics.
+// source is one thing the Collector reads: the names and values of its
+// labels (an allocator's; none for a process-wide source such as the GC
+// pacer will be), and how to read its metrics.
 type source struct {
-	labels []string
-	read   func([]nalloc.Metric) ([]nalloc.Metric, error)
+	labelNames, labels []string
+	read               func([]nalloc.Metric) ([]nalloc.Metric, error)
 }
 
 // Option configures a Collector in NewCollector.
@@ -86,7 +87,8 @@ func WithAllocator(name string, a nalloc.Allocator) Option {
 		}
 		c.names[name] = true
 		c.sources = append(c.sources, source{
-			labels: []string{name},
+			labelNames: []string{AllocatorLabel},
+			labels:     []string{name},
 			read: func(dst []nalloc.Metric) ([]nalloc.Metric, error) {
 				return nalloc.AppendMetrics(dst, a)
 			},
@@ -119,7 +121,7 @@ func NewCollector(opts ...Option) (*Collector, error) {
 			if c.descs[m.Name] != nil {
 				continue
 			}
-			c.descs[m.Name] = prometheus.NewDesc(Namespace+"_"+m.Name, m.Help, []string{AllocatorLabel}, nil)
+			c.descs[m.Name] = prometheus.NewDesc(Namespace+"_"+m.Name, m.Help, s.labelNames, nil)
 			c.kinds[m.Name] = valueType(m.Kind)
 			c.order = append(c.order, m.Name)
 		}
@@ -150,7 +152,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range c.sources {
 		ms, err := s.read(buf[:0])
 		if err != nil {
-			err = fmt.Errorf("nallocprom: %s=%q: %w", AllocatorLabel, s.labels[0], err)
+			for i, name := range s.labelNames {
+				err = fmt.Errorf("%s=%q: %w", name, s.labels[i], err)
+			}
+			err = fmt.Errorf("nallocprom: %w", err)
 			ch <- prometheus.NewInvalidMetric(prometheus.NewInvalidDesc(err), err)
 			continue
 		}
