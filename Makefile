@@ -9,19 +9,27 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # The build tags that change the call path, and the one that turns on the
 # expensive internal checks; each gets a short test run.
-PATH_TAGS := nalloc_safecall nalloc_systemstack nalloc_purego nalloc_invariants
+PATH_TAGS := nalloc_safecall nalloc_asmcgocall nalloc_purego nalloc_invariants
 
 export NALLOC_REQUIRE_CC := 1
 
 # Flags for the shoot-out, e.g. make bench BENCHFLAGS='-quick -chart shootout.png'.
 BENCHFLAGS ?=
 
+# The modules of their own besides bench (each has its go.mod, outside ./...
+# here): the Apache Arrow adapter, the Prometheus collector, the example
+# service (whose tests run its load test in the short setting).
+MODULES := arrowalloc nallocprom examples/cacheservice
+
+# Flags for the example service's load test, e.g. make service LOADFLAGS=-short.
+LOADFLAGS ?=
+
 # How long make fuzz runs each fuzz target.
 FUZZTIME ?= 60s
 # How long make stress hammers each allocator.
 STRESSTIME ?= 60s
 
-.PHONY: deps test bench bench-micro icount-pairs lint fuzz stress
+.PHONY: deps test bench bench-micro icount-pairs lint fuzz stress service
 
 deps:
 	@if ! command -v dpkg >/dev/null; then \
@@ -42,6 +50,8 @@ test: deps
 	CGO_ENABLED=1 $(GO) test -count=1 -race -tags nalloc_jemalloc_linked ./jemalloc
 	# The shoot-out is a module of its own (bench/go.mod), outside ./... here.
 	cd bench && CGO_ENABLED=0 $(GO) test -count=1 ./... && CGO_ENABLED=1 $(GO) test -count=1 -race -short ./...
+	for m in $(MODULES); do (cd $$m && $(GO) vet ./... && CGO_ENABLED=0 $(GO) test -count=1 ./... && \
+		CGO_ENABLED=1 $(GO) test -count=1 -race ./...) || exit 1; done
 
 bench: deps
 	$(GO) run ./bench $(BENCHFLAGS)
@@ -57,6 +67,11 @@ bench-micro: deps
 icount-pairs: deps
 	./scripts/icount-pairs
 
+# The example service under load, the Go heap against nalloc: the README's
+# figures (a cache of about 1 GiB; minutes). LOADFLAGS=-short: seconds.
+service: deps
+	cd examples/cacheservice && $(GO) run . load $(LOADFLAGS)
+
 fuzz: deps
 	./.ci/fuzz $(FUZZTIME)
 
@@ -71,3 +86,4 @@ lint:
 	CGO_ENABLED=1 $(GO) vet -tags nalloc_jemalloc_linked ./jemalloc
 	GOARCH=arm64 $(GO) vet ./...
 	cd bench && $(GO) vet ./...
+	for m in $(MODULES); do (cd $$m && CGO_ENABLED=0 $(GO) vet ./... && CGO_ENABLED=1 $(GO) vet ./...) || exit 1; done

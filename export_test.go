@@ -2,7 +2,11 @@
 
 package nalloc
 
-import "unsafe"
+import (
+	"runtime/metrics"
+	"time"
+	"unsafe"
+)
 
 // MapFallbacks returns how many blocks m took from the Go heap because its
 // allocator refused one that TryPut had not reserved.
@@ -16,3 +20,48 @@ func MapSpareBytes[K comparable, V any](m *Map[K, V]) uintptr {
 
 // UnknownAllocator is Open's error for a name nothing registered.
 var UnknownAllocator = unknownAllocator
+
+// CountProcess is the GC pacer's default count, with the runtime/metrics
+// read that it needs.
+func CountProcess() (uint64, error) {
+	s := [2]metrics.Sample{{Name: pacerMetrics[mTotal]}, {Name: pacerMetrics[mReleased]}}
+	metrics.Read(s[:])
+	return countProcess(s[0].Value.Uint64() - s[1].Value.Uint64())
+}
+
+// IdlePacer is a GCPacer without its goroutine and cleanup, recomputed
+// only when asked: Update is what a GC cycle or a tick runs, Restore what
+// Stop runs. It does not count as the running pacer.
+type IdlePacer struct{ p *GCPacer }
+
+func NewIdlePacer(opts ...GCPacerOption) (IdlePacer, error) {
+	cfg, err := gcPacerOptions(opts)
+	if err != nil {
+		return IdlePacer{}, err
+	}
+	p, err := newGCPacer(cfg)
+	return IdlePacer{p}, err
+}
+
+func (ip IdlePacer) Update()         { ip.p.update() }
+func (ip IdlePacer) Restore()        { ip.p.restore() }
+func (ip IdlePacer) OffHeap() uint64 { return ip.p.OffHeap() }
+
+// PacedGOGC and PacedLimit are the pacer's rules.
+func PacedGOGC(gogc int, heapLive, roots, offHeap uint64) int {
+	return pacedGOGC(gogc, paceInput{heapLive: heapLive, roots: roots, offHeap: offHeap})
+}
+
+var PacedLimit = pacedLimit
+
+// GCPacerClock makes the pacer read the time from now, for the tests of
+// how long it holds a count.
+func GCPacerClock(now func() time.Time) GCPacerOption {
+	return func(c *gcPacerConfig) { c.now = now }
+}
+
+const HoldFalls = holdFalls
+
+const HeapMinimum = heapMinimum
+
+var HeldBytes = heldBytes

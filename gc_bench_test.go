@@ -164,10 +164,13 @@ func envInt(name string, def int) int {
 // the heap goal is twice the live Go heap, so a live set on the Go heap
 // also buys the stream a heap goal a live set's size above it, while off
 // the heap the goal shrinks to the stream's own few MiB (4 MiB at least)
-// and the collector runs far more often. headroom=live gives every case
+// and the collector runs far more often; the vec-*-paced cases run the
+// stream under StartGCPacer, which gives the collector back the headroom
+// of the off-heap set. headroom=live gives every case
 // the same room for garbage, the size of the live set, with GOGC=off and a
 // memory limit of what the runtime holds after building plus that room:
-// what a service that moves its live set off-heap would set.
+// what a service that moves its live set off-heap would set, and what the
+// pacer would set from a limit of the total, so it has no paced cases.
 //
 // The Go heap is measured twice: as a []liveRecordPtrs, records with a
 // string key (the garbage collector scans the slice and marks one string
@@ -185,9 +188,10 @@ func BenchmarkGCLiveSet(b *testing.B) {
 	type impl struct {
 		name  string
 		build func(b *testing.B) (free func())
+		paced bool // under StartGCPacer, gogc=100 only
 	}
 	impls := []impl{
-		{"go-slice-pointers", func(b *testing.B) func() {
+		{name: "go-slice-pointers", build: func(b *testing.B) func() {
 			s := make([]liveRecordPtrs, n)
 			for i := range s {
 				k := mkLiveKey(i)
@@ -195,7 +199,7 @@ func BenchmarkGCLiveSet(b *testing.B) {
 			}
 			return func() { runtime.KeepAlive(s) }
 		}},
-		{"go-slice", func(b *testing.B) func() {
+		{name: "go-slice", build: func(b *testing.B) func() {
 			s := make([]liveRecord, n)
 			for i := range s {
 				s[i] = liveRecord{ID: uint64(i), Key: mkLiveKey(i)}
@@ -207,7 +211,7 @@ func BenchmarkGCLiveSet(b *testing.B) {
 		if !isModuleAllocator(name) {
 			continue
 		}
-		impls = append(impls, impl{"vec-" + name, func(b *testing.B) func() {
+		build := func(b *testing.B) func() {
 			a, err := nalloc.Open(name)
 			if err != nil {
 				b.Fatal(err)
@@ -222,7 +226,11 @@ func BenchmarkGCLiveSet(b *testing.B) {
 				}
 			}
 			return v.Free
-		}})
+		}
+		impls = append(impls, impl{name: "vec-" + name, build: build})
+		if name != "go" && name != "bump" { // those two Vecs live on the Go heap: nothing to pace
+			impls = append(impls, impl{name: "vec-" + name + "-paced", build: build, paced: true})
+		}
 	}
 
 	for _, mode := range []string{"gogc=100", "headroom=live"} {
@@ -232,7 +240,14 @@ func BenchmarkGCLiveSet(b *testing.B) {
 		fmt.Fprintf(&report, "%-20s %7s %9s %11s %10s %12s %12s %8s\n", "impl", "cycles", "gc-cpu-s",
 			"pause-p99", "peak-rss", "vs-pointers", "vs-go-slice", "cpu-s")
 		figures := make(map[string]gcFigures)
+		var run []impl
 		for _, im := range impls {
+			if im.paced && mode != "gogc=100" {
+				continue // the limit here is the same room for garbage everywhere, as a paced limit would be
+			}
+			run = append(run, im)
+		}
+		for _, im := range run {
 			b.Run(mode+"/impl="+im.name, func(b *testing.B) {
 				var f gcFigures
 				for b.Loop() {
@@ -246,6 +261,9 @@ func BenchmarkGCLiveSet(b *testing.B) {
 						// of the live set, with no GOGC rule.
 						defer debug.SetGCPercent(debug.SetGCPercent(-1))
 						defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(goRuntimeBytes()) + int64(liveBytes)))
+					}
+					if im.paced {
+						defer startGCPacer(b).Stop()
 					}
 					if err := resetPeakRSS(); err != nil {
 						b.Logf("peak RSS not measured: %v", err)
@@ -267,9 +285,12 @@ func BenchmarkGCLiveSet(b *testing.B) {
 			runtime.GC()
 			debug.FreeOSMemory()
 		}
+		if len(figures) == 0 {
+			continue // -bench left this mode out
+		}
 		// The GC CPU of each case as a fraction of the two Go heap ones:
 		// how many times less it spends.
-		for _, im := range impls {
+		for _, im := range run {
 			f := figures[im.name]
 			fmt.Fprintf(&report, "%-20s %7.0f %9.3f %9.0fµs %7.0fMiB %11.2fx %11.2fx %8.2f\n",
 				im.name, f.cycles, f.cpu, f.pauseP99*1e6, f.peakRSS/(1<<20),

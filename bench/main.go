@@ -50,6 +50,11 @@
 //     (/cpu/classes/gc/total:cpu-seconds) and the p99 GC pause
 //     (/sched/pauses/total/gc:seconds) during that stream, and the CPU
 //     time to build the live set and to run the stream.
+//   - gc-pressure-paced: gc-pressure under nalloc.StartGCPacer, started
+//     with its defaults once the live set is built, so that the
+//     collector's goal counts the off-heap set as GOGC would count it on
+//     the heap. Native allocators only: for "go" and the bump arena the
+//     set is Go heap already.
 //
 // An arena is also Reset at the end of each glibc-simple and glibc-thread
 // cycle (its Deallocate reclaims nothing), and malloc-large does not apply

@@ -226,6 +226,12 @@ func contextNotes(cfg *config, rep *Report) []string {
 				formatBytes(float64(cfg.Params.GCLive)), formatBytes(float64(cfg.Params.GCBlock)),
 				formatBytes(float64(cfg.Params.GCStream)), orDefault(os.Getenv("GOGC"), "100"), orDefault(os.Getenv("GOMEMLIMIT"), "off")))
 		}
+		if w.name == "gc-pressure-paced" {
+			notes = append(notes, "gc-pressure-paced: the same under nalloc.StartGCPacer(), which counts the process's "+
+				"resident memory outside the Go runtime as live heap for GOGC (and takes it off GOMEMLIMIT): "+
+				"the Go heap grows into the headroom the set would have given it on the heap, so cycles and peak RSS "+
+				"come near go's in gc-pressure")
+		}
 	}
 	for _, a := range rep.Allocators {
 		if a.Name == "go" && a.Loaded {

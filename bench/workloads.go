@@ -153,7 +153,16 @@ var workloads = []*workload{
 		rows: func(params) []rowKey {
 			return []rowKey{{"", mBuildS}, {"", mStreamS}, {"", mGCCycles}, {"", mGCCPU}, {"", mGCP99}}
 		},
-		run: runGCPressure,
+		run: func(e *runEnv) error { return runGCPressure(e, false) },
+	},
+	{
+		name: "gc-pressure-paced",
+		desc: "gc-pressure under nalloc.StartGCPacer, which counts the off-heap live set in the collector's goal",
+		rows: func(params) []rowKey {
+			return []rowKey{{"", mBuildS}, {"", mStreamS}, {"", mGCCycles}, {"", mGCCPU}, {"", mGCP99}}
+		},
+		run:    func(e *runEnv) error { return runGCPressure(e, true) },
+		notFor: notForGoMemory,
 	},
 }
 
@@ -512,7 +521,22 @@ func p99Between(a, b *rtmetrics.Float64Histogram) float64 {
 // as requests in flight would.
 var streamRing [4096][]byte
 
-func runGCPressure(e *runEnv) error {
+// notForGoMemory says why pacing on off-heap memory does not apply to
+// an allocator whose memory is the Go heap: the "go" allocator, and the
+// bump arena, whose chunks come from it.
+func notForGoMemory(a nalloc.Allocator) string {
+	if _, ok := a.(*nalloc.GoHeap); ok {
+		return "the live set is on the Go heap, which the collector paces on already"
+	}
+	if _, ok := a.(resetter); ok {
+		return "the arena's chunks are Go heap memory, which the collector paces on already"
+	}
+	return ""
+}
+
+// runGCPressure runs gc-pressure, under nalloc.StartGCPacer (started once
+// the live set is built, with its default settings) if paced.
+func runGCPressure(e *runEnv, paced bool) error {
 	var live liveSet = &offHeapSet{a: e.a, bl: nalloc.Layout{Size: e.p.GCBlock, Align: blockAlign}}
 	if _, ok := e.a.(*nalloc.GoHeap); ok {
 		live = &goSliceSet{size: int(e.p.GCBlock)}
@@ -525,6 +549,13 @@ func runGCPressure(e *runEnv) error {
 	}
 	e.put("", mBuildS, (cpuTime() - t0).Seconds())
 	e.stats("held")
+	if paced {
+		p, err := nalloc.StartGCPacer()
+		if err != nil {
+			return err
+		}
+		defer p.Stop()
+	}
 
 	runtime.GC() // start the stream from a settled heap, the same for all
 	g0 := readGC()

@@ -23,7 +23,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"unsafe"
 
 	"github.com/nalloc/nalloc/internal/platform"
 )
@@ -248,4 +250,66 @@ func parseMapsLine(line []byte) (Mapping, bool) {
 		m.Path = string(bytes.TrimSpace(line[bytes.Index(line, f[5]):]))
 	}
 	return m, true
+}
+
+// statm is /proc/self/statm, opened once by Resident and kept open: the
+// kernel regenerates the file on every read at offset 0, so one
+// descriptor serves every call.
+var statm struct {
+	once sync.Once
+	fd   int
+	err  error
+}
+
+// Resident returns the process's resident memory and its anonymous part,
+// in bytes, from /proc/self/statm: the kernel's per-process page counters,
+// read without walking the page tables or the mappings, so it costs one
+// pread of a one-line file (about a microsecond) whatever the size of the
+// process, and makes no Go heap allocation. anon is RSS less the pages
+// backed by files and shared memory (statm's resident minus shared): the
+// heaps of every allocator in the process, the Go runtime's memory, thread
+// stacks and the written pages of the program's data. Since Linux 6.2 the
+// counters are per-CPU and read without summing, so they may lag by up to
+// a few hundred KiB per CPU; /proc/self/status sums them.
+func Resident() (rss, anon uint64, err error) {
+	statm.once.Do(func() {
+		statm.fd, statm.err = syscall.Open("/proc/self/statm", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if statm.err != nil {
+			statm.err = fmt.Errorf("osmem: open /proc/self/statm: %w", statm.err)
+		}
+	})
+	if statm.err != nil {
+		return 0, 0, statm.err
+	}
+	var buf [128]byte // "size resident shared text lib data dt\n" in pages
+	// pread(2) itself rather than syscall.Pread, whose race-detector
+	// annotation of the buffer moves it to the heap in -race builds.
+	r, _, errno := syscall.Syscall6(syscall.SYS_PREAD64, uintptr(statm.fd),
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0, 0)
+	if errno != 0 {
+		return 0, 0, fmt.Errorf("osmem: read /proc/self/statm: %w", errno)
+	}
+	n := int(r)
+	var f [3]uint64 // size, resident, shared
+	line := buf[:max(n, 0)]
+	bad := func(why string) error { // a copy: buf stays on the stack
+		return fmt.Errorf("%w: /proc/self/statm %q%s", errFormat, string(buf[:max(n, 0)]), why)
+	}
+	for i := range f {
+		line = bytes.TrimLeft(line, " ")
+		j := 0
+		for j < len(line) && '0' <= line[j] && line[j] <= '9' {
+			f[i] = f[i]*10 + uint64(line[j]-'0')
+			j++
+		}
+		if j == 0 {
+			return 0, 0, bad("")
+		}
+		line = line[j:]
+	}
+	if f[2] > f[1] {
+		return 0, 0, bad(": shared above resident")
+	}
+	page := uint64(syscall.Getpagesize())
+	return f[1] * page, (f[1] - f[2]) * page, nil
 }

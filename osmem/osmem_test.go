@@ -131,3 +131,45 @@ func TestBrkHeapIsNamed(t *testing.T) {
 		t.Errorf("with the break moved by 1 MiB: Break %+d, AnonMapped %+d; want %d and less than that", d.Break, d.AnonMapped, grow)
 	}
 }
+
+func TestResidentFollowsAnonymousMemory(t *testing.T) {
+	rss0, anon0, err := Resident()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if anon0 == 0 || rss0 < anon0 {
+		t.Fatalf("Resident() = %d, %d: want 0 < anon <= rss", rss0, anon0)
+	}
+	// statm and status read the same counters (status sums the per-CPU
+	// parts, statm may not): they agree within a few MiB.
+	s, err := ReadCheap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := int64(s.AnonRSS) - int64(anon0); d < -4<<20 || d > 4<<20 {
+		t.Errorf("Resident anon %d, /proc/self/status RssAnon %d: more than 4 MiB apart", anon0, s.AnonRSS)
+	}
+	const size = 64 << 20
+	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < size; i += 4096 {
+		mem[i] = 1
+	}
+	_, anon1, err := Resident()
+	syscall.Munmap(mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, anon2, _ := Resident()
+	if grew := int64(anon1) - int64(anon0); grew < size*9/10 {
+		t.Errorf("anon grew by %d with 64 MiB mapped and touched", grew)
+	}
+	if fell := int64(anon1) - int64(anon2); fell < size*9/10 {
+		t.Errorf("anon fell by %d after munmap of 64 MiB", fell)
+	}
+	if n := testing.AllocsPerRun(100, func() { Resident() }); n != 0 {
+		t.Errorf("Resident makes %v Go heap allocations, want 0", n)
+	}
+}

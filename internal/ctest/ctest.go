@@ -5,8 +5,9 @@
 // that check the call paths. It compiles with the system C compiler at test
 // time, so the tests need no cgo toolchain in the build, only a cc on the
 // machine (for a linux/arm64 test binary run under emulation on an x86-64
-// machine, the cross compiler aarch64-linux-gnu-gcc). Without one, tests that need the fixture are skipped, unless
-// NALLOC_REQUIRE_CC=1 (set by make test and CI), which makes them fail.
+// machine, the cross compiler aarch64-linux-gnu-gcc). Without one, tests
+// that need the fixture are skipped, unless NALLOC_REQUIRE_CC=1 (set by
+// make test and CI), which makes them fail.
 package ctest
 
 import (

@@ -1,0 +1,161 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+// Command cacheservice is an HTTP cache service whose entries can live on
+// the Go heap or off it, in a nalloc allocator, and a load test that
+// compares the two on loopback.
+//
+//	cacheservice serve -store nalloc -alloc jemalloc -entries 2000000
+//	cacheservice load           # every store in turn, the full setting
+//	cacheservice load -short    # the seconds-long setting CI runs
+//
+// serve fills the cache with -entries entries (keys of 14 bytes, values of
+// 500) and serves GET and PUT /cache/{key}, /metrics (Prometheus, with
+// nalloc's collector), /debug/vars (expvar, with nalloc's map) and
+// /debug/runtime (the figures load reads).
+//
+// load starts one serve process per store, on 127.0.0.1 only, and drives
+// it from -concurrency connections with a mix of GETs and PUTs of
+// uniformly chosen keys, checking every value it reads, until -requests
+// requests are done or -duration has passed, whichever comes first. It
+// reports for each store the throughput, the latency percentiles, and
+// what the server spent on garbage collection (cycles and CPU seconds,
+// from runtime/metrics) and held (RSS, Go heap, off-heap) over the run.
+// The stores hold the same entries in the same structure (64 shards, each
+// a map under a lock):
+//
+//	go       map[string][]byte on the Go heap: the idiomatic Go cache
+//	go-flat  map[key]record on the Go heap, of pointer-free fixed-size
+//	         types (Go's map keeps the 512-byte records out of line)
+//	nalloc   nalloc.Map[key, uint32] indexing slabs of records, all in
+//	         the -alloc allocator
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nalloc/nalloc"
+	_ "github.com/nalloc/nalloc/all"
+	"github.com/nalloc/nalloc/jemalloc"
+)
+
+func main() {
+	if err := start(); err != nil {
+		fmt.Fprintln(os.Stderr, "cacheservice:", err)
+	}
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "cacheservice:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// start is what the process does before anything else: make jemalloc
+// loadable (jemalloc.Reexec re-executes the program once with the
+// static-TLS tunable if Debian's libjemalloc.so.2 needs it). An error
+// here matters only to a server that opens jemalloc, which then fails with
+// it.
+func start() error {
+	if err := jemalloc.Reexec(); err != nil && !errors.Is(err, nalloc.ErrLibraryNotFound) {
+		return err
+	}
+	return nil
+}
+
+const usage = `usage:
+  cacheservice serve [flags]   serve the cache
+  cacheservice load [flags]    load-test every store in turn, on loopback
+Run a subcommand with -h for its flags.`
+
+// run runs the subcommand args[0] with the rest of args as its flags.
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "load":
+		return load(args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stderr, usage)
+		return flag.ErrHelp
+	}
+	return fmt.Errorf("unknown subcommand %q\n%s", args[0], usage)
+}
+
+func storeUsage() string {
+	var b strings.Builder
+	b.WriteString("where the entries live:")
+	for _, s := range Stores {
+		fmt.Fprintf(&b, "\n  %-8s %s", s, storeDoc[s])
+	}
+	return b.String()
+}
+
+// listening is the line serve prints once it serves, which load waits
+// for: "listening on http://ADDR".
+const listening = "listening on http://"
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "the address to listen on (port 0: any free port)")
+	kind := fs.String("store", "nalloc", storeUsage())
+	alloc := fs.String("alloc", "jemalloc", "the nalloc store's allocator: "+strings.Join(nalloc.Names(), ", "))
+	entries := fs.Int("entries", 1_000_000, "entries to fill the cache with before serving")
+	gogc := fs.Int("gogc", 0, "set GOGC (debug.SetGCPercent) if not 0; -1 turns the GC off")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	if *gogc != 0 {
+		debug.SetGCPercent(*gogc)
+	}
+	s, err := newServer(*kind, *alloc)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	began := time.Now()
+	if err := s.fill(*entries); err != nil {
+		return err
+	}
+	filled := time.Since(began)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	shutDown := make(chan error, 1)
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shutDown <- srv.Shutdown(shut)
+	}()
+	fmt.Fprintf(stdout, "%s%s (store %s, %d entries filled in %v)\n", listening, ln.Addr(), *kind, *entries, filled.Round(time.Millisecond))
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	// Serve returns as soon as Shutdown begins; the store is freed (by the
+	// deferred Close) only once no handler can use it.
+	return <-shutDown
+}

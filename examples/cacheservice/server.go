@@ -1,0 +1,249 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"expvar"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/metrics"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/nallocprom"
+	"github.com/nalloc/nalloc/nallocvar"
+	"github.com/nalloc/nalloc/osmem"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// server is the cache service: the store, and the HTTP handlers over it.
+type server struct {
+	kind  string           // the store's kind
+	alloc string           // the nalloc store's allocator, "" for the others
+	store Store            //
+	off   *nalloc.Counting // the nalloc store's allocator, counted; nil for the others
+	mux   *http.ServeMux
+}
+
+// newServer makes the store of kind (on the allocator named alloc, for the
+// nalloc store) and its handlers:
+//
+//	GET /cache/{key}    the value, or 404
+//	PUT /cache/{key}    store the body: 204, or 400 (key), 413 (value), 507 (memory)
+//	GET /debug/runtime  runtimeStats as JSON: what the load test reads
+//	GET /metrics        Prometheus: nallocprom's collector, Go's and the process's
+//	GET /debug/vars     expvar, with nallocvar's map
+//
+// The metrics are registered on a registry of the server's own, and the
+// expvar map is published as "cache" (one server to a process) until
+// Close.
+func newServer(kind, alloc string) (*server, error) {
+	s := &server{kind: kind, mux: http.NewServeMux()}
+	var a nalloc.Allocator
+	if kind == "nalloc" {
+		na, err := nalloc.Open(alloc)
+		if err != nil {
+			return nil, err
+		}
+		s.alloc, s.off = alloc, nalloc.NewCounting(na)
+		a = s.off
+	}
+	store, err := newStore(kind, a)
+	if err != nil {
+		return nil, err
+	}
+	s.store = store
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.off != nil {
+		col, err := nallocprom.NewCollector(nallocprom.WithAllocator(alloc, s.off))
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+		reg.MustRegister(col)
+		if err := nallocvar.Publish(expvarName, s.off); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
+	s.mux.HandleFunc("GET /cache/{key}", s.get)
+	s.mux.HandleFunc("PUT /cache/{key}", s.put)
+	s.mux.HandleFunc("GET /debug/runtime", s.runtime)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	s.mux.Handle("GET /debug/vars", expvar.Handler())
+	return s, nil
+}
+
+// fill stores the first n entries (keyOf, appendValue at version 0).
+func (s *server) fill(n int) error {
+	buf := make([]byte, 0, valueLen)
+	for i := range uint64(n) {
+		if err := s.store.Put(keyOf(i), appendValue(buf[:0], i, 0)); err != nil {
+			return fmt.Errorf("fill: entry %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// expvarName is the name of the nalloc store's map under nallocvar.Var.
+const expvarName = "cache"
+
+// Close frees the store.
+func (s *server) Close() {
+	if s.off != nil {
+		nallocvar.Unpublish(expvarName)
+	}
+	s.store.Close()
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// bufs are the buffers requests read values into and write them from.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, MaxValue+1); return &b }}
+
+func (s *server) get(w http.ResponseWriter, r *http.Request) {
+	bp := bufs.Get().(*[]byte)
+	defer bufs.Put(bp)
+	v, ok, err := s.store.Get(r.PathValue("key"), (*bp)[:0])
+	switch {
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	case !ok:
+		http.NotFound(w, r)
+	default:
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(v)
+	}
+	*bp = v[:0]
+}
+
+func (s *server) put(w http.ResponseWriter, r *http.Request) {
+	bp := bufs.Get().(*[]byte)
+	defer bufs.Put(bp)
+	v, err := readBody(r.Body, (*bp)[:0])
+	*bp = v[:0]
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if len(v) > MaxValue {
+		http.Error(w, errValue.Error(), http.StatusRequestEntityTooLarge)
+		return
+	}
+	switch err := s.store.Put(r.PathValue("key"), v); {
+	case errors.Is(err, nalloc.ErrOutOfMemory):
+		http.Error(w, err.Error(), http.StatusInsufficientStorage)
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// readBody appends up to MaxValue+1 bytes of body to dst: one more than a
+// value may have, so that a longer body shows.
+func readBody(body io.Reader, dst []byte) ([]byte, error) {
+	for len(dst) <= MaxValue {
+		n, err := body.Read(dst[len(dst):min(cap(dst), MaxValue+1)])
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}
+
+// runtimeStats is what GET /debug/runtime reports: the server process's
+// state as the load test compares it between stores.
+type runtimeStats struct {
+	Store     string `json:"store"`
+	Allocator string `json:"allocator,omitempty"`
+	Entries   int    `json:"entries"`
+	// From runtime/metrics.
+	GCCycles      uint64  `json:"gc_cycles"`       // /gc/cycles/total:gc-cycles
+	GCCPUSeconds  float64 `json:"gc_cpu_seconds"`  // /cpu/classes/gc/total:cpu-seconds
+	GCIdleSeconds float64 `json:"gc_idle_seconds"` // /cpu/classes/gc/mark/idle:cpu-seconds, part of the above
+	HeapLiveBytes uint64  `json:"heap_live_bytes"` // /gc/heap/live:bytes, as of the last GC
+	HeapGoalBytes uint64  `json:"heap_goal_bytes"` // /gc/heap/goal:bytes
+	GoTotalBytes  uint64  `json:"go_total_bytes"`  // /memory/classes/total:bytes: all the Go runtime maps
+	GOGC          uint64  `json:"gogc"`            // /gc/gogc:percent
+	MemoryLimit   uint64  `json:"memory_limit"`    // /gc/gomemlimit:bytes
+	// From the OS: getrusage and /proc/self/status.
+	CPUSeconds   float64 `json:"cpu_seconds"` // user and system
+	RSSBytes     uint64  `json:"rss_bytes"`
+	PeakRSSBytes uint64  `json:"peak_rss_bytes"`
+	// The nalloc store's blocks, as its Counting counts them.
+	OffHeapBytes int64 `json:"off_heap_bytes"`
+}
+
+var runtimeMetrics = []string{
+	"/gc/cycles/total:gc-cycles",
+	"/cpu/classes/gc/total:cpu-seconds",
+	"/gc/heap/live:bytes",
+	"/gc/heap/goal:bytes",
+	"/memory/classes/total:bytes",
+	"/gc/gogc:percent",
+	"/gc/gomemlimit:bytes",
+	"/cpu/classes/gc/mark/idle:cpu-seconds",
+}
+
+func (s *server) readRuntime() (runtimeStats, error) {
+	samples := make([]metrics.Sample, len(runtimeMetrics))
+	for i, name := range runtimeMetrics {
+		samples[i].Name = name
+	}
+	metrics.Read(samples)
+	st := runtimeStats{
+		Store:         s.kind,
+		Allocator:     s.alloc,
+		Entries:       s.store.Len(),
+		GCCycles:      samples[0].Value.Uint64(),
+		GCCPUSeconds:  samples[1].Value.Float64(),
+		HeapLiveBytes: samples[2].Value.Uint64(),
+		HeapGoalBytes: samples[3].Value.Uint64(),
+		GoTotalBytes:  samples[4].Value.Uint64(),
+		GOGC:          samples[5].Value.Uint64(),
+		MemoryLimit:   samples[6].Value.Uint64(),
+		GCIdleSeconds: samples[7].Value.Float64(),
+	}
+	if s.off != nil {
+		st.OffHeapBytes = s.off.Counts().LiveBytes
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return st, fmt.Errorf("getrusage: %w", err)
+	}
+	st.CPUSeconds = seconds(ru.Utime) + seconds(ru.Stime)
+	mem, err := osmem.ReadCheap()
+	if err != nil {
+		return st, err
+	}
+	st.RSSBytes, st.PeakRSSBytes = mem.RSS, mem.PeakRSS
+	return st, nil
+}
+
+func seconds(tv syscall.Timeval) float64 {
+	return (time.Duration(tv.Sec)*time.Second + time.Duration(tv.Usec)*time.Microsecond).Seconds()
+}
+
+func (s *server) runtime(w http.ResponseWriter, r *http.Request) {
+	st, err := s.readRuntime()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(st)
+}

@@ -1,0 +1,36 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package nalloc
+
+import "fmt"
+
+// countProcess (gcpacer_linux.go, gcpacer_other.go) returns the
+// process's anonymous resident memory less goHeld, the memory the Go
+// runtime holds, or 0 if the runtime holds more (as it can while it has
+// memory it has not touched).
+
+// countAllocators returns the sum of the allocators' heldBytes.
+func countAllocators(as []StatsReporter) (uint64, error) {
+	var total uint64
+	for _, a := range as {
+		s, err := a.Stats()
+		if err != nil {
+			return 0, fmt.Errorf("nalloc: the GC pacer cannot count %T: %w", a, err)
+		}
+		total += heldBytes(s)
+	}
+	return total, nil
+}
+
+// heldBytes is the memory an allocator holds by its own Stats: Resident
+// where it knows it, else Mapped, else Allocated. Each backend fills the
+// first of them it can (Stats), and the first it fills is the largest.
+func heldBytes(s Stats) uint64 {
+	switch {
+	case s.Resident > 0:
+		return s.Resident
+	case s.Mapped > 0:
+		return s.Mapped
+	}
+	return s.Allocated
+}
