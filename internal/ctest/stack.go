@@ -3,6 +3,7 @@
 package ctest
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -48,8 +49,8 @@ func (m *StackMeter) Call(name string, fn, a0, a1, a2, a3 uintptr) uintptr {
 }
 
 // Check logs the deepest use of each call, sorted by name, and fails the
-// test for a call that used no stack (it was not measured) or more than
-// StackLimit.
+// test for a call that used more than StackLimit, or none where that
+// means it was not measured.
 func (m *StackMeter) Check(t *testing.T) {
 	t.Helper()
 	m.mu.Lock()
@@ -59,11 +60,20 @@ func (m *StackMeter) Check(t *testing.T) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
+	var deepest uintptr
 	for _, name := range names {
 		used := m.worst[name]
+		deepest = max(deepest, used)
 		t.Logf("%-40s %5d bytes of stack", name, used)
-		if used == 0 || used > StackLimit {
+		// On amd64 a call pushes its return address, so 0 means the call
+		// was not measured; on arm64 the return address stays in x30,
+		// and a leaf function (jemalloc's malloc fast path) may touch no
+		// stack at all.
+		if (used == 0 && runtime.GOARCH == "amd64") || used > StackLimit {
 			t.Errorf("%s used %d bytes of stack; the limit is %d", name, used, StackLimit)
 		}
+	}
+	if deepest == 0 && len(names) > 0 {
+		t.Errorf("no call used any stack: the measurement is broken")
 	}
 }
