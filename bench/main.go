@@ -169,6 +169,7 @@ import (
 
 	_ "github.com/nalloc/nalloc/all" // every backend registers itself
 	"github.com/nalloc/nalloc/jemalloc"
+	"github.com/nalloc/nalloc/tcmalloc"
 )
 
 func main() {
@@ -180,14 +181,16 @@ func main() {
 }
 
 // setupProcess runs first in every process of the command: the parent,
-// each child, and the test binary (TestMain). It makes jemalloc loadable
-// in this process (jemalloc.Reexec re-executes it once with the static-TLS
-// tunable, if it started without), for the probe subcommand and anything
-// else that opens jemalloc in process. Its error is not fatal: a missing
-// library, or one that still will not load, is reported by the shoot-out
-// per allocator, with the fix; the shoot-out's children get the tunable
-// from childEnviron whatever happens here.
-func setupProcess() { _ = jemalloc.Reexec() }
+// each child, and the test binary (TestMain). It makes jemalloc and
+// TCMalloc loadable in this process (jemalloc.Reexec re-executes it once
+// with the static-TLS tunable, if it started without; on linux/arm64
+// tcmalloc.Reexec once with the library preloaded), for the probe
+// subcommand and anything else that opens them in process. Its errors are
+// not fatal: a missing library, or one that still will not load, is
+// reported by the shoot-out per allocator, with the fix; the shoot-out's
+// children get the tunable from childEnviron whatever happens here, and
+// re-execute themselves for TCMalloc.
+func setupProcess() { _ = jemalloc.Reexec(); _ = tcmalloc.Reexec() }
 
 // commands are the subcommands, by name; the shoot-out runs when the first
 // argument is not one of them. The mmap/brk laboratory ("probe") adds

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/nalloc/nalloc/internal/platform"
 )
 
 // The native column: the workloads of shootout.c, compiled at run time
@@ -41,13 +43,16 @@ type nativeSide struct {
 	skipped  string // why the column is not there
 }
 
-// buildNative compiles shootout.c into dir with $CC (default cc). A
-// missing compiler, or one that fails, skips the column with a note that
-// says how to get one; it is never fatal.
+// buildNative compiles shootout.c into dir with the C compiler for this
+// process's architecture (platform.CCompiler: $CC, cc, or the cross
+// compiler of a linux/arm64 process under emulation, whose C side must run
+// under the same emulator to be compared). A missing compiler, or one that
+// fails, skips the column with a note that says how to get one; it is
+// never fatal.
 func buildNative(ctx context.Context, dir string) nativeSide {
-	cc := os.Getenv("CC")
-	if cc == "" {
-		cc = "cc"
+	cc, err := platform.CCompiler()
+	if err != nil {
+		return nativeSide{skipped: err.Error()}
 	}
 	path, err := exec.LookPath(cc)
 	if err != nil {

@@ -174,6 +174,9 @@ func writeTable(w io.Writer, r *Report) error {
 		cgo += ", -tags " + m.Tags
 	}
 	fmt.Fprintf(w, "nalloc shoot-out: %s/%s, %s, %d CPUs, Linux %s, %s%s\n", m.OS, m.Arch, orDash(m.CPU), m.CPUs, m.Kernel, m.GoVersion, cgo)
+	if m.Emulated != "" {
+		fmt.Fprintln(w, m.Emulated)
+	}
 	fmt.Fprintf(w, "%d run(s) per figure, each in a fresh process; shown: median ±half the range; * = best of the row\n", r.Config.Runs)
 	fmt.Fprintf(w, "times are the process's CPU time (user+system, all threads, the GC's included), so other load does not count; glibc-thread: wall time\n")
 	for _, a := range r.Allocators {

@@ -247,6 +247,9 @@ func probe(ctx context.Context, c *probeConfig, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "probe: %s (%s), %d block(s) per round, freed %s%s\n", c.Allocator, describeAllocator(a),
 		c.Count, c.Order, map[bool]string{true: ", then trimmed", false: ""}[c.Trim])
+	if e := emulationWarning(emulatedMechanisms); e != "" {
+		fmt.Fprintln(w, e)
+	}
 	if c.MallocConf != "" {
 		fmt.Fprintf(w, "MALLOC_CONF=%s\n", c.MallocConf)
 	}

@@ -44,6 +44,9 @@ type Machine struct {
 	GoVersion string `json:"go_version"`
 	CGO       string `json:"cgo_enabled"` // "0", "1", or "" if the build does not say
 	Tags      string `json:"build_tags"`
+	// Emulated is emulationWarning's text when the CPU was emulated, and
+	// empty on real hardware: such a report's figures mean nothing.
+	Emulated string `json:"emulated,omitempty"`
 }
 
 // ReportConfig is the settings the figures were measured with.
@@ -295,7 +298,8 @@ func rankingNotes(r *Report) []string {
 
 // machine describes this machine and build.
 func machine() Machine {
-	m := Machine{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
+	m := Machine{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(),
+		Emulated: emulationWarning(emulatedTimes)}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for line := range bytes.Lines(b) {
 			if k, v, ok := strings.Cut(string(line), ":"); ok && strings.TrimSpace(k) == "model name" {

@@ -60,6 +60,9 @@ func shootout(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 		Machine: machine(),
 		Config:  ReportConfig{Runs: cfg.Runs, Quick: cfg.Quick, Threads: cfg.Threads, Native: cfg.Native, Params: cfg.Params},
 	}
+	if rep.Machine.Emulated != "" {
+		fmt.Fprintln(stderr, rep.Machine.Emulated) // whatever the -format
+	}
 	prog := newProgress(stderr)
 	defer prog.done()
 

@@ -1,0 +1,52 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/nalloc/nalloc/internal/platform"
+)
+
+// TestTableSaysEmulated checks that a report taken under emulation says
+// so on its second line, and that one from real hardware does not.
+func TestTableSaysEmulated(t *testing.T) {
+	for _, emulated := range []string{"", "WARNING: the CPU is emulated (test)"} {
+		rep := testReport(t)
+		rep.Machine.Emulated = emulated
+		var b bytes.Buffer
+		if err := writeTable(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(b.String(), "\n")
+		if got := strings.Contains(b.String(), "WARNING"); got != (emulated != "") {
+			t.Errorf("Machine.Emulated %q: table says WARNING: %v:\n%s", emulated, got, b.String())
+		}
+		if emulated != "" && lines[1] != emulated {
+			t.Errorf("the warning is not the line under the header:\n%s", b.String())
+		}
+	}
+}
+
+// TestThisRunSaysEmulated checks that the machine the shoot-out reports,
+// and the probe's output, carry the warning exactly when this process is
+// emulated, which make test-arm64 makes it (NALLOC_EXPECT_EMULATED=1).
+func TestThisRunSaysEmulated(t *testing.T) {
+	emulated := platform.Emulation() != ""
+	if want := os.Getenv("NALLOC_EXPECT_EMULATED"); want != "" && emulated != (want == "1") {
+		t.Fatalf("platform.Emulation() = %q, but the harness says NALLOC_EXPECT_EMULATED=%s", platform.Emulation(), want)
+	}
+	if m := machine(); (m.Emulated != "") != emulated || (emulated && !strings.Contains(m.Emulated, "mean nothing")) {
+		t.Errorf("emulated %v, machine().Emulated = %q", emulated, m.Emulated)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"probe", "-allocator", "go", "-sizes", "64KiB", "-count", "2"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("probe: exit %d\n%s", code, stderr.String())
+	}
+	if got := strings.Contains(stdout.String(), "WARNING: the CPU is emulated"); got != emulated {
+		t.Errorf("emulated %v, but the probe's output says so: %v:\n%s", emulated, got, stdout.String())
+	}
+}
