@@ -1,5 +1,6 @@
-# nalloc: make test runs every check; make bench runs the shoot-out.
-# Both install the Debian packages they need first (make deps).
+# nalloc: make test runs every check; make test-arm64 runs them as
+# linux/arm64 (under qemu-user on an amd64 machine); make bench runs the
+# shoot-out. Each installs the Debian packages it needs first.
 
 GO       ?= go
 # The native libraries, and a C compiler for the C baselines the tests and
@@ -29,7 +30,16 @@ FUZZTIME ?= 60s
 # How long make stress hammers each allocator.
 STRESSTIME ?= 60s
 
-.PHONY: deps test bench bench-micro icount-pairs lint fuzz stress service
+# make test-arm64: the suite as linux/arm64, under qemu-user on an amd64
+# machine (scripts/arm64-emulation sets it up) or natively on an arm64 one.
+# Its binaries run emulated when the toolchain's own architecture is not
+# arm64; cgo then builds with the cross compiler.
+ARM64_EMULATED := $(shell [ "$$($(GO) env GOHOSTARCH)" = arm64 ] && echo 0 || echo 1)
+ARM64    := GOARCH=arm64 NALLOC_EXPECT_EMULATED=$(ARM64_EMULATED) CGO_ENABLED=0
+ARM64CGO := GOARCH=arm64 NALLOC_EXPECT_EMULATED=$(ARM64_EMULATED) CGO_ENABLED=1 \
+	CC=$(if $(filter 1,$(ARM64_EMULATED)),aarch64-linux-gnu-gcc,cc)
+
+.PHONY: deps test test-arm64 bench bench-micro icount-pairs lint fuzz stress service
 
 deps:
 	@if ! command -v dpkg >/dev/null; then \
@@ -52,6 +62,23 @@ test: deps
 	cd bench && CGO_ENABLED=0 $(GO) test -count=1 ./... && CGO_ENABLED=1 $(GO) test -count=1 -race -short ./...
 	for m in $(MODULES); do (cd $$m && $(GO) vet ./... && CGO_ENABLED=0 $(GO) test -count=1 ./... && \
 		CGO_ENABLED=1 $(GO) test -count=1 -race ./...) || exit 1; done
+
+# The whole suite as linux/arm64 (docs/README-platforms.md): every module,
+# the call-path tags (-short, as make test runs them), the linked-jemalloc
+# build, and the main module once more with cgo. Not here: the race
+# detector (ThreadSanitizer refuses qemu-user's address space: "unsupported
+# VMA range"), so -race runs on amd64 only, and valgrind (.ci/valgrind),
+# which runs native binaries only.
+test-arm64:
+	./scripts/arm64-emulation
+	GOARCH=arm64 $(GO) vet ./...
+	$(ARM64) $(GO) test -count=1 ./...
+	$(ARM64CGO) $(GO) test -count=1 ./...
+	for tag in $(PATH_TAGS); do $(ARM64) $(GO) test -count=1 -short -tags $$tag ./... || exit 1; done
+	$(ARM64) $(GO) test -count=1 -tags nalloc_jemalloc_linked ./jemalloc
+	$(ARM64CGO) $(GO) test -count=1 -tags nalloc_jemalloc_linked ./jemalloc
+	cd bench && $(ARM64) $(GO) test -count=1 ./...
+	for m in $(MODULES); do (cd $$m && GOARCH=arm64 $(GO) vet ./... && $(ARM64) $(GO) test -count=1 ./...) || exit 1; done
 
 bench: deps
 	$(GO) run ./bench $(BENCHFLAGS)

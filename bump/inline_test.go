@@ -3,8 +3,10 @@
 package bump_test
 
 import (
+	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"testing"
 )
 
@@ -18,7 +20,11 @@ func TestTryAllocInlines(t *testing.T) {
 	if err != nil {
 		t.Skip("no go tool on PATH")
 	}
-	out, err := exec.Command(gotool, "build", "-o", "/dev/null", "-gcflags=-m=2", ".").CombinedOutput()
+	// For the architecture of this test binary (a linux/arm64 one under
+	// emulation, too), whose inliner this is about.
+	cmd := exec.Command(gotool, "build", "-o", "/dev/null", "-gcflags=-m=2", ".")
+	cmd.Env = append(os.Environ(), "GOARCH="+runtime.GOARCH)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build -gcflags=-m=2: %v\n%s", err, out)
 	}

@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/nalloc/nalloc/internal/platform"
 	"github.com/nalloc/nalloc/jemalloc"
 )
 
@@ -26,7 +28,9 @@ func cleanEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-// buildProg builds testdata/tlsprog with the test's cgo setting and tags.
+// buildProg builds testdata/tlsprog with the test's cgo setting and tags,
+// for the test binary's architecture (a linux/arm64 one runs its program
+// under the same emulator), with cgo through the C compiler for it.
 func buildProg(t *testing.T, tags string) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
@@ -35,7 +39,14 @@ func buildProg(t *testing.T, tags string) string {
 	}
 	out := filepath.Join(t.TempDir(), "tlsprog")
 	cmd := exec.Command(goTool, "build", "-o", out, "-tags", tags, "./testdata/tlsprog")
-	cmd.Env = append(cleanEnv(), "CGO_ENABLED="+cgoEnabled)
+	cmd.Env = append(cleanEnv(), "CGO_ENABLED="+cgoEnabled, "GOARCH="+runtime.GOARCH)
+	if cgoEnabled == "1" {
+		cc, err := platform.CCompiler()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Env = append(cmd.Env, "CC="+cc)
+	}
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build -tags %q ./testdata/tlsprog (CGO_ENABLED=%s): %v\n%s", tags, cgoEnabled, err, b)
 	}
