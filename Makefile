@@ -41,10 +41,13 @@ ARM64CGO := GOARCH=arm64 NALLOC_EXPECT_EMULATED=$(ARM64_EMULATED) CGO_ENABLED=1 
 
 .PHONY: deps test test-arm64 bench bench-micro icount-pairs lint fuzz stress service
 
+# Packages are checked as pkg:arch: with multiarch (make test-arm64 adds
+# arm64 builds of the libraries), dpkg calls a bare name ambiguous.
 deps:
 	@if ! command -v dpkg >/dev/null; then \
 		echo "deps: not a Debian system; install jemalloc, mimalloc, tcmalloc (gperftools), tbbmalloc (oneTBB) and a C compiler yourself"; exit 0; fi; \
-	missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	arch=$$(dpkg --print-architecture); \
+	missing=""; for p in $(DEB_PKGS); do dpkg -s $$p:$$arch >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -112,5 +115,7 @@ lint:
 	CGO_ENABLED=0 $(GO) vet -tags nalloc_jemalloc_linked ./jemalloc
 	CGO_ENABLED=1 $(GO) vet -tags nalloc_jemalloc_linked ./jemalloc
 	GOARCH=arm64 $(GO) vet ./...
+	# The purego fallback, as architectures without nalloc's assembly build it.
+	GOARCH=riscv64 $(GO) vet ./...
 	cd bench && $(GO) vet ./...
 	for m in $(MODULES); do (cd $$m && CGO_ENABLED=0 $(GO) vet ./... && CGO_ENABLED=1 $(GO) vet ./...) || exit 1; done
