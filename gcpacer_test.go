@@ -579,7 +579,11 @@ func TestGCPacerKeepsGoUnderTheLimitLessOffHeap(t *testing.T) {
 		}
 	}
 	runtime.KeepAlive(ring)
-	if most := uint64(limit - offHeap + limit/20); peak > most {
+	// The limit is soft: the runtime overshoots it while a cycle runs,
+	// by more when other processes take the CPU from the collector (the
+	// package tests run beside others). L/10 of slack still tells the
+	// paced runtime (at most L-X) from an unpaced one, which grows to L.
+	if most := uint64(limit - offHeap + limit/10); peak > most {
 		t.Errorf("the Go runtime held up to %d MiB with %d MiB off-heap under a %d MiB limit; want at most %d MiB",
 			peak/MiB, offHeap/MiB, limit/MiB, most/MiB)
 	}
