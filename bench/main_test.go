@@ -6,9 +6,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
@@ -46,6 +49,44 @@ func init() {
 	})
 	// An arena: Reset frees everything, Deallocate nothing.
 	nalloc.Register("test-arena", func() (nalloc.Allocator, error) { return &arena{}, nil })
+	// One with settings (a nalloc.Tuner) that can give memory back (a
+	// nalloc.Purger), for the probe's -set and -trim.
+	nalloc.Register("test-tuner", func() (nalloc.Allocator, error) { return theTuner, nil })
+}
+
+// timeoutForTests is the -timeout of the children the tests start.
+const timeoutForTests = 2 * time.Minute
+
+// tuner is the test-tuner allocator: the Go heap, with one setting,
+// "threshold", that takes a size, and a Purge that counts its calls.
+type tuner struct {
+	*nalloc.GoHeap
+	mu        sync.Mutex
+	threshold int64
+	purges    int
+}
+
+var theTuner = &tuner{GoHeap: nalloc.NewGoHeap()}
+
+func (t *tuner) Tune(name, value string) error {
+	if name != "threshold" {
+		return fmt.Errorf("test-tuner: unknown setting %q (known: threshold)", name)
+	}
+	v, err := parseSize(value)
+	if err != nil {
+		return fmt.Errorf("test-tuner: threshold: %w", err)
+	}
+	t.mu.Lock()
+	t.threshold = v
+	t.mu.Unlock()
+	return nil
+}
+
+func (t *tuner) Purge() error {
+	t.mu.Lock()
+	t.purges++
+	t.mu.Unlock()
+	return nil
 }
 
 type failing struct {
