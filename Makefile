@@ -4,7 +4,7 @@
 GO       ?= go
 # The native libraries, and a C compiler for the C baselines the tests and
 # benchmarks compare against (and for CGO_ENABLED=1 -race).
-DEB_PKGS := libjemalloc2 libmimalloc2.0 gcc libc6-dev
+DEB_PKGS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libtbbmalloc2 gcc libc6-dev
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # The build tags that change the call path, and the one that turns on the
@@ -43,8 +43,9 @@ test: deps
 	# The shoot-out is a module of its own (bench/go.mod), outside ./... here.
 	cd bench && CGO_ENABLED=0 $(GO) test -count=1 ./... && CGO_ENABLED=1 $(GO) test -count=1 -race -short ./...
 
+# With a C compiler the shoot-out is built with cgo, for its cgo column.
 bench: deps
-	$(GO) run ./bench $(BENCHFLAGS)
+	CGO_ENABLED=$$(command -v $${CC:-cc} >/dev/null && echo 1 || echo 0) $(GO) run ./bench $(BENCHFLAGS)
 
 # The micro-benchmarks: crossing cost per call path and backend, the arena,
 # the wrappers and the containers, summarised by benchstat.

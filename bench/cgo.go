@@ -122,15 +122,9 @@ func (h *cgoHeap) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
 }
 
 func (h *cgoHeap) Grow(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
-	if err := nalloc.ValidateGrow(old, new); err != nil {
-		return nil, err
-	}
-	return nalloc.Reallocate(h, p, old, new)
+	return moveBlock(h, p, old, new, nalloc.ValidateGrow)
 }
 
 func (h *cgoHeap) Shrink(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
-	if err := nalloc.ValidateShrink(old, new); err != nil {
-		return nil, err
-	}
-	return nalloc.Reallocate(h, p, old, new)
+	return moveBlock(h, p, old, new, nalloc.ValidateShrink)
 }

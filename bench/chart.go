@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -212,17 +213,7 @@ var (
 // barPanel draws one metric of one workload as grouped bars, or returns
 // nil if the report has no such figures.
 func barPanel(rep *Report, names []string, cols map[string]color.Color, ps panelSpec) *plot.Plot {
-	var rows []Row
-	for _, wr := range rep.Workloads {
-		if wr.Name != ps.workload {
-			continue
-		}
-		for _, r := range wr.Rows {
-			if r.Metric == ps.metric {
-				rows = append(rows, r)
-			}
-		}
-	}
+	rows := panelRows(rep, ps)
 	if len(rows) == 0 {
 		return nil
 	}
@@ -296,6 +287,27 @@ func barPanel(rep *Report, names []string, cols map[string]color.Color, ps panel
 	return p
 }
 
+// panelRows are the rows a panel shows: its workload's rows of its
+// metric, by case. Where the workload has the metric by case (xmalloc's
+// peak RSS by threads), the run's own figure, the case "", is left out.
+func panelRows(rep *Report, ps panelSpec) []Row {
+	var rows []Row
+	for _, wr := range rep.Workloads {
+		if wr.Name != ps.workload {
+			continue
+		}
+		for _, r := range wr.Rows {
+			if r.Metric == ps.metric {
+				rows = append(rows, r)
+			}
+		}
+	}
+	if slices.ContainsFunc(rows, func(r Row) bool { return r.Case != "" }) {
+		rows = slices.DeleteFunc(rows, func(r Row) bool { return r.Case == "" })
+	}
+	return rows
+}
+
 // rescale multiplies every figure by f.
 func (b *bars) rescale(f float64) {
 	for _, s := range b.series {
@@ -323,16 +335,7 @@ func caseLabel(c string) string {
 // count: a line per allocator through nalloc, dashed in C, dotted through
 // cgo.
 func linePanel(rep *Report, names []string, cols map[string]color.Color, ps panelSpec) *plot.Plot {
-	var rows []Row
-	for _, wr := range rep.Workloads {
-		if wr.Name == ps.workload {
-			for _, r := range wr.Rows {
-				if r.Metric == ps.metric {
-					rows = append(rows, r)
-				}
-			}
-		}
-	}
+	rows := panelRows(rep, ps)
 	if len(rows) == 0 {
 		return nil
 	}

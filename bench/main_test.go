@@ -160,8 +160,8 @@ func TestQuickSmoke(t *testing.T) {
 		t.Skip("runs the whole shoot-out (-short skips it)")
 	}
 	chart := t.TempDir() + "/chart.png"
-	code, stdout, stderr := runCmd(t, "-quick", "-runs", "2", "-gc-live", "4MiB",
-		"-allocators", "go,glibc,test-broken,test-arena", "-format", "json", "-chart", chart)
+	code, stdout, stderr := runCmd(t, "-quick", "-runs", "2", "-gc-live", "4MiB", "-threads", "4",
+		"-allocators", "make,go,modernc,glibc,test-broken,test-arena", "-format", "json", "-chart", chart)
 	if code != 0 {
 		t.Fatalf("exit status %d\nstderr:\n%s", code, stderr)
 	}
@@ -172,8 +172,8 @@ func TestQuickSmoke(t *testing.T) {
 	if rep.Schema != schemaVersion {
 		t.Errorf("schema = %q, want %q", rep.Schema, schemaVersion)
 	}
-	if got := rep.loadedNames(); strings.Join(got, ",") != "go,glibc,test-arena" {
-		t.Errorf("loaded %v, want go, glibc, test-arena", got)
+	if got := rep.loadedNames(); strings.Join(got, ",") != "make,go,modernc,glibc,test-arena" {
+		t.Errorf("loaded %v, want make, go, modernc, glibc, test-arena", got)
 	}
 	// Exactly one line for the allocator that did not load, on stderr
 	// (stdout is the JSON), with its reason flattened.
@@ -204,15 +204,46 @@ func TestQuickSmoke(t *testing.T) {
 			}
 		}
 	}
-	if why := rep.Workloads[2].NotApplicable["test-arena"]; !strings.Contains(why, "Reset") {
-		t.Errorf("malloc-large on an arena: not_applicable = %q, want the reason", why)
+	for _, wr := range rep.Workloads {
+		w := workloadByName(wr.Name)
+		if why := wr.NotApplicable["test-arena"]; (w.notFor != nil) != strings.Contains(why, "Reset") {
+			t.Errorf("%s on an arena: not_applicable = %q", wr.Name, why)
+		}
+		// What mimalloc-bench reports of every run, for every allocator
+		// the workload applies to, and for the C and cgo sides of
+		// glibc where it has them.
+		for _, m := range processMetrics {
+			row := findRow(t, &rep, wr.Name, "", m)
+			for _, c := range row.Cells {
+				if c.Go == nil && wr.NotApplicable[c.Allocator] == "" {
+					t.Errorf("%s: no %s for %s", wr.Name, m, c.Allocator)
+				}
+				if c.Allocator == "glibc" && w.cArgs != nil && (rep.Native.Enabled && c.C == nil || rep.Cgo.Enabled && c.CGO == nil) {
+					t.Errorf("%s: no %s for glibc in C or through cgo", wr.Name, m)
+				}
+			}
+		}
 	}
 	if rep.Native.Enabled {
-		if !rowHasC(rep, "glibc-simple", mNsPerPair, "glibc") {
-			t.Errorf("native column enabled but glibc-simple has no C figure for glibc")
+		for _, w := range []string{glibcSimple.name, mallocThread.name, xmalloc.name} {
+			if !rowHasC(rep, w, "glibc") {
+				t.Errorf("native column enabled but %s has no C figure for glibc", w)
+			}
 		}
 	} else if os.Getenv("NALLOC_REQUIRE_CC") == "1" {
 		t.Errorf("no native column: %s (NALLOC_REQUIRE_CC=1)", rep.Native.Skipped)
+	}
+	if rep.Cgo.Enabled != cgoBuilt {
+		t.Errorf("cgo enabled %v in a binary built with cgo %v (%s)", rep.Cgo.Enabled, cgoBuilt, rep.Cgo.Skipped)
+	}
+	if rep.Cgo.Enabled && rep.Native.Enabled {
+		r := findRow(t, &rep, glibcSimple.name, "size=64B", mNsPerPair)
+		if c := r.Cells[3]; c.Allocator != "glibc" || c.CGO == nil || c.XCGO <= 0 {
+			t.Errorf("glibc-simple 64 B: the glibc cell has no cgo figure: %+v", c)
+		}
+	}
+	if !cgoBuilt && !strings.Contains(strings.Join(rep.Notes, "\n"), "no cgo column: this binary was built with CGO_ENABLED=0") {
+		t.Errorf("without cgo, no note says why there is no cgo column: %q", rep.Notes)
 	}
 	b, err := os.ReadFile(chart)
 	if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
@@ -220,11 +251,13 @@ func TestQuickSmoke(t *testing.T) {
 	}
 }
 
-func rowHasC(rep Report, workload, metric, alloc string) bool {
+// rowHasC reports whether a crossing row of workload has a C figure for
+// alloc, with its xC.
+func rowHasC(rep Report, workload, alloc string) bool {
 	for _, wr := range rep.Workloads {
 		for _, row := range wr.Rows {
 			for _, c := range row.Cells {
-				if wr.Name == workload && row.Metric == metric && c.Allocator == alloc && c.C != nil && c.XC > 0 {
+				if wr.Name == workload && metrics[row.Metric].Crossing && c.Allocator == alloc && c.C != nil && c.XC > 0 {
 					return true
 				}
 			}
@@ -267,5 +300,36 @@ func TestCommands(t *testing.T) {
 	code, _, stderr = runCmd(t, "-h")
 	if code != 0 || !strings.Contains(stderr, "glibc-simple") || !strings.Contains(stderr, "-allocators") {
 		t.Errorf("-h: exit status %d, usage:\n%s", code, stderr)
+	}
+}
+
+// TestLibraryColumn measures a library at a path of the user's under its
+// backend, as -library does for a newer build: the column loads that
+// file, on the Go side and in C alike.
+func TestLibraryColumn(t *testing.T) {
+	const path = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2.0"
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("no %s to measure: %v", path, err)
+	}
+	code, stdout, stderr := runCmd(t, "-quick", "-runs", "1", "-allocators", "go", "-library", "mimalloc="+path,
+		"-workloads", "glibc-simple", "-format", "json")
+	if code != 0 {
+		t.Fatalf("exit status %d\nstderr:\n%s", code, stderr)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	a := rep.Allocators[1]
+	if a.Name != "mimalloc@libmimalloc.so.2.0" || a.Backend != "mimalloc" || a.Path != path || !a.Loaded {
+		t.Fatalf("the -library column: %+v", a)
+	}
+	// The library the backend says it loaded (a nalloc.Native; mimalloc
+	// is one once its Version is a string).
+	if lib := a.Info["library"]; lib != "" && lib != path {
+		t.Errorf("the -library column loaded %s, not %s", lib, path)
+	}
+	if rep.Native.Enabled && !rowHasC(rep, glibcSimple.name, a.Name) {
+		t.Errorf("no C figure for %s", a.Name)
 	}
 }

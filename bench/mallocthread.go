@@ -27,17 +27,9 @@ import (
 // threads run in parallel, and one that does not flatter a thread that
 // was descheduled while the others ran).
 var mallocThread = &workload{
-	name: "malloc-thread",
-	desc: "glibc's bench-malloc-thread: 1024 blocks per thread, random 4-32768 B (inverse square), random replacement",
-	rows: func(p *params) (r []rowKey) {
-		for _, n := range p.MTThreadCounts {
-			r = append(r, rowKey{threadCase(n), mNsPerIter})
-		}
-		for _, n := range p.MTThreadCounts[1:] {
-			r = append(r, rowKey{threadCase(n), mScaling})
-		}
-		return r
-	},
+	name:   "malloc-thread",
+	desc:   "glibc's bench-malloc-thread: 1024 blocks per thread, random 4-32768 B (inverse square), random replacement",
+	rows:   func(p *params) []rowKey { return scalingRows(p.MTThreadCounts, mNsPerIter) },
 	run:    runMallocThread,
 	notFor: notForArena("random replacement would hold every block ever allocated"),
 	cArgs: func(p *params) []string {

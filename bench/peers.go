@@ -74,23 +74,26 @@ func (*makeHeap) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
 func (*makeHeap) Deallocate(unsafe.Pointer, nalloc.Layout) {}
 
 func (m *makeHeap) Grow(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
-	if err := nalloc.ValidateGrow(old, new); err != nil {
-		return nil, err
-	}
-	return nalloc.Reallocate(m, p, old, new)
+	return moveBlock(m, p, old, new, nalloc.ValidateGrow)
 }
 
 func (m *makeHeap) Shrink(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
-	if err := nalloc.ValidateShrink(old, new); err != nil {
-		return nil, err
-	}
-	return nalloc.Reallocate(m, p, old, new)
+	return moveBlock(m, p, old, new, nalloc.ValidateShrink)
 }
 
 // Purge is debug.FreeOSMemory, as for the "go" allocator.
 func (*makeHeap) Purge() error {
 	debug.FreeOSMemory()
 	return nil
+}
+
+// moveBlock is Grow and Shrink for the peers, which resize no block in
+// place: check the pair of layouts, then allocate, copy and free.
+func moveBlock(a nalloc.Allocator, p unsafe.Pointer, old, new nalloc.Layout, validate func(old, new nalloc.Layout) error) (unsafe.Pointer, error) {
+	if err := validate(old, new); err != nil {
+		return nil, err
+	}
+	return nalloc.Reallocate(a, p, old, new)
 }
 
 // moderncHeap is modernc.org/memory's Allocator behind a mutex, the
@@ -137,17 +140,11 @@ func (m *moderncHeap) Deallocate(p unsafe.Pointer, _ nalloc.Layout) {
 }
 
 func (m *moderncHeap) Grow(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
-	if err := nalloc.ValidateGrow(old, new); err != nil {
-		return nil, err
-	}
-	return nalloc.Reallocate(m, p, old, new)
+	return moveBlock(m, p, old, new, nalloc.ValidateGrow)
 }
 
 func (m *moderncHeap) Shrink(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
-	if err := nalloc.ValidateShrink(old, new); err != nil {
-		return nil, err
-	}
-	return nalloc.Reallocate(m, p, old, new)
+	return moveBlock(m, p, old, new, nalloc.ValidateShrink)
 }
 
 // Purge is modernc's Trim: it unmaps the regions the allocator keeps for

@@ -15,16 +15,8 @@ import (
 var glibcThread = &workload{
 	name: "glibc-thread",
 	desc: "the glibc-simple cycle at 128 B on N goroutines, each locked to its OS thread",
-	rows: func(p *params) (r []rowKey) {
-		for _, n := range p.ThreadCounts {
-			r = append(r, rowKey{threadCase(n), mPairsPerSec})
-		}
-		for _, n := range p.ThreadCounts[1:] {
-			r = append(r, rowKey{threadCase(n), mScaling})
-		}
-		return r
-	},
-	run: runThread,
+	rows: func(p *params) []rowKey { return scalingRows(p.ThreadCounts, mPairsPerSec) },
+	run:  runThread,
 	cArgs: func(p *params) []string {
 		return []string{"threads=" + joinInts(p.ThreadCounts), "reps=" + strconv.Itoa(p.ThreadReps),
 			"size=" + strconv.Itoa(int(p.ThreadSize))}
@@ -43,6 +35,19 @@ func threadParamsFor(quick bool, counts []int) threadParams {
 		p.ThreadReps = 20
 	}
 	return p
+}
+
+// scalingRows are the rows of a workload run on each of counts threads:
+// its metric for each count, then the scaling against the first count
+// for the others.
+func scalingRows(counts []int, metric string) (r []rowKey) {
+	for _, n := range counts {
+		r = append(r, rowKey{threadCase(n), metric})
+	}
+	for _, n := range counts[1:] {
+		r = append(r, rowKey{threadCase(n), mScaling})
+	}
+	return r
 }
 
 func runThread(e *runEnv) error {
