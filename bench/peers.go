@@ -18,9 +18,11 @@ package main
 //     modernc's sqlite and libc, shared by every goroutine behind one
 //     mutex, as modernc.org/libc's malloc shares it.
 //
-// The cgo peer, each native library called through cgo, is in cgo.go.
+// The cgo peer, each native library called through cgo, is in cgo.go
+// (cgo_off.go without cgo).
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -39,6 +41,10 @@ const (
 	makeName    = "make"
 	moderncName = "modernc"
 )
+
+// errNoCgo is why a binary built without cgo has no cgo figures.
+var errNoCgo = errors.New("this binary was built with CGO_ENABLED=0: build it with CGO_ENABLED=1 and a C compiler " +
+	"(CGO_ENABLED=1 go run ./bench) for the cgo figures")
 
 // makeHeap is the make peer: Go-heap blocks that nothing but the caller's
 // pointer keeps alive. It is not a general nalloc.Allocator (a block whose

@@ -356,3 +356,30 @@ func TestBenchstat(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsComplete: every metric has its benchstat unit (defMetric
+// refuses one without, so that none is labelled bytes by default), and
+// every row a workload declares names a metric.
+func TestMetricsComplete(t *testing.T) {
+	for id, m := range metrics {
+		if m.BenchUnit == "" || strings.ContainsAny(m.BenchUnit, " \t") {
+			t.Errorf("%s: benchstat unit %q", id, m.BenchUnit)
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Errorf("defMetric accepted a metric without a benchstat unit")
+			}
+		}()
+		defMetric(metric{ID: "test_no_unit", Unit: "B"})
+	}()
+	p := paramsFor(false, 16, false, 1<<30)
+	for _, w := range workloads {
+		for _, k := range append(w.rows(&p), commonRows()...) {
+			if metrics[k.Metric] == nil {
+				t.Errorf("%s: row %v names no metric", w.name, k)
+			}
+		}
+	}
+}

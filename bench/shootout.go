@@ -103,8 +103,7 @@ func shootout(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 	}
 	rep.Cgo = CgoStatus{Enabled: cgoBuilt}
 	if !cgoBuilt {
-		_, err := openCgo("", "", nativePair{})
-		rep.Cgo.Skipped = err.Error()
+		rep.Cgo.Skipped = errNoCgo.Error()
 	}
 	for _, c := range cols {
 		c.c = c.Native != nil && rep.Native.Enabled
