@@ -31,6 +31,7 @@ type config struct {
 	Touch      bool
 	GCLive     int64
 	Timeout    time.Duration // per child process
+	From       string        // a saved JSON report to print instead of measuring
 	Params     params
 }
 
@@ -107,6 +108,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		touch      = fs.Bool("touch", false, "malloc-large writes one byte per page of each block, making it resident")
 		gcLive     = sizeFlag{v: 1 << 30}
 		timeout    = fs.Duration("timeout", 10*time.Minute, "kill a run that takes longer than `duration`")
+		from       = fs.String("from", "", "measure nothing: print the report saved in `file` (by -format json) in -format, and draw -chart from it")
 	)
 	fs.Var(&gcLive, "gc-live", "gc-pressure's live set (`size`: 1GiB, 512MiB; -quick: 64MiB)")
 	fs.Var(&libraries, "library", "also measure the library at a path under a native backend (`backend=path`, repeatable): "+
@@ -169,6 +171,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, usagef("-timeout %v: give a positive duration, such as 10m", *timeout)
 	}
 	cfg.Timeout = *timeout
+	cfg.From = *from
 	cfg.Params = paramsFor(cfg.Quick, cfg.Threads, cfg.Touch, cfg.GCLive)
 	return cfg, nil
 }

@@ -11,6 +11,7 @@
 //	go run ./bench -format json > out.json  # or csv, benchstat
 //	go run ./bench -chart shootout.png      # or .svg
 //	go run ./bench -library mimalloc=/opt/mimalloc/lib/libmimalloc.so
+//	go run ./bench -from out.json -chart shootout.svg  # redraw, measure nothing
 //
 // An allocator that does not load (a library not installed, a backend
 // package not linked in) is skipped with one line that says why and how to
@@ -212,6 +213,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -278,5 +280,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: %v\nrun 'go run ./bench -h' for the flags\n", err)
 		return 2
 	}
+	if cfg.From != "" {
+		return replay(cfg, stdout, stderr)
+	}
 	return shootout(ctx, cfg, stdout, stderr)
+}
+
+// replay prints a report saved with -format json, as -from asks: in
+// another format, or as a chart, without measuring again.
+func replay(cfg *config, stdout, stderr io.Writer) int {
+	b, err := os.ReadFile(cfg.From)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: -from: %v\n", err)
+		return 1
+	}
+	var rep Report
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Schema != schemaVersion {
+		fmt.Fprintf(stderr, "bench: -from %s: not a report of schema %s (save one with -format json): %v\n", cfg.From, schemaVersion, err)
+		return 1
+	}
+	return writeOutputs(cfg, &rep, stdout, stderr)
 }

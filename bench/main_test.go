@@ -333,3 +333,28 @@ func TestLibraryColumn(t *testing.T) {
 		t.Errorf("no C figure for %s", a.Name)
 	}
 }
+
+// TestFrom prints a saved report again, in another format, without
+// measuring: the table from the JSON is the table of the same report.
+func TestFrom(t *testing.T) {
+	rep := testReport(t)
+	var js, want bytes.Buffer
+	if err := writeJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeTable(&want, rep); err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/out.json"
+	if err := os.WriteFile(path, js.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, "-from", path, "-format", "table")
+	// The saved report has a failed cell (testReport's jemalloc): exit 1.
+	if code != 1 || stdout != want.String() {
+		t.Errorf("-from: exit status %d, stderr %q; table\n%s\nwant\n%s", code, stderr, stdout, want.String())
+	}
+	if code, _, stderr := runCmd(t, "-from", os.Args[0]); code != 1 || !strings.Contains(stderr, "not a report of schema") {
+		t.Errorf("-from a binary: exit status %d, stderr %q", code, stderr)
+	}
+}
