@@ -21,11 +21,11 @@ FUZZTIME ?= 60s
 # How long make stress hammers each allocator.
 STRESSTIME ?= 60s
 
-.PHONY: deps test bench bench-micro lint fuzz stress
+.PHONY: deps test bench bench-micro icount-pairs lint fuzz stress
 
 deps:
 	@if ! command -v dpkg >/dev/null; then \
-		echo "deps: not a Debian system; install jemalloc, mimalloc and a C compiler yourself"; exit 0; fi; \
+		echo "deps: not a Debian system; install jemalloc, mimalloc, tcmalloc (gperftools), tbbmalloc (oneTBB) and a C compiler yourself"; exit 0; fi; \
 	missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "deps: installing$$missing"; \
@@ -50,8 +50,13 @@ bench: deps
 # The micro-benchmarks: crossing cost per call path and backend, the arena,
 # the wrappers and the containers, summarised by benchstat.
 bench-micro: deps
-	CGO_ENABLED=0 $(GO) test -short -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./jemalloc ./mimalloc ./bump . | tee bench.out
+	CGO_ENABLED=0 $(GO) test -short -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./jemalloc ./mimalloc ./tcmalloc ./tbbmalloc ./bump . | tee bench.out
 	$(GO) run $(BENCHSTAT) bench.out
+
+# Instructions per allocate+free pair in C for each library's entry points
+# (callgrind): the figures behind each backend's choice of entry points.
+icount-pairs: deps
+	./scripts/icount-pairs
 
 fuzz: deps
 	./.ci/fuzz $(FUZZTIME)

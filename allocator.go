@@ -225,10 +225,10 @@ type StatsReporter interface {
 // Purger is implemented by allocators that can give memory they hold
 // but do not use back to the operating system on demand, instead of when
 // their own policy would: glibc's malloc_trim, jemalloc's arena purge,
-// mimalloc's mi_collect, tcmalloc's ReleaseFreeMemory, tbbmalloc's
-// TBBMALLOC_CLEAN_ALL_BUFFERS, the Go heap's debug.FreeOSMemory. Blocks in
-// use are untouched. Purge may take long (it walks and unmaps memory):
-// call it from a goroutine that can wait, not from a hot path.
+// mimalloc's mi_collect, tcmalloc's ReleaseFreeMemory, the Go heap's
+// debug.FreeOSMemory. Blocks in use are untouched. Purge may take long (it
+// walks and unmaps memory): call it from a goroutine that can wait, not
+// from a hot path.
 type Purger interface {
 	Purge() error
 }
@@ -246,9 +246,9 @@ type Native interface {
 // Tuner is implemented by allocators with settings that can be changed by
 // name while the program runs: glibc's mallopt parameters, jemalloc's
 // writable mallctls, mimalloc's options, tcmalloc's numeric properties,
-// tbbmalloc's allocation modes. Tune parses value as the setting's type
-// requires (a number, with a unit where it is a size: 4MiB; true or false;
-// a string) and applies it to the whole process. An unknown name or a
+// and so on. Tune parses value as the setting's type requires (a number,
+// with a unit where it is a size: 4MiB; true or false; a string) and
+// applies it to the whole process. An unknown name or a
 // value the setting refuses is an error that says which, and lists the
 // known names where the library can tell.
 type Tuner interface {
@@ -320,6 +320,17 @@ func Reallocate(a Allocator, p unsafe.Pointer, old, new Layout) (unsafe.Pointer,
 	copyBytes(q, p, min(old.Size, new.Size))
 	a.Deallocate(p, old)
 	return q, nil
+}
+
+// FitsInPlace reports whether a block at address p with usable bytes of
+// room can serve layout new where it is: p is aligned to new.Align, the
+// room holds new.Size, and new.Size uses at least half of it (so that a
+// Shrink to a much smaller size moves the block and the memory can be
+// reused). It is the rule this module's allocators follow when they
+// resize a block their C library cannot resize at that alignment, for
+// implementations of Allocator.
+func FitsInPlace(p, room uintptr, new Layout) bool {
+	return p%new.Align == 0 && new.Size <= room && new.Size >= room/2
 }
 
 // copyBytes copies n bytes from src to dst; the blocks may not overlap.

@@ -150,15 +150,15 @@ func TestRegistry(t *testing.T) {
 	// This test binary links every backend in, so Open never takes the
 	// path for a known backend whose import is missing: ask for its error
 	// directly.
-	for _, name := range []string{"jemalloc", "mimalloc", "bump", "glibc"} {
+	for _, name := range []string{"jemalloc", "mimalloc", "bump", "glibc", "tcmalloc", "tbbmalloc"} {
 		err := nalloc.UnknownAllocator(name)
 		if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), `import _ "github.com/nalloc/nalloc/`+name+`"`) {
 			t.Errorf("the error for %q without its import = %v, want the import to add", name, err)
 		}
 	}
-	_, err = nalloc.Open("tcmalloc")
+	_, err = nalloc.Open("nosuchalloc")
 	if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), "registered: "+strings.Join(names, ", ")) {
-		t.Errorf(`Open("tcmalloc") err = %v, want the registered names`, err)
+		t.Errorf(`Open("nosuchalloc") err = %v, want the registered names`, err)
 	}
 
 	nalloc.Register("test-registry", func() (nalloc.Allocator, error) { return nalloc.NewGoHeap(), nil })

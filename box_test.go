@@ -4,6 +4,8 @@ package nalloc_test
 
 import (
 	"errors"
+	"github.com/nalloc/nalloc/glibc"
+	"github.com/nalloc/nalloc/internal/native"
 	"math"
 	"strings"
 	"testing"
@@ -137,4 +139,29 @@ func TestBoxFailures(t *testing.T) {
 		t.Errorf("MakeSlice(0) = %v, %v", s, err)
 	}
 	tr.checkEmpty()
+}
+
+type bigRecord [1 << 20]byte
+
+// LayoutOf, and the containers built on it, must not put a value of T on
+// the Go heap to measure it (a local over 128 KiB would go there).
+func TestLargeTypesMakeNoGoAllocations(t *testing.T) {
+	if n := testing.AllocsPerRun(10, func() { _ = nalloc.LayoutOf[bigRecord]() }); n != 0 {
+		t.Errorf("LayoutOf of a 1 MiB type made %v Go allocations", n)
+	}
+	g, err := glibc.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := testing.AllocsPerRun(10, func() {
+		p, err := nalloc.New[bigRecord](g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nalloc.Delete(g, p)
+	})
+	// purego.SyscallN, the path without assembly, allocates per call.
+	if n != 0 && !native.FastPathAllocates {
+		t.Errorf("New+Delete of a 1 MiB type made %v Go allocations", n)
+	}
 }

@@ -5,9 +5,7 @@ package nalloc
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -93,7 +91,7 @@ type Checked struct {
 	bytes  uintptr // in live blocks
 	seq    uint64  // allocation sequence, for Leaks' order
 	freed  swiss.Map[uintptr, freedBlock]
-	ring   []ringEntry // the order of freed, oldest at ringHead
+	ring   []ringEntry // the order of freed; the oldest is at head once it is full
 	head   int
 	stacks stackTable
 
@@ -134,18 +132,6 @@ type liveBlock struct {
 	stack stackID // where it was allocated or last resized
 	seq   uint64
 	n     uint32 // zero-size blocks at this address
-}
-
-type freedBlock struct {
-	l            Layout
-	alloc, freed stackID
-	seq          uint64 // of the free, to match ring entries
-	by           string // the call that gave it back
-}
-
-type ringEntry struct {
-	addr uintptr
-	seq  uint64
 }
 
 // CheckOption configures a Checked in NewChecked.
@@ -375,32 +361,6 @@ func (c *Checked) take(p unsafe.Pointer, l Layout) (liveBlock, bool) {
 	return b, true
 }
 
-// remember adds p, given back by the call op at stack st, to the memory of
-// freed blocks, forgetting the oldest one if it is full. c.mu is held.
-func (c *Checked) remember(p unsafe.Pointer, b liveBlock, st stackID, op string) {
-	if c.freedCap == 0 {
-		return
-	}
-	if b.l.Size == 0 {
-		if _, live := c.live.Get(keyOf(p, b.l)); live {
-			return // another zero-size block at the same address is still live
-		}
-	}
-	c.seq++
-	c.freed.Put(uintptr(p), freedBlock{l: b.l, alloc: b.stack, freed: st, seq: c.seq, by: op})
-	e := ringEntry{uintptr(p), c.seq}
-	if len(c.ring) < c.freedCap {
-		c.ring = append(c.ring, e)
-		return
-	}
-	old := c.ring[c.head]
-	if f, ok := c.freed.Get(old.addr); ok && f.seq == old.seq {
-		c.freed.Delete(old.addr)
-	}
-	c.ring[c.head] = e
-	c.head = (c.head + 1) % len(c.ring)
-}
-
 // misuse diagnoses a call that take refused, records it and returns it.
 // c.mu is held.
 func (c *Checked) misuse(op string, p unsafe.Pointer, l, new Layout, st stackID) error {
@@ -436,99 +396,6 @@ func (c *Checked) Err() error {
 	return errors.Join(errs...)
 }
 
-// MisuseError describes one misuse caught by Checked.
-type MisuseError struct {
-	Err     error   // ErrDoubleFree, ErrUnknownPointer or ErrLayoutMismatch
-	Op      string  // the refused call: Deallocate, Grow, GrowZeroed, Shrink
-	Pointer uintptr // the pointer it was given
-	Layout  Layout  // the Layout it was given (old, for Grow and Shrink)
-	New     Layout  // the new Layout, for Grow and Shrink
-	Stack   string  // the stack of the refused call
-	// What Checked knows of the block at Pointer (zero values if
-	// nothing): its Layout, where it was allocated (or last resized),
-	// where and by which call it was given back.
-	Allocated  Layout
-	AllocStack string
-	FreeStack  string
-	FreedBy    string
-	// FreedMemory is how many frees Checked remembered, for an unknown
-	// pointer that may be an older double free.
-	FreedMemory int
-}
-
-func (e *MisuseError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%v: %s(%#x, %v", e.Err, e.Op, e.Pointer, e.Layout)
-	if e.Op != "Deallocate" {
-		fmt.Fprintf(&b, ", %v", e.New)
-	}
-	b.WriteString(")")
-	switch {
-	case errors.Is(e.Err, ErrLayoutMismatch):
-		fmt.Fprintf(&b, " of a block allocated as %v", e.Allocated)
-	case errors.Is(e.Err, ErrDoubleFree):
-		fmt.Fprintf(&b, " of a %v block already given back by %s", e.Allocated, e.FreedBy)
-	default:
-		fmt.Fprintf(&b, ": not a live block of this allocator (nor one of the last %d freed;"+
-			" an older double free looks the same)", e.FreedMemory)
-	}
-	for _, s := range [...]struct{ what, stack string }{
-		{"called at", e.Stack}, {"allocated at", e.AllocStack}, {"given back at", e.FreeStack},
-	} {
-		if s.stack != "" {
-			fmt.Fprintf(&b, "\n%s:\n%s", s.what, s.stack)
-		}
-	}
-	return b.String()
-}
-
-func (e *MisuseError) Unwrap() error { return e.Err }
-
-// Leak is a block still live in a Checked.
-type Leak struct {
-	Addr  uintptr // the block's address
-	Size  uintptr
-	Align uintptr
-	Stack string // where it was allocated or last resized
-}
-
-func (l Leak) String() string {
-	return fmt.Sprintf("%d bytes (align %d) at %#x, allocated at:\n%s", l.Size, l.Align, l.Addr, l.Stack)
-}
-
-// Leaks returns the blocks still live, oldest first: at the end of a test
-// or a phase, the blocks nobody gave back.
-func (c *Checked) Leaks() []Leak {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	type entry struct {
-		k blockKey
-		b liveBlock
-	}
-	var all []entry
-	c.live.All(func(k blockKey, b liveBlock) bool {
-		all = append(all, entry{k, b})
-		return true
-	})
-	slices.SortFunc(all, func(x, y entry) int {
-		switch {
-		case x.b.seq < y.b.seq:
-			return -1
-		case x.b.seq > y.b.seq:
-			return 1
-		}
-		return 0
-	})
-	var leaks []Leak
-	for _, e := range all {
-		l := Leak{Addr: e.k.addr, Size: e.b.l.Size, Align: e.b.l.Align, Stack: c.stacks.format(e.b.stack)}
-		for range e.b.n {
-			leaks = append(leaks, l)
-		}
-	}
-	return leaks
-}
-
 // UsableSize implements UsableSizer: the underlying allocator's figure if
 // it has one, else the Size the block was allocated with; 0 if p is not a
 // live block.
@@ -557,20 +424,6 @@ func (c *Checked) Stats() (Stats, error) {
 	return Stats{Allocated: uint64(c.bytes), Active: uint64(c.bytes)}, nil
 }
 
-// stack is a captured stack, on the goroutine's stack until it is
-// interned under c.mu.
-type stack struct {
-	pcs [maxStackDepth]uintptr
-	n   int
-}
-
-// callers captures into st the stack of the caller of the exported
-// Checked method that calls it, which must call it directly.
-func (c *Checked) callers(st *stack) {
-	// Skip runtime.Callers, callers and the Checked method.
-	st.n = runtime.Callers(3, st.pcs[:c.depth])
-}
-
 // fill sets the n bytes at p to b.
 func fill(p unsafe.Pointer, n uintptr, b byte) {
 	if n == 0 {
@@ -581,55 +434,4 @@ func fill(p unsafe.Pointer, n uintptr, b byte) {
 	for i := 1; i < len(s); i *= 2 {
 		copy(s[i:], s[:i])
 	}
-}
-
-// stackID names an interned stack; 0 is none.
-type stackID uint32
-
-// stackTable interns stacks: each distinct one is stored once, so that
-// recording a stack per block costs a hash and a lookup, and no
-// allocation once the call sites have been seen.
-type stackTable struct {
-	ids    swiss.Map[uint64, stackID] // hash (probed linearly on collision) -> id
-	frames [][]uintptr                // id-1 -> program counters
-}
-
-func (t *stackTable) intern(pcs []uintptr) stackID {
-	if len(pcs) == 0 {
-		return 0
-	}
-	h := uint64(14695981039346656037) // FNV-1a over the words
-	for _, pc := range pcs {
-		h = (h ^ uint64(pc)) * 1099511628211
-	}
-	for ; ; h++ {
-		id, ok := t.ids.Get(h)
-		if !ok {
-			break
-		}
-		if slices.Equal(t.frames[id-1], pcs) {
-			return id
-		}
-	}
-	t.frames = append(t.frames, slices.Clone(pcs))
-	id := stackID(len(t.frames))
-	t.ids.Put(h, id)
-	return id
-}
-
-// format renders a stack as a panic does: function, then file:line.
-func (t *stackTable) format(id stackID) string {
-	if id == 0 {
-		return ""
-	}
-	var b strings.Builder
-	frames := runtime.CallersFrames(t.frames[id-1])
-	for {
-		f, more := frames.Next()
-		fmt.Fprintf(&b, "\t%s\n\t\t%s:%d\n", f.Function, f.File, f.Line)
-		if !more {
-			break
-		}
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }

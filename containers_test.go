@@ -9,17 +9,17 @@ import (
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
-	_ "github.com/nalloc/nalloc/bump"     // registers "bump"
-	_ "github.com/nalloc/nalloc/glibc"    // registers "glibc"
-	_ "github.com/nalloc/nalloc/jemalloc" // registers "jemalloc" (see TestMain)
-	_ "github.com/nalloc/nalloc/mimalloc" // registers "mimalloc"
+	_ "github.com/nalloc/nalloc/all" // registers every backend (jemalloc: see TestMain)
+	"github.com/nalloc/nalloc/internal/native"
 )
 
-// allocatorNames are this module's allocators; the tests run on those that
-// this test binary links in (the imports above).
-var allocatorNames = []string{"go", "glibc", "jemalloc", "mimalloc", "bump"}
-
-func isModuleAllocator(name string) bool { return slices.Contains(allocatorNames, name) }
+// isModuleAllocator reports whether name is one of this module's
+// allocators (the Go heap, the bump arena, a native backend), not a name
+// some test registered.
+func isModuleAllocator(name string) bool {
+	return name == "go" || name == "bump" ||
+		slices.ContainsFunc(native.Specs(), func(s *native.Spec) bool { return s.Name == name })
+}
 
 // forEachAllocator runs f on every allocator of this module that is
 // registered, each wrapped in a tracker that checks every block comes back

@@ -1,13 +1,14 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
 // Package nalloc puts the native memory allocators (glibc malloc, jemalloc,
-// mimalloc), a pure-Go bump arena and the Go heap behind one interface,
+// mimalloc, tcmalloc and more: github.com/nalloc/nalloc/all links in every
+// backend), a pure-Go bump arena and the Go heap behind one interface,
 // Allocator, in the manner of Rust's std::alloc::Allocator.
 //
 // The native libraries are loaded at run time (github.com/ebitengine/purego
 // finds them; no cgo toolchain is needed to build) and called through
-// nalloc's own assembly trampolines: one malloc+free pair costs about twice
-// the same pair in C, and no Go heap allocation. See internal/ffi for how.
+// nalloc's own assembly trampolines, with no Go heap allocation per call;
+// the README has what a call costs against the same call in C.
 //
 // # Use
 //
@@ -23,7 +24,19 @@
 //
 // Each backend package also has its own Open returning the concrete type,
 // with that library's controls: glibc.Allocator.Mallopt, jemalloc's
-// mallctl and arenas, mimalloc's heaps and options.
+// mallctl and heaps, mimalloc's heaps and options. What several backends
+// can do has one small interface here, found by type assertion: Purger
+// (give free memory back to the OS), Native (the library's file and
+// version), Tuner (settings by name), StatsReporter, UsableSizer.
+//
+// # Vocabulary
+//
+// One word per thing, in every package: Deallocate gives one block back;
+// Purge gives free memory back to the OS; Destroy frees every block of a
+// scoped heap at once (jemalloc's and mimalloc's heaps); Free frees a Vec
+// and its elements, Close a Map, Delete a single value from New; the bump
+// arena's Reset takes back every block and keeps its largest chunk, and
+// Release gives its chunks back to their parent.
 //
 // # Memory management
 //
@@ -47,9 +60,14 @@
 //
 // # Errors
 //
-// Bad input is an error, never a panic: an invalid Layout gives
-// ErrInvalidLayout, an allocation that cannot be met ErrOutOfMemory, an
-// unknown name ErrUnknownAllocator, a missing shared library
-// ErrLibraryNotFound (its text names the Debian package to install). A
-// failed Grow or Shrink leaves the block as it was.
+// Bad input is an error: an invalid Layout gives ErrInvalidLayout, an
+// allocation that cannot be met ErrOutOfMemory, an unknown name
+// ErrUnknownAllocator, a missing shared library ErrLibraryNotFound (its
+// text names the Debian package to install). A failed Grow or Shrink
+// leaves the block as it was. Two things panic, by design, where a Go
+// program would die anyway and an error could not be acted on: the "go"
+// allocator's Deallocate of a pointer it does not hold (C would corrupt
+// its heap; GoHeap can see the bug), and Map.Put when the allocator
+// refuses memory (as Go's own map does; TryPut is for callers who budget
+// memory). Register panics on a programmer's mistake (a duplicate name).
 package nalloc

@@ -12,7 +12,7 @@ import (
 )
 
 func ExampleVec() {
-	a, err := nalloc.Open("glibc") // or "jemalloc", "mimalloc", "bump", "go"
+	a, err := nalloc.Open("glibc") // or "jemalloc", "mimalloc", "tcmalloc", "tbbmalloc", "bump", "go"
 	if err != nil {
 		panic(err)
 	}

@@ -11,7 +11,8 @@ import (
 
 func ExampleOpen() {
 	// "go" is always registered; import github.com/nalloc/nalloc/all (or
-	// one backend package) for "glibc", "jemalloc", "mimalloc", "bump".
+	// one backend package) for "glibc", "jemalloc", "mimalloc",
+	// "tcmalloc", "tbbmalloc", "bump".
 	a, err := nalloc.Open("go")
 	if err != nil {
 		panic(err)

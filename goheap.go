@@ -134,7 +134,7 @@ func (h *GoHeap) Shrink(p unsafe.Pointer, old, new Layout) (unsafe.Pointer, erro
 }
 
 func (h *GoHeap) resize(p unsafe.Pointer, old, new Layout) (unsafe.Pointer, error) {
-	if room := h.UsableSize(p); uintptr(p)%new.Align == 0 && new.Size <= room && new.Size >= room/2 {
+	if FitsInPlace(uintptr(p), h.UsableSize(p), new) {
 		h.live.Add(int64(new.Size) - int64(old.Size))
 		return p, nil
 	}

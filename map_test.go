@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/nalloc/nalloc"
@@ -362,4 +363,22 @@ func TestNewMapFailures(t *testing.T) {
 	}
 	m.Close()
 	tr.checkEmpty()
+}
+
+// Map refuses entries so large that swiss would copy a group to the Go
+// heap on every lookup, and says what to do instead.
+func TestMapRefusesHugeGroups(t *testing.T) {
+	_, err := nalloc.NewMap[uint64, [20 << 10]byte](nalloc.NewGoHeap(), 0)
+	if !errors.Is(err, nalloc.ErrInvalidLayout) || !strings.Contains(err.Error(), "keep large values in a Vec") {
+		t.Fatalf("NewMap with 20 KiB values: %v; want ErrInvalidLayout saying what to do", err)
+	}
+	m, err := nalloc.NewMap[uint64, [8 << 10]byte](nalloc.NewGoHeap(), 0)
+	if err != nil {
+		t.Fatalf("NewMap with 8 KiB values: %v", err)
+	}
+	m.Put(1, [8 << 10]byte{7})
+	if n := testing.AllocsPerRun(10, func() { m.Get(1) }); n != 0 {
+		t.Errorf("Get with 8 KiB values made %v Go allocations", n)
+	}
+	m.Close()
 }

@@ -16,15 +16,6 @@ var registry struct {
 	open map[string]func() (Allocator, error)
 }
 
-// backendPackages names the package that registers each of this module's
-// allocators, so that Open can say which import is missing.
-var backendPackages = map[string]string{
-	"glibc":    "github.com/nalloc/nalloc/glibc",
-	"jemalloc": "github.com/nalloc/nalloc/jemalloc",
-	"mimalloc": "github.com/nalloc/nalloc/mimalloc",
-	"bump":     "github.com/nalloc/nalloc/bump",
-}
-
 // Register makes an allocator available to Open under name. Backend
 // packages call it from init; so can a program, for an Allocator of its
 // own. It panics if name is empty, open is nil, or name is already
@@ -67,15 +58,15 @@ func Open(name string) (Allocator, error) {
 	return nil, unknownAllocator(name)
 }
 
-// unknownAllocator is Open's error for a name with nothing registered: for
-// one of this module's backends, the import that registers it; for any
-// other name, the names that are registered.
+// unknownAllocator is Open's error for a name with nothing registered: the
+// names that are, and how a backend gets registered. This module's
+// backends follow a convention, each in the package named after it, so
+// the error can name the import without a list of backends here.
 func unknownAllocator(name string) error {
-	if pkg, ok := backendPackages[name]; ok {
-		return fmt.Errorf("%w %q: its package is not linked in; add\n\timport _ %q\n"+
-			"(or _ \"github.com/nalloc/nalloc/all\" for every backend)", ErrUnknownAllocator, name, pkg)
-	}
-	return fmt.Errorf("%w %q (registered: %s)", ErrUnknownAllocator, name, strings.Join(Names(), ", "))
+	return fmt.Errorf("%w %q (registered: %s); a backend registers itself when its package is linked in: "+
+		"for nalloc's own, add\n\timport _ \"github.com/nalloc/nalloc/%s\"\n"+
+		"(or _ \"github.com/nalloc/nalloc/all\" for every backend)",
+		ErrUnknownAllocator, name, strings.Join(Names(), ", "), name)
 }
 
 // Names returns the registered allocator names, sorted.

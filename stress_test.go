@@ -7,50 +7,29 @@ import (
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/glibc"
+	"github.com/nalloc/nalloc/internal/native"
 	"github.com/nalloc/nalloc/jemalloc"
-	"github.com/nalloc/nalloc/mimalloc"
 	"github.com/nalloc/nalloc/nalloctest"
 )
 
 // TestStress runs nalloctest.Stress on every goroutine-safe allocator of
-// the module (the bump arena and mimalloc's heaps are not: one per
-// goroutine, one per thread), and on Checked over glibc. make stress runs
-// it longer.
+// the module (the Go heap, every native backend, jemalloc's heaps; the
+// bump arena and mimalloc's heaps are not: one per goroutine, one per
+// thread), and on Checked over glibc. make stress runs it longer.
 func TestStress(t *testing.T) {
-	for name, open := range map[string]func(t testing.TB) nalloc.Allocator{
+	allocators := map[string]func(t testing.TB) nalloc.Allocator{
 		"go": func(testing.TB) nalloc.Allocator { return nalloc.NewGoHeap() },
-		"glibc": func(t testing.TB) nalloc.Allocator {
-			a, err := glibc.Open()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return a
-		},
-		"jemalloc": func(t testing.TB) nalloc.Allocator {
+		"jemalloc-heap": func(t testing.TB) nalloc.Allocator {
 			a, err := jemalloc.Open()
 			if err != nil {
 				t.Fatal(err)
 			}
-			return a
-		},
-		"jemalloc-arena": func(t testing.TB) nalloc.Allocator {
-			a, err := jemalloc.Open()
+			h, err := a.NewHeap()
 			if err != nil {
 				t.Fatal(err)
 			}
-			arena, err := a.NewArena()
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { arena.Destroy() })
-			return arena
-		},
-		"mimalloc": func(t testing.TB) nalloc.Allocator {
-			a, err := mimalloc.Open()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return a
+			t.Cleanup(func() { h.Destroy() })
+			return h
 		},
 		"checked-glibc": func(t testing.TB) nalloc.Allocator {
 			a, err := glibc.Open()
@@ -68,7 +47,17 @@ func TestStress(t *testing.T) {
 			})
 			return c
 		},
-	} {
+	}
+	for _, s := range native.Specs() {
+		allocators[s.Name] = func(t testing.TB) nalloc.Allocator {
+			a, err := s.OpenLibrary("")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+	}
+	for name, open := range allocators {
 		t.Run(name, func(t *testing.T) {
 			nalloctest.Stress(t, nalloctest.Config{New: open})
 		})

@@ -301,3 +301,12 @@ func TestVecFailures(t *testing.T) {
 		tr.checkEmpty()
 	}
 }
+
+func TestNewVecNegativeCapacity(t *testing.T) {
+	if _, err := nalloc.NewVec[struct{}](nalloc.NewGoHeap(), -1); !errors.Is(err, nalloc.ErrInvalidLayout) {
+		t.Errorf("NewVec[struct{}](a, -1): %v, want ErrInvalidLayout", err)
+	}
+	if _, err := nalloc.NewVec[int](nalloc.NewGoHeap(), -1); !errors.Is(err, nalloc.ErrInvalidLayout) {
+		t.Errorf("NewVec[int](a, -1): %v, want ErrInvalidLayout", err)
+	}
+}

@@ -547,3 +547,72 @@ func ExampleNewVerbose() {
 	// Allocate(size=8 align=3) = error: nalloc: invalid layout: Layout{Size: 8, Align: 3}: Align 3 is not a power of two
 	// Deallocate(nil, size=8 align=8)
 }
+
+// pausingFree is an Allocator whose Deallocate, once armed, stops right
+// after the block was really given back, until resumed: the moment at
+// which another goroutine may get the same memory.
+type pausingFree struct {
+	nalloc.Allocator
+	armed         bool
+	freed, resume chan struct{}
+}
+
+func newPausingFree(a nalloc.Allocator) *pausingFree {
+	return &pausingFree{Allocator: a, freed: make(chan struct{}), resume: make(chan struct{})}
+}
+
+func (s *pausingFree) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
+	s.Allocator.Deallocate(p, l)
+	if s.armed {
+		s.freed <- struct{}{}
+		<-s.resume
+	}
+}
+
+// freeRacingAllocate frees p on another goroutine and, while that free is
+// paused just after the block went back, allocates l through a.
+func freeRacingAllocate(a nalloc.Allocator, u *pausingFree, p unsafe.Pointer, l nalloc.Layout) unsafe.Pointer {
+	u.armed = true
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Deallocate(p, l) })
+	<-u.freed
+	q, _ := a.Allocate(l)
+	u.resume <- struct{}{}
+	wg.Wait()
+	u.armed = false
+	return q
+}
+
+// A block freed on one goroutine and allocated on another right after must
+// not be counted live twice: the peak stays at one block.
+func TestCountingPeakNotOverstated(t *testing.T) {
+	u := newPausingFree(nalloc.NewGoHeap())
+	c := nalloc.NewCounting(u)
+	l := nalloc.Layout{Size: 1 << 20, Align: 8}
+	p, _ := c.Allocate(l)
+	q := freeRacingAllocate(c, u, p, l)
+	c.Deallocate(q, l)
+	if s := c.Counts(); s.PeakLiveBytes != int64(l.Size) || s.LiveBytes != 0 {
+		t.Fatalf("one 1 MiB block live at a time, yet PeakLiveBytes = %d, LiveBytes = %d", s.PeakLiveBytes, s.LiveBytes)
+	}
+}
+
+// The free of a block is logged before the allocation that reuses its
+// address on another goroutine.
+func TestVerboseLogsFreeBeforeReuse(t *testing.T) {
+	g, err := glibc.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := newPausingFree(g)
+	var buf bytes.Buffer
+	v := nalloc.NewVerbose(u, &buf)
+	l := nalloc.Layout{Size: 64, Align: 8}
+	p, _ := v.Allocate(l)
+	q := freeRacingAllocate(v, u, p, l)
+	v.Deallocate(q, l)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[1], "Deallocate(") || !strings.HasPrefix(lines[2], "Allocate(") {
+		t.Fatalf("want Allocate, Deallocate, Allocate, Deallocate in that order:\n%s", buf.String())
+	}
+}

@@ -13,9 +13,10 @@
 package all
 
 import (
-	// Keep in step with the backends nalloc.Open knows (registry.go).
 	_ "github.com/nalloc/nalloc/bump"
 	_ "github.com/nalloc/nalloc/glibc"
 	_ "github.com/nalloc/nalloc/jemalloc"
 	_ "github.com/nalloc/nalloc/mimalloc"
+	_ "github.com/nalloc/nalloc/tbbmalloc"
+	_ "github.com/nalloc/nalloc/tcmalloc"
 )

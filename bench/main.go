@@ -41,9 +41,11 @@
 //     the same Go workload calling the library through cgo (dlopen'ed with
 //     RTLD_LOCAL, one cgo call per allocate and per free), and in C, the
 //     workload in C against the library. Both call the pair of functions the
-//     backend calls for a small block (malloc/free, mallocx/sdallocx,
-//     mi_malloc/mi_free, tc_malloc/tc_free_sized, scalable_malloc/
-//     scalable_free), as the backend declares them.
+//     backend calls for a small block (malloc/free for glibc and
+//     jemalloc, mi_malloc/mi_free, tc_malloc/tc_free, scalable_malloc/
+//     scalable_free), as the backend declares them (native.Spec.Pair);
+//     sized frees (free(p, size)) and jemalloc's mallocx/sdallocx are
+//     taken too, for a backend that declares them.
 //   - -library backend=path columns: a library of the user's measured under
 //     a backend that knows its functions (backend@file), through nalloc,
 //     cgo and C alike, as mimalloc-bench measures external allocators.

@@ -186,9 +186,10 @@ func TestXmallocFreesEverything(t *testing.T) {
 	}
 }
 
-// cLibraries are the libraries the C side is tested against: the
-// registered backends' own, and gperftools' and oneTBB's, whose backends
-// come with issue 14 (their pairs are the ones those backends declare).
+// cLibraries are the libraries the C and cgo sides are tested against:
+// every registered backend's, through the pair it declares, and the two
+// other kinds of pair the C and cgo sides take (a sized free, and
+// jemalloc's mallocx/sdallocx), which no backend declares today.
 func cLibraries() map[string]struct {
 	lib  string
 	pair nativePair
@@ -197,8 +198,8 @@ func cLibraries() map[string]struct {
 		lib  string
 		pair nativePair
 	}{
-		"tcmalloc":  {"libtcmalloc_minimal.so.4", nativePair{"tc_malloc", "tc_free_sized", "sized"}},
-		"tbbmalloc": {"libtbbmalloc.so.2", nativePair{"scalable_malloc", "scalable_free", "plain"}},
+		"tcmalloc-sized": {"libtcmalloc_minimal.so.4", nativePair{Alloc: "tc_malloc", Free: "tc_free_sized", Kind: "sized"}},
+		"jemalloc-x":     {"libjemalloc.so.2", nativePair{Alloc: "mallocx", Free: "sdallocx", Kind: "x"}},
 	}
 	for _, s := range nativeSpecs() {
 		libs[s.Name] = struct {

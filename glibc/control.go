@@ -9,56 +9,46 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/nalloc/nalloc/internal/ffi"
+	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/internal/native"
+	"github.com/nalloc/nalloc/osmem"
 )
 
 // Param is a mallopt parameter. The values are glibc's M_* constants from
-// <malloc.h>.
+// <malloc.h>, under their C names, as golang.org/x/sys/unix names C's
+// constants.
 type Param int32
 
 // The mallopt parameters. See mallopt(3) for what each does; the ones that
-// shape what the probe shows are MmapThreshold (blocks from this size are
-// mmapped on their own; glibc raises it when such a block is freed, unless
-// it was set explicitly), TrimThreshold (free memory at the top of the heap
-// beyond this is given back with a negative sbrk), TopPad (extra asked of
-// sbrk each time), MmapMax (how many mmapped blocks at once; 0 disables
-// mmap) and ArenaMax (how many arenas threads spread over).
+// shape what the probe shows are M_MMAP_THRESHOLD (blocks from this size
+// are mmapped on their own; glibc raises it when such a block is freed,
+// unless it was set explicitly), M_TRIM_THRESHOLD (free memory at the top
+// of the heap beyond this is given back with a negative sbrk), M_TOP_PAD
+// (extra asked of sbrk each time), M_MMAP_MAX (how many mmapped blocks at
+// once; 0 disables mmap) and M_ARENA_MAX (how many arenas threads spread
+// over).
 const (
-	MxFast        Param = 1  // M_MXFAST
-	TrimThreshold Param = -1 // M_TRIM_THRESHOLD
-	TopPad        Param = -2 // M_TOP_PAD
-	MmapThreshold Param = -3 // M_MMAP_THRESHOLD
-	MmapMax       Param = -4 // M_MMAP_MAX
-	CheckAction   Param = -5 // M_CHECK_ACTION
-	Perturb       Param = -6 // M_PERTURB
-	ArenaTest     Param = -7 // M_ARENA_TEST
-	ArenaMax      Param = -8 // M_ARENA_MAX
-)
-
-// The same parameters under their C names, for code carried over from C.
-const (
-	M_MXFAST         = MxFast
-	M_TRIM_THRESHOLD = TrimThreshold
-	M_TOP_PAD        = TopPad
-	M_MMAP_THRESHOLD = MmapThreshold
-	M_MMAP_MAX       = MmapMax
-	M_CHECK_ACTION   = CheckAction
-	M_PERTURB        = Perturb
-	M_ARENA_TEST     = ArenaTest
-	M_ARENA_MAX      = ArenaMax
+	M_MXFAST         Param = 1
+	M_TRIM_THRESHOLD Param = -1
+	M_TOP_PAD        Param = -2
+	M_MMAP_THRESHOLD Param = -3
+	M_MMAP_MAX       Param = -4
+	M_CHECK_ACTION   Param = -5
+	M_PERTURB        Param = -6
+	M_ARENA_TEST     Param = -7
+	M_ARENA_MAX      Param = -8
 )
 
 var paramNames = map[Param]string{
-	MxFast:        "M_MXFAST",
-	TrimThreshold: "M_TRIM_THRESHOLD",
-	TopPad:        "M_TOP_PAD",
-	MmapThreshold: "M_MMAP_THRESHOLD",
-	MmapMax:       "M_MMAP_MAX",
-	CheckAction:   "M_CHECK_ACTION",
-	Perturb:       "M_PERTURB",
-	ArenaTest:     "M_ARENA_TEST",
-	ArenaMax:      "M_ARENA_MAX",
+	M_MXFAST:         "M_MXFAST",
+	M_TRIM_THRESHOLD: "M_TRIM_THRESHOLD",
+	M_TOP_PAD:        "M_TOP_PAD",
+	M_MMAP_THRESHOLD: "M_MMAP_THRESHOLD",
+	M_MMAP_MAX:       "M_MMAP_MAX",
+	M_CHECK_ACTION:   "M_CHECK_ACTION",
+	M_PERTURB:        "M_PERTURB",
+	M_ARENA_TEST:     "M_ARENA_TEST",
+	M_ARENA_MAX:      "M_ARENA_MAX",
 }
 
 // String returns the parameter's C name, M_MMAP_THRESHOLD for example.
@@ -85,7 +75,7 @@ func ParseParam(name string) (Param, error) {
 		}
 	}
 	known := make([]string, 0, len(paramNames))
-	for _, p := range []Param{MmapThreshold, TrimThreshold, TopPad, MmapMax, ArenaMax, ArenaTest, MxFast, Perturb, CheckAction} {
+	for _, p := range []Param{M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX, M_ARENA_MAX, M_ARENA_TEST, M_MXFAST, M_PERTURB, M_CHECK_ACTION} {
 		known = append(known, paramNames[p])
 	}
 	return 0, fmt.Errorf("%w %q; known: %s", ErrUnknownParam, name, strings.Join(known, ", "))
@@ -98,36 +88,59 @@ func ParseParam(name string) (Param, error) {
 // off glibc's dynamic adjustment of the mmap threshold.
 func (a *Allocator) Mallopt(param Param, value int) error {
 	if a.mallopt == 0 {
-		return fmt.Errorf("glibc: mallopt: %w", native.ErrMissing)
+		return a.lib.Missing("mallopt")
 	}
 	if value < math.MinInt32 || value > math.MaxInt32 {
 		return fmt.Errorf("glibc: mallopt(%v, %d): the value does not fit a C int", param, value)
 	}
 	// mallopt takes and returns C ints: only the low 32 bits of each register count.
-	if int32(ffi.Block2(a.mallopt, uintptr(int64(param)), uintptr(int64(value)))) != 1 {
+	if int32(native.Slow2(a.mallopt, uintptr(int64(param)), uintptr(int64(value)))) != 1 {
 		return fmt.Errorf("glibc: mallopt(%v, %d) refused: the value is out of range for that parameter", param, value)
 	}
 	return nil
 }
 
+// Tune implements nalloc.Tuner with Mallopt: name is a parameter as
+// ParseParam takes it (M_MMAP_THRESHOLD, mmap_threshold), value a number
+// with an optional unit (4MiB, 128k, -1).
+func (a *Allocator) Tune(name, value string) error {
+	p, err := ParseParam(name)
+	if err != nil {
+		return err
+	}
+	v, err := native.ParseInt(value)
+	if err != nil {
+		return fmt.Errorf("glibc: %v=%s: %w", p, value, err)
+	}
+	return a.Mallopt(p, int(v))
+}
+
 // Trim gives memory back to the OS with malloc_trim(pad): the top of the
 // main heap beyond pad bytes (a negative sbrk), and the free pages inside
 // every arena (madvise). It reports whether anything was released.
-func (a *Allocator) Trim(pad uintptr) (bool, error) {
+func (a *Allocator) Trim(pad uintptr) (released bool, err error) {
 	if a.mallocTrim == 0 {
-		return false, fmt.Errorf("glibc: malloc_trim: %w", native.ErrMissing)
+		return false, a.lib.Missing("malloc_trim")
 	}
-	return int32(ffi.Block1(a.mallocTrim, pad)) == 1, nil
+	return int32(native.Slow1(a.mallocTrim, pad)) == 1, nil
 }
 
-// Break returns the program break, sbrk(0): the end of the heap that glibc
-// grows with brk for the main arena. It is an address to compare, not to
-// use.
+// Purge implements nalloc.Purger: Trim(0).
+func (a *Allocator) Purge() error {
+	_, err := a.Trim(0)
+	return err
+}
+
+// Break returns the program break: the end of the heap that glibc grows
+// with brk for the main arena, what sbrk(0) returns (read from the kernel
+// with osmem.Break). It is an address to compare, not to use. The error is
+// for systems where the break cannot be read.
 func (a *Allocator) Break() (uintptr, error) {
-	if a.sbrk == 0 {
-		return 0, fmt.Errorf("glibc: sbrk: %w", native.ErrMissing)
+	brk := osmem.Break()
+	if brk == 0 {
+		return 0, fmt.Errorf("glibc: the program break cannot be read on this system")
 	}
-	return ffi.Block1(a.sbrk, 0), nil
+	return brk, nil
 }
 
 // Info returns malloc_info(3)'s XML report of every arena: bins, free
@@ -135,20 +148,21 @@ func (a *Allocator) Break() (uintptr, error) {
 // (open_memstream), which is freed before Info returns.
 func (a *Allocator) Info() (string, error) {
 	if a.mallocInfo == 0 || a.openMemstream == 0 || a.fclose == 0 {
-		return "", fmt.Errorf("glibc: malloc_info: %w", native.ErrMissing)
+		return "", a.lib.Missing("malloc_info")
 	}
 	// open_memstream keeps these two addresses and writes them at fclose;
-	// BlockN's //go:uintptrescapes puts them on the heap, where they stay.
+	// the Slow functions' //go:uintptrescapes puts them on the heap,
+	// where they stay.
 	var buf, size uintptr
-	fp := ffi.Block2(a.openMemstream, uintptr(unsafe.Pointer(&buf)), uintptr(unsafe.Pointer(&size)))
+	fp := native.Slow2(a.openMemstream, uintptr(unsafe.Pointer(&buf)), uintptr(unsafe.Pointer(&size)))
 	if fp == 0 {
 		return "", fmt.Errorf("glibc: open_memstream failed")
 	}
-	rc := int32(ffi.Block2(a.mallocInfo, 0, fp))
-	ffi.Block1(a.fclose, fp)
-	defer ffi.Block1(a.f.Free, buf)
+	rc := int32(native.Slow2(a.mallocInfo, 0, fp))
+	native.Slow1(a.fclose, fp)
+	defer a.Deallocate(native.Ptr(buf), nalloc.Layout{Size: size, Align: 1}) // the stream's buffer is malloc'ed
 	if rc != 0 {
 		return "", fmt.Errorf("glibc: malloc_info failed")
 	}
-	return string(unsafe.Slice((*byte)(ffi.Ptr(buf)), size)), nil
+	return string(unsafe.Slice((*byte)(native.Ptr(buf)), size)), nil
 }

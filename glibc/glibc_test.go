@@ -62,7 +62,7 @@ func TestOpenLibraryMissing(t *testing.T) {
 
 func TestParseParam(t *testing.T) {
 	for _, name := range []string{"M_MMAP_THRESHOLD", "mmap_threshold", "M_mmap_threshold"} {
-		if p, err := glibc.ParseParam(name); err != nil || p != glibc.MmapThreshold {
+		if p, err := glibc.ParseParam(name); err != nil || p != glibc.M_MMAP_THRESHOLD {
 			t.Errorf("ParseParam(%q) = %v, %v; want M_MMAP_THRESHOLD", name, p, err)
 		}
 	}
@@ -100,13 +100,13 @@ func TestMalloptMovesMmapThreshold(t *testing.T) {
 		a.Deallocate(p, l)
 		return during.Hblks - before.Hblks, during.Hblkhd - before.Hblkhd
 	}
-	if err := a.Mallopt(glibc.MmapThreshold, 128<<10); err != nil {
+	if err := a.Mallopt(glibc.M_MMAP_THRESHOLD, 128<<10); err != nil {
 		t.Fatal(err)
 	}
 	if blocks, bytes := mmapped(); blocks != 1 || bytes < uint64(l.Size) {
 		t.Errorf("threshold 128 KiB: a 1 MiB block added %d mmapped blocks of %d bytes, want 1 of >= 1 MiB", blocks, bytes)
 	}
-	if err := a.Mallopt(glibc.MmapThreshold, 4<<20); err != nil {
+	if err := a.Mallopt(glibc.M_MMAP_THRESHOLD, 4<<20); err != nil {
 		t.Fatal(err)
 	}
 	if blocks, _ := mmapped(); blocks != 0 {
@@ -114,13 +114,43 @@ func TestMalloptMovesMmapThreshold(t *testing.T) {
 	}
 }
 
+// TestTune sets M_MMAP_THRESHOLD by name, with a unit, and checks the
+// effect through Mallinfo2 as TestMalloptMovesMmapThreshold does; and the
+// errors for a bad name and a bad value.
+func TestTune(t *testing.T) {
+	if !inChild(t) {
+		return
+	}
+	a := open(t)
+	if err := a.Tune("mmap_threshold", "128k"); err != nil {
+		t.Fatal(err)
+	}
+	l := nalloc.Layout{Size: 1 << 20, Align: 16}
+	before, _ := a.Mallinfo2()
+	p, err := a.Allocate(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	during, _ := a.Mallinfo2()
+	a.Deallocate(p, l)
+	if during.Hblks != before.Hblks+1 {
+		t.Errorf("with M_MMAP_THRESHOLD at 128k a 1 MiB block was not mmapped (%d -> %d blocks)", before.Hblks, during.Hblks)
+	}
+	if err := a.Tune("M_BOGUS", "1"); !errors.Is(err, glibc.ErrUnknownParam) {
+		t.Errorf("Tune of an unknown parameter: %v", err)
+	}
+	if err := a.Tune("M_TOP_PAD", "lots"); err == nil || !strings.Contains(err.Error(), "M_TOP_PAD") {
+		t.Errorf("Tune with a value that is not a number: %v", err)
+	}
+}
+
 func TestMalloptRefuses(t *testing.T) {
 	a := open(t)
 	// glibc caps M_MXFAST at 80 * sizeof(size_t) / 4, 160 on 64-bit.
-	if err := a.Mallopt(glibc.MxFast, 1000); err == nil || !strings.Contains(err.Error(), "refused") {
+	if err := a.Mallopt(glibc.M_MXFAST, 1000); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("Mallopt(M_MXFAST, 1000) err = %v, want glibc's refusal", err)
 	}
-	if err := a.Mallopt(glibc.TopPad, 1<<40); err == nil || !strings.Contains(err.Error(), "C int") {
+	if err := a.Mallopt(glibc.M_TOP_PAD, 1<<40); err == nil || !strings.Contains(err.Error(), "C int") {
 		t.Errorf("Mallopt(M_TOP_PAD, 1<<40) err = %v, want a C int range error", err)
 	}
 }
@@ -191,42 +221,29 @@ func TestBreakAndInfo(t *testing.T) {
 }
 
 // TestStackUse measures how much stack glibc's calls take on fresh
-// threads, and checks that it is well inside the direct path's frame.
-// (glibc's per-thread set-up, the tcache and the choice of arena, has
-// already run by then, on the system stack: the thread start code of cgo
-// and of purego's fakecgo frees its start block on the new thread.)
+// threads. (glibc's per-thread set-up, the tcache and the choice of arena,
+// has already run by then, on the system stack: the thread start code of
+// cgo and of purego's fakecgo frees its start block on the new thread.)
+// The README has the figures.
 func TestStackUse(t *testing.T) {
 	open(t) // initialises glibc's malloc on the system stack first, as the backend does
 	sym := ctest.Lookup(t, "libc.so.6")
 	malloc, free, memalign, realloc := sym("malloc"), sym("free"), sym("memalign"), sym("realloc")
-	if _, _, ok := ffi.StackUse(malloc, 1, 0, 0, 0); !ok {
-		t.Skip("no stack measurement in this build")
-	}
-	worst := map[string]uintptr{}
+	m := ctest.NewStackMeter(t, malloc)
 	for range 8 {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
 			runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-			measure := func(name string, fn, a0, a1 uintptr) uintptr {
-				r, used, _ := ffi.StackUse(fn, a0, a1, 0, 0)
-				worst[name] = max(worst[name], used)
-				return r
-			}
-			p := measure("malloc", malloc, 64, 0)
-			p = measure("realloc", realloc, p, 100000)
-			measure("free", free, p, 0)
-			p = measure("memalign", memalign, 4096, 1000)
-			measure("free", free, p, 0)
+			p := m.Call("malloc", malloc, 64, 0, 0, 0)
+			p = m.Call("realloc", realloc, p, 100000, 0, 0)
+			m.Call("free", free, p, 0, 0, 0)
+			p = m.Call("memalign", memalign, 4096, 1000, 0, 0)
+			m.Call("free", free, p, 0, 0, 0)
 		}()
 		<-done
 	}
-	for name, used := range worst {
-		t.Logf("%-25s %5d bytes of stack", name, used)
-		if used == 0 || used > ffi.DirectFrame/2 {
-			t.Errorf("%s used %d bytes of stack; the direct frame is %d", name, used, ffi.DirectFrame)
-		}
-	}
+	m.Check(t)
 }
 
 // inChild runs the calling test again in a fresh test process and reports

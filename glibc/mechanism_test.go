@@ -10,6 +10,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/glibc"
+	"github.com/nalloc/nalloc/internal/ctest"
 	"github.com/nalloc/nalloc/osmem"
 )
 
@@ -29,27 +30,10 @@ import (
 
 func init() { runtime.LockOSThread() } // keeps the main goroutine, and so TestMain, on the main thread
 
-var mainThread = make(chan func())
-
-func TestMain(m *testing.M) {
-	done := make(chan int)
-	go func() { done <- m.Run() }()
-	for {
-		select {
-		case f := <-mainThread:
-			f()
-		case code := <-done:
-			os.Exit(code)
-		}
-	}
-}
+func TestMain(m *testing.M) { os.Exit(ctest.RunOnMainThread(m)) }
 
 // onMainThread runs f on the process's main thread.
-func onMainThread(f func()) {
-	done := make(chan struct{})
-	mainThread <- func() { defer close(done); f() }
-	<-done
-}
+func onMainThread(f func()) { ctest.OnMainThread(f) }
 
 // allocateN allocates n blocks of size bytes on the main thread, touching
 // each, and returns them with the OS view before and after, and how many
@@ -133,7 +117,7 @@ func TestRaisedThresholdMovesTheBreak(t *testing.T) {
 		return
 	}
 	a := open(t)
-	if err := a.Mallopt(glibc.MmapThreshold, 4<<20); err != nil {
+	if err := a.Mallopt(glibc.M_MMAP_THRESHOLD, 4<<20); err != nil {
 		t.Fatal(err)
 	}
 	const n, size = 16, 1 << 20

@@ -7,7 +7,6 @@ import (
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
-	"github.com/nalloc/nalloc/internal/ffi"
 	"github.com/nalloc/nalloc/internal/native"
 )
 
@@ -36,13 +35,12 @@ var _ [80]byte = [unsafe.Sizeof(Mallinfo2{})]byte{}
 // allocation.
 func (a *Allocator) Mallinfo2() (Mallinfo2, error) {
 	if a.mallinfo2 == 0 {
-		return Mallinfo2{}, fmt.Errorf("glibc: mallinfo2 (glibc 2.33 or later; this is %s): %w",
-			a.Version(), native.ErrMissing)
+		return Mallinfo2{}, fmt.Errorf("%w (it arrived in glibc 2.33; this is %s)", a.lib.Missing("mallinfo2"), a.Version())
 	}
 	// struct mallinfo2 is returned through a hidden pointer, the first
-	// argument in the System V ABI; Block1 keeps mi on the heap for C.
+	// argument in the System V ABI; Slow1 keeps mi on the heap for C.
 	var mi Mallinfo2
-	ffi.Block1(a.mallinfo2, uintptr(unsafe.Pointer(&mi)))
+	native.Slow1(a.mallinfo2, uintptr(unsafe.Pointer(&mi)))
 	return mi, nil
 }
 

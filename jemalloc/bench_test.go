@@ -61,7 +61,7 @@ func BenchmarkAllocFree64(b *testing.B) {
 			name = "impl=jemalloc-arena-emptyslab/via=interface"
 		}
 		b.Run(name, func(b *testing.B) {
-			ar := newArena(b)
+			ar := newHeap(b)
 			if ballast {
 				keep, err := ar.Allocate(l)
 				if err != nil {
@@ -141,7 +141,7 @@ func BenchmarkGrow(b *testing.B) {
 					ResizeInPlace(p unsafe.Pointer, old, new nalloc.Layout) (bool, error)
 				}
 				if where == "arena" {
-					a = newArena(b)
+					a = newHeap(b)
 				} else {
 					a = open(b)
 				}

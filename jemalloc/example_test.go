@@ -68,12 +68,12 @@ func ExampleMallctl() {
 	// true jemalloc: mallctl "config.stats" (read as uint64): EINVAL: its C type is 1 byte(s) wide: use bool
 }
 
-func ExampleAllocator_NewArena() {
+func ExampleAllocator_NewHeap() {
 	a, err := jemalloc.Open()
 	if err != nil {
 		log.Fatal(err)
 	}
-	cache, err := a.NewArena() // one arena per purpose: here, a cache
+	cache, err := a.NewHeap() // one arena per purpose: here, a cache
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func ExampleAllocator_NewArena() {
 			log.Fatal(err)
 		}
 	}
-	s, _ := cache.ArenaStats() // exact: no thread cache holds an arena's blocks
+	s, _ := cache.DetailedStats() // exact: no thread cache holds an arena's blocks
 	fmt.Println("the cache holds", s.Allocated, "bytes")
 
 	// Destroy frees every block at once, and the arena with them.
@@ -91,18 +91,18 @@ func ExampleAllocator_NewArena() {
 		log.Fatal(err)
 	}
 	_, err = cache.Allocate(l)
-	fmt.Println(errors.Is(err, jemalloc.ErrArenaDestroyed))
+	fmt.Println(errors.Is(err, jemalloc.ErrHeapClosed))
 	// Output:
 	// the cache holds 1024000 bytes
 	// true
 }
 
-func ExampleArena_Purge() {
+func ExampleHeap_Purge() {
 	a, err := jemalloc.Open()
 	if err != nil {
 		log.Fatal(err)
 	}
-	ar, err := a.NewArena()
+	ar, err := a.NewHeap()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -118,9 +118,9 @@ func ExampleArena_Purge() {
 		ar.Deallocate(p, l) // the pages stay, dirty, for reuse
 	}
 
-	freed, _ := ar.ArenaStats()
+	freed, _ := ar.DetailedStats()
 	ar.Purge()
-	purged, _ := ar.ArenaStats()
+	purged, _ := ar.DetailedStats()
 	fmt.Println("dirty after free:", freed.Dirty>>20, "MiB; after Purge:", purged.Dirty)
 	// Output: dirty after free: 8 MiB; after Purge: 0
 }

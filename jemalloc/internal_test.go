@@ -68,7 +68,7 @@ func TestAlignFlags(t *testing.T) {
 // its layout, which is all sdallocx knows.
 func TestSizeClassInvariant(t *testing.T) {
 	a := openT(t)
-	ar, err := a.NewArena()
+	ar, err := a.NewHeap()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func firstNonZero(p unsafe.Pointer, from, to uintptr) int {
 // it.
 func TestZeroBoundary(t *testing.T) {
 	a := openT(t)
-	ar, err := a.NewArena()
+	ar, err := a.NewHeap()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,14 +23,14 @@ func open(t testing.TB) *jemalloc.Allocator {
 	return a
 }
 
-func newArena(t testing.TB) *jemalloc.Arena {
+func newHeap(t testing.TB) *jemalloc.Heap {
 	t.Helper()
-	ar, err := open(t).NewArena()
+	ar, err := open(t).NewHeap()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := ar.Destroy(); err != nil && !errors.Is(err, jemalloc.ErrArenaDestroyed) {
+		if err := ar.Destroy(); err != nil && !errors.Is(err, jemalloc.ErrHeapClosed) {
 			t.Error(err)
 		}
 	})
@@ -50,7 +50,7 @@ func TestConformance(t *testing.T) {
 
 func TestArenaConformance(t *testing.T) {
 	nalloctest.Run(t, nalloctest.Config{
-		New:            func(t testing.TB) nalloc.Allocator { return newArena(t) },
+		New:            func(t testing.TB) nalloc.Allocator { return newHeap(t) },
 		StatsAllocated: true,
 		MayAllocate:    mayAllocate,
 	})

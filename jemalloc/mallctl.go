@@ -5,13 +5,14 @@ package jemalloc
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
 
-	"github.com/nalloc/nalloc/internal/ffi"
+	"github.com/nalloc/nalloc/internal/native"
 )
 
 // Value is the set of Go types that mallctl values are read and written
@@ -126,14 +127,14 @@ func Mallctl[T Value](a *Allocator, name string) (T, error) {
 		// A const char * that points into jemalloc's static data: copied.
 		var s uintptr
 		n := unsafe.Sizeof(s)
-		rc = ffi.Block5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])),
+		rc = native.Slow5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])),
 			uintptr(unsafe.Pointer(&s)), uintptr(unsafe.Pointer(&n)), 0, 0)
-		*p = ffi.GoString(s)
+		*p = native.GoString(s)
 	default:
-		// The BlockN functions are //go:uintptrescapes: v, n and cname
+		// The Slow functions are //go:uintptrescapes: v, n and cname
 		// are on the heap and alive until mallctl returns.
 		n := unsafe.Sizeof(v)
-		rc = ffi.Block5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])),
+		rc = native.Slow5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])),
 			uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&n)), 0, 0)
 	}
 	if rc := syscall.Errno(int32(rc)); rc != 0 {
@@ -163,18 +164,18 @@ func SetMallctl[T Value](a *Allocator, name string, v T) error {
 		// Go pointer is ever stored where C reads it.
 		const slot = unsafe.Sizeof(uintptr(0))
 		size := slot + uintptr(len(s)) + 1
-		buf := ffi.Block2(a.mallocx, size, 0)
+		buf := native.Slow2(a.mallocx, size, 0)
 		if buf == 0 {
 			return fmt.Errorf("jemalloc: mallctl %q: no memory for the string", name)
 		}
-		b := unsafe.Slice((*byte)(ffi.Ptr(buf)), size)
+		b := unsafe.Slice((*byte)(native.Ptr(buf)), size)
 		copy(b[slot:], s)
 		b[size-1] = 0
-		*(*uintptr)(ffi.Ptr(buf)) = buf + slot
-		rc = ffi.Block5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])), 0, 0, buf, slot)
-		ffi.Block3(a.sdallocx, buf, size, 0)
+		*(*uintptr)(native.Ptr(buf)) = buf + slot
+		rc = native.Slow5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])), 0, 0, buf, slot)
+		native.Slow3(a.sdallocx, buf, size, 0)
 	default:
-		rc = ffi.Block5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])), 0, 0,
+		rc = native.Slow5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])), 0, 0,
 			uintptr(unsafe.Pointer(&v)), unsafe.Sizeof(v))
 	}
 	if rc := syscall.Errno(int32(rc)); rc != 0 {
@@ -192,7 +193,7 @@ func (a *Allocator) MallctlDo(name string) error {
 	if err != nil {
 		return err
 	}
-	rc := ffi.Block5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])), 0, 0, 0, 0)
+	rc := native.Slow5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])), 0, 0, 0, 0)
 	if rc := syscall.Errno(int32(rc)); rc != 0 {
 		return a.mallctlError(name, "do", "", rc)
 	}
@@ -210,14 +211,18 @@ var stringMallctls = []string{
 	"arena.*.dss", "stats.arenas.*.dss", "thread.prof.name", "prof.dump", "prof.prefix",
 }
 
-// checkKind refuses, before jemalloc sees them, the two uses that its
-// width check lets through and that would corrupt the process: a string
-// for a mallctl that does not hold one, and any value for an extent hooks
-// table (a pointer to C functions).
+// checkKind refuses, before jemalloc sees them, the uses that its width
+// check lets through and that would corrupt the process: a string for a
+// mallctl that does not hold one, and any value written where jemalloc
+// takes a pointer to C structures of its own: an extent hooks table
+// (arena.<i>.extent_hooks, and the optional new value of arenas.create)
+// and the experimental.* interfaces (hooks, utilization queries).
 func checkKind[T Value](name, op string) error {
-	if strings.HasSuffix(name, ".extent_hooks") {
+	pointer := strings.HasSuffix(name, ".extent_hooks") || strings.HasPrefix(name, "experimental.") ||
+		(name == "arenas.create" && op == "write")
+	if pointer {
 		return &MallctlError{Name: name, Op: op, Type: typeName[T](), Errno: syscall.EINVAL,
-			Hint: "extent hooks are a table of C function pointers, which nalloc does not manage"}
+			Hint: "its value is a pointer to C structures (extent hooks, hooks, queries), which nalloc does not manage"}
 	}
 	isString := typeName[T]() == "string"
 	if isString == slices.ContainsFunc(stringMallctls, func(pattern string) bool { return matchIndexed(pattern, name) }) {
@@ -329,7 +334,7 @@ func (a *Allocator) valueWidth(name string) (uintptr, bool) {
 	}
 	var buf [4]uint64
 	n := unsafe.Sizeof(buf)
-	rc := ffi.Block5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])),
+	rc := native.Slow5(a.mallctl, uintptr(unsafe.Pointer(&cname[0])),
 		uintptr(unsafe.Pointer(&buf)), uintptr(unsafe.Pointer(&n)), 0, 0)
 	// Some mallctls (arenas.create) check the length before they do
 	// anything and then set it to 0, not to their type's size.
@@ -359,4 +364,26 @@ func widthTypes(width uintptr) string {
 		return "uint64 or uintptr (uint64_t, size_t), int64 (ssize_t) or string (const char *), as jemalloc(3) gives its type"
 	}
 	return fmt.Sprintf("a %d-byte type, which Mallctl does not support", width)
+}
+
+// Tune implements nalloc.Tuner with SetMallctl: value is written as the
+// mallctl's C type requires, true and false as a bool, a number (with an
+// optional unit: 4MiB, -1) as the integer width jemalloc says the mallctl
+// has, anything else as a string. Only mallctls writable at run time can
+// be set this way; opt.* are read at start from MALLOC_CONF.
+func (a *Allocator) Tune(name, value string) error {
+	if b, err := strconv.ParseBool(value); err == nil && value != "0" && value != "1" {
+		return SetMallctl(a, name, b) // "1" and "0" are numbers
+	}
+	v, err := native.ParseInt(value)
+	if err != nil {
+		return SetMallctl(a, name, value)
+	}
+	err = SetMallctl(a, name, v) // 8 bytes: size_t, ssize_t, uint64_t
+	if errors.Is(err, ErrMallctlValue) && v >= 0 && v <= math.MaxUint32 {
+		if err4 := SetMallctl(a, name, uint32(v)); err4 == nil { // C unsigned
+			return nil
+		}
+	}
+	return err
 }

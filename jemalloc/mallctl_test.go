@@ -5,6 +5,7 @@ package jemalloc_test
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,7 +34,7 @@ func TestMallctlRead(t *testing.T) {
 
 func TestMallctlWrite(t *testing.T) {
 	a := open(t)
-	ar := newArena(t)
+	ar := newHeap(t)
 	prefix := fmt.Sprintf("arena.%d.", ar.Index())
 
 	// ssize_t, read back.
@@ -64,12 +65,42 @@ func TestMallctlWrite(t *testing.T) {
 	}
 }
 
+// TestTune writes mallctls from text, as the probe's -set flag gives
+// them, and reads them back: an ssize_t, a bool, a C unsigned, a string.
+func TestTune(t *testing.T) {
+	a := open(t)
+	h := newHeap(t)
+	prefix := fmt.Sprintf("arena.%d.", h.Index())
+	if err := a.Tune(prefix+"dirty_decay_ms", "2500"); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := jemalloc.Mallctl[int64](a, prefix+"dirty_decay_ms"); err != nil || d != 2500 {
+		t.Errorf("dirty_decay_ms after Tune 2500 = %v, %v", d, err)
+	}
+	if err := a.Tune(prefix+"dss", "disabled"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := jemalloc.Mallctl[bool](a, "thread.tcache.enabled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Tune("thread.tcache.enabled", strconv.FormatBool(before)); err != nil {
+		t.Errorf("Tune of a bool: %v", err)
+	}
+	if err := a.Tune("arenas.create", "1"); err == nil {
+		t.Errorf("Tune of arenas.create, which is read-only, succeeded")
+	}
+	if err := a.Tune("no.such.mallctl", "1"); !errors.Is(err, jemalloc.ErrUnknownMallctl) {
+		t.Errorf("Tune of an unknown mallctl: %v", err)
+	}
+}
+
 // TestMallctlErrors checks that each way of getting a mallctl wrong gets
 // an error that matches its sentinel and errno, names the mallctl, and
 // says what to do.
 func TestMallctlErrors(t *testing.T) {
 	a := open(t)
-	ar := newArena(t)
+	ar := newHeap(t)
 	decay := fmt.Sprintf("arena.%d.dirty_decay_ms", ar.Index())
 	dss := fmt.Sprintf("arena.%d.dss", ar.Index())
 	cases := []struct {
@@ -106,7 +137,11 @@ func TestMallctlErrors(t *testing.T) {
 		{"string read as a number", func() error { _, err := jemalloc.Mallctl[uint64](a, "version"); return err },
 			jemalloc.ErrMallctlValue, syscall.EINVAL, "use string"},
 		{"extent hooks", func() error { return jemalloc.SetMallctl(a, "arena.0.extent_hooks", uint64(1)) },
-			jemalloc.ErrMallctlValue, syscall.EINVAL, "C function pointers"},
+			jemalloc.ErrMallctlValue, syscall.EINVAL, "pointer to C structures"},
+		{"arenas.create with a value", func() error { return jemalloc.SetMallctl(a, "arenas.create", uint64(1)) },
+			jemalloc.ErrMallctlValue, syscall.EINVAL, "pointer to C structures"},
+		{"experimental hooks", func() error { return jemalloc.SetMallctl(a, "experimental.hooks.install", uint64(1)) },
+			jemalloc.ErrMallctlValue, syscall.EINVAL, "pointer to C structures"},
 		{"action read with a value", func() error { _, err := jemalloc.Mallctl[uint64](a, "arenas.create"); return err },
 			jemalloc.ErrMallctlValue, syscall.EINVAL, "refused the value"},
 		{"empty name", func() error { _, err := jemalloc.Mallctl[uint64](a, ""); return err },

@@ -20,8 +20,8 @@ import (
 func TestProfilingTakesTheBlockingPath(t *testing.T) {
 	a := open(t)
 	if os.Getenv("NALLOC_JEMALLOC_PROF_CHILD") == "1" {
-		if got := jemalloc.FastBelow(a); got != 0 {
-			t.Fatalf("with opt.prof, calls under %d bytes still take the fast path", got)
+		if got := jemalloc.FastBelow(a); got != 0 || !jemalloc.HeapsBlock(a) {
+			t.Fatalf("with opt.prof, calls under %d bytes still take the fast path (heaps block: %v)", got, jemalloc.HeapsBlock(a))
 		}
 		l := nalloc.Layout{Size: 64, Align: 8}
 		for range 10000 { // sampled at every byte: each one is profiled
@@ -36,8 +36,8 @@ func TestProfilingTakesTheBlockingPath(t *testing.T) {
 	if prof, err := jemalloc.Mallctl[bool](a, "config.prof"); err != nil || !prof {
 		t.Skipf("this jemalloc was built without profiling (config.prof = %v, %v)", prof, err)
 	}
-	if got := jemalloc.FastBelow(a); got != native.BlockingThreshold {
-		t.Errorf("without profiling, FastBelow = %d, want %d", got, native.BlockingThreshold)
+	if got := jemalloc.FastBelow(a); got != native.BlockingThreshold || jemalloc.HeapsBlock(a) {
+		t.Errorf("without profiling, FastBelow = %d, want %d (heaps block: %v)", got, native.BlockingThreshold, jemalloc.HeapsBlock(a))
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestProfilingTakesTheBlockingPath$", "-test.v")
 	cmd.Env = append(os.Environ(), "NALLOC_JEMALLOC_PROF_CHILD=1", "MALLOC_CONF=prof:true,lg_prof_sample:0")

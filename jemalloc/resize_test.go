@@ -34,7 +34,7 @@ func intact(p unsafe.Pointer, n uintptr, tag byte) bool {
 // block are free for it to grow into.
 func TestResizeInPlace(t *testing.T) {
 	a := open(t)
-	ar := newArena(t)
+	ar := newHeap(t)
 	l := func(size, align uintptr) nalloc.Layout { return nalloc.Layout{Size: size, Align: align} }
 	cases := []struct {
 		name     string
@@ -98,12 +98,16 @@ func TestStatsConsistent(t *testing.T) {
 	fill(p, l.Size, 1)
 	during := stats(t, a)
 	a.Deallocate(p, l)
+	// Between the two readings a thread cache may flush small blocks it
+	// held (tcache GC runs on an allocation count), which jemalloc counts
+	// as allocated until then: allow 1 MiB of that.
+	const slack = 1 << 20
 	for name, grew := range map[string]uint64{
 		"Allocated": during.Allocated - s.Allocated,
 		"Active":    during.Active - s.Active,
 		"Mapped":    during.Mapped - s.Mapped,
 	} {
-		if grew < uint64(l.Size) || grew > 2*uint64(l.Size) {
+		if grew < uint64(l.Size)-slack || grew > 2*uint64(l.Size) {
 			t.Errorf("%s grew by %d with a %d-byte block live", name, grew, l.Size)
 		}
 	}

@@ -142,8 +142,8 @@ func TestAlignmentSweep(t *testing.T) {
 		}
 	}
 	t.Logf("mimalloc %s: raw mi_malloc_aligned misaligned %d of %d (size, alignment) pairs: %v",
-		a.VersionString(), len(rawBad), len(pairs), rawBad)
-	if a.Version() == 209 && !slices.Equal(rawBad, issue700) {
+		a.Version(), len(rawBad), len(pairs), rawBad)
+	if a.Version() == "2.0.9" && !slices.Equal(rawBad, issue700) {
 		t.Errorf("mimalloc 2.0.9's mi_malloc_aligned failed %v, the package doc says %v", rawBad, issue700)
 	}
 }
@@ -210,8 +210,8 @@ func TestReallocAlignedSweep(t *testing.T) {
 		}
 	}
 	t.Logf("mimalloc %s: raw mi_realloc_aligned misaligned %d of %d resizes to a larger alignment, e.g. %v",
-		a.VersionString(), rawBad, total, examples)
-	if a.Version() == 209 && rawBad == 0 {
+		a.Version(), rawBad, total, examples)
+	if a.Version() == "2.0.9" && rawBad == 0 {
 		t.Errorf("mimalloc 2.0.9's mi_realloc_aligned aligned every block; the package doc says it does not (#603)")
 	}
 }

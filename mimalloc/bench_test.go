@@ -58,10 +58,7 @@ func BenchmarkAllocFree64(b *testing.B) {
 	a := open(b)
 	s := loadSyms(b, a)
 	l := nalloc.Layout{Size: 64, Align: 8}
-	aligned := s.mallocAligned
-	if a.Version() < 210 {
-		aligned = s.mallocAlignedAt
-	}
+	aligned := s.mallocAlignedAt // what the Allocator calls
 
 	b.Run("impl=mimalloc/via=interface", func(b *testing.B) {
 		var na nalloc.Allocator = a

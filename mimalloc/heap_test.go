@@ -44,12 +44,12 @@ func processRSS(t testing.TB) uint64 {
 // sizes, checks that the heap's Stats count them and that mimalloc's
 // commit and the process's RSS grew by as much, then destroys the heap
 // without freeing a single block and checks that the memory is gone:
-// commit and RSS fall back (Collect(true) skips mimalloc's decommit delay).
+// commit and RSS fall back (Purge, mi_collect(true), skips mimalloc's decommit delay).
 func TestHeapDestroyReleases(t *testing.T) {
 	a := open(t)
 	runtime.LockOSThread() // stay on the heap's thread after Destroy unlocks
 	defer runtime.UnlockOSThread()
-	a.Collect(true)
+	a.Purge()
 	commit0, rss0 := a.ProcessInfo().CurrentCommit, processRSS(t)
 
 	h := newHeap(t, a)
@@ -93,7 +93,7 @@ func TestHeapDestroyReleases(t *testing.T) {
 	if err := h.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	a.Collect(true)
+	a.Purge()
 	commit2, rss2 := a.ProcessInfo().CurrentCommit, processRSS(t)
 	t.Logf("heap of %d bytes: commit %d -> %d -> %d, RSS %d -> %d -> %d", live, commit0, commit1, commit2, rss0, rss1, rss2)
 	if commit2 > commit1-int64(live)*3/4 {
@@ -137,15 +137,15 @@ func TestHeapStatsAttribute(t *testing.T) {
 	}
 }
 
-// TestHeapCollect fills a heap with 32 MiB of 8 KiB blocks, frees them,
-// and checks that Collect(true) gives the memory back to the OS:
+// TestHeapPurge fills a heap with 32 MiB of 8 KiB blocks, frees them,
+// and checks that Purge gives the memory back to the OS:
 // mimalloc's commit falls by most of it (freed pages otherwise stay
 // committed for a while, DecommitDelay, for reuse).
-func TestHeapCollect(t *testing.T) {
+func TestHeapPurge(t *testing.T) {
 	a := open(t)
 	h := newHeap(t, a)
 	defer h.Destroy()
-	a.Collect(true)
+	a.Purge()
 	commit0 := a.ProcessInfo().CurrentCommit
 	l := nalloc.Layout{Size: 8 << 10, Align: 8}
 	var ps []unsafe.Pointer
@@ -161,13 +161,13 @@ func TestHeapCollect(t *testing.T) {
 		h.Deallocate(p, l)
 	}
 	commit2 := a.ProcessInfo().CurrentCommit
-	if err := h.Collect(true); err != nil {
+	if err := h.Purge(); err != nil {
 		t.Fatal(err)
 	}
 	commit3 := a.ProcessInfo().CurrentCommit
-	t.Logf("commit: %d before, %d with 32 MiB live, %d after freeing it, %d after Collect", commit0, commit1, commit2, commit3)
+	t.Logf("commit: %d before, %d with 32 MiB live, %d after freeing it, %d after Purge", commit0, commit1, commit2, commit3)
 	if commit1 < commit0+32<<20 || commit3 > commit1-24<<20 {
-		t.Errorf("Collect did not return the freed memory: commit %d -> %d -> %d -> %d", commit0, commit1, commit2, commit3)
+		t.Errorf("Purge did not return the freed memory: commit %d -> %d -> %d -> %d", commit0, commit1, commit2, commit3)
 	}
 	if s, _ := h.Stats(); s.Allocated != 0 || s.Active != 0 {
 		t.Errorf("heap Stats = %+v with no block live, want no pages", s)
@@ -216,8 +216,8 @@ func TestHeapWrongThread(t *testing.T) {
 		if _, err := h.Stats(); !errors.Is(err, mimalloc.ErrWrongThread) {
 			t.Errorf("Stats off the owner thread: err = %v, want ErrWrongThread", err)
 		}
-		if err := h.Collect(true); !errors.Is(err, mimalloc.ErrWrongThread) {
-			t.Errorf("Collect off the owner thread: err = %v, want ErrWrongThread", err)
+		if err := h.Purge(); !errors.Is(err, mimalloc.ErrWrongThread) {
+			t.Errorf("Purge off the owner thread: err = %v, want ErrWrongThread", err)
 		}
 		if err := h.Destroy(); !errors.Is(err, mimalloc.ErrWrongThread) {
 			t.Errorf("Destroy off the owner thread: err = %v, want ErrWrongThread", err)
@@ -242,7 +242,7 @@ func TestHeapWrongThread(t *testing.T) {
 	h.Deallocate(r, nalloc.Layout{Size: 5000, Align: 4096})
 	// The block freed from another thread counts until the heap collects
 	// it (see Heap.Stats).
-	if err := h.Collect(false); err != nil {
+	if err := h.Purge(); err != nil {
 		t.Fatal(err)
 	}
 	if s, _ := h.Stats(); s.Allocated != 0 {

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/nalloc/nalloc/internal/ffi"
+	"github.com/nalloc/nalloc/internal/native"
 )
 
 // Option is a mimalloc option, a value of the C enum mi_option_t.
@@ -109,7 +109,7 @@ func (a *Allocator) checkOption(o Option) error {
 	}
 	if a.version < 200 || a.version >= 210 {
 		return fmt.Errorf("%w: %s is mimalloc %s, and this package knows the options of 2.0.x",
-			ErrOptionTable, a.Library(), a.VersionString())
+			ErrOptionTable, a.Library(), a.Version())
 	}
 	return nil
 }
@@ -121,7 +121,7 @@ func (a *Allocator) GetOption(o Option) (int64, error) {
 		return 0, err
 	}
 	// long mi_option_get(mi_option_t): a C long is 64 bits on LP64.
-	return int64(ffi.Block1(a.optionGet, uintptr(o))), nil
+	return int64(native.Slow1(a.optionGet, uintptr(o))), nil
 }
 
 // SetOption sets the option for the whole process (mi_option_set). Options
@@ -130,6 +130,22 @@ func (a *Allocator) SetOption(o Option, value int64) error {
 	if err := a.checkOption(o); err != nil {
 		return err
 	}
-	ffi.Block2(a.optionSet, uintptr(o), uintptr(value))
+	native.Slow2(a.optionSet, uintptr(o), uintptr(value))
 	return nil
+}
+
+// Tune implements nalloc.Tuner with SetOption: name is an option as
+// ParseOption takes it (decommit_delay, MIMALLOC_DECOMMIT_DELAY), value a
+// number with an optional unit (0, 4MiB); true and false set the boolean
+// options to 1 and 0.
+func (a *Allocator) Tune(name, value string) error {
+	o, err := ParseOption(name)
+	if err != nil {
+		return err
+	}
+	v, err := native.ParseInt(value)
+	if err != nil {
+		return fmt.Errorf("mimalloc: %v=%s: %w", o, value, err)
+	}
+	return a.SetOption(o, v)
 }

@@ -9,9 +9,8 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/ebitengine/purego"
 	"github.com/nalloc/nalloc"
-	"github.com/nalloc/nalloc/internal/ffi"
+	"github.com/nalloc/nalloc/internal/native"
 )
 
 // ProcessInfo is what mi_process_info reports. The comments say where
@@ -34,8 +33,8 @@ type ProcessInfo struct {
 
 // ProcessInfo returns mi_process_info's figures.
 func (a *Allocator) ProcessInfo() ProcessInfo {
-	var v [8]uint64 // size_t out parameters; Block8 keeps v on the heap for C
-	ffi.Block8(a.processInfo,
+	var v [8]uint64 // size_t out parameters; Slow8 keeps v on the heap for C
+	native.Slow8(a.processInfo,
 		uintptr(unsafe.Pointer(&v[0])), uintptr(unsafe.Pointer(&v[1])),
 		uintptr(unsafe.Pointer(&v[2])), uintptr(unsafe.Pointer(&v[3])),
 		uintptr(unsafe.Pointer(&v[4])), uintptr(unsafe.Pointer(&v[5])),
@@ -72,22 +71,9 @@ func (a *Allocator) Stats() (nalloc.Stats, error) {
 	return nalloc.Stats{Mapped: uint64(max(a.ProcessInfo().CurrentCommit, 0))}, nil
 }
 
-// Collect gives memory mimalloc no longer uses back to the OS
-// (mi_collect): the calling thread's free pages, and with force also the
-// segments mimalloc keeps for reuse and those abandoned by exited threads.
-func (a *Allocator) Collect(force bool) {
-	var f uintptr
-	if force {
-		f = 1
-	}
-	ffi.Block1(a.collect, f)
-}
-
-// callbacks are C function pointers into Go, made once (purego keeps a
-// fixed table of them). C code that calls back into Go must not be called
-// through the ffi paths, whose argument blocks live on the goroutine
-// stack: the callback runs Go code on that stack, which may grow and move.
-// These calls go through purego.SyscallN, one at a time.
+// callbacks are C function pointers into Go, made once (the table of them
+// is fixed in size). C functions that call back into Go go through
+// native.CallWithCallback, one at a time.
 var callbacks struct {
 	once sync.Once
 	err  error
@@ -113,22 +99,25 @@ type heapTotals struct {
 
 func makeCallbacks() error {
 	callbacks.once.Do(func() {
-		defer func() {
-			if r := recover(); r != nil { // purego has no callbacks on this platform
-				callbacks.err = fmt.Errorf("mimalloc: callbacks from C: %v", r)
-			}
-		}()
-		callbacks.out = purego.NewCallback(func(msg, _ uintptr) {
-			callbacks.text.WriteString(ffi.GoString(msg))
+		var err error
+		callbacks.out, err = native.NewCallback(func(msg, _ uintptr) {
+			callbacks.text.WriteString(native.GoString(msg))
 		})
-		callbacks.visit = purego.NewCallback(func(_, area, _, _, _ uintptr) uintptr {
-			ha := (*heapArea)(ffi.Ptr(area))
+		if err != nil {
+			callbacks.err = fmt.Errorf("mimalloc: %w", err)
+			return
+		}
+		callbacks.visit, err = native.NewCallback(func(_, area, _, _, _ uintptr) uintptr {
+			ha := (*heapArea)(native.Ptr(area))
 			callbacks.visited.allocated += uint64(ha.used) * uint64(ha.blockSize)
 			callbacks.visited.committed += uint64(ha.committed)
 			callbacks.visited.reserved += uint64(ha.reserved)
 			callbacks.visited.areas++
 			return 1 // go on
 		})
+		if err != nil {
+			callbacks.err = fmt.Errorf("mimalloc: %w", err)
+		}
 	})
 	return callbacks.err
 }
@@ -142,11 +131,11 @@ func (a *Allocator) StatsText() (string, error) {
 	if err := makeCallbacks(); err != nil {
 		return "", err
 	}
-	ffi.Block1(a.statsMerge, 0)
+	native.Slow1(a.statsMerge, 0)
 	callbacks.mu.Lock()
 	defer callbacks.mu.Unlock()
 	callbacks.text.Reset()
-	purego.SyscallN(a.statsPrintOut, callbacks.out, 0)
+	native.CallWithCallback(a.statsPrintOut, callbacks.out, 0, 0, 0)
 	return callbacks.text.String(), nil
 }
 
@@ -172,13 +161,13 @@ func (h *Heap) Stats() (nalloc.Stats, error) {
 	if err := makeCallbacks(); err != nil {
 		return nalloc.Stats{}, err
 	}
-	if ffi.Block1(owner.getspecific, owner.key) != h.token {
+	if !h.guard.OnThread() {
 		return nalloc.Stats{}, h.refused("Stats")
 	}
 	callbacks.mu.Lock()
 	defer callbacks.mu.Unlock()
 	callbacks.visited = heapTotals{}
-	purego.SyscallN(h.a.heapVisitBlocks, h.heap, 0, callbacks.visit, 0)
+	native.CallWithCallback(h.a.heapVisitBlocks, h.heap, 0, callbacks.visit, 0)
 	t := callbacks.visited
 	return nalloc.Stats{Allocated: t.allocated, Active: t.committed, Mapped: t.reserved}, nil
 }

@@ -70,7 +70,7 @@ func TestCommitCounterDrifts(t *testing.T) {
 	a.Deallocate(p, l)
 	c2 := a.ProcessInfo().CurrentCommit
 	t.Logf("commit counter around a %v block: %d -> %d -> %d (drift %d)", l, c0, c1, c2, c2-c0)
-	if a.Version() == 209 && c2 >= c0 {
+	if a.Version() == "2.0.9" && c2 >= c0 {
 		t.Errorf("mimalloc 2.0.9's commit counter did not drift; the Stats doc says it does")
 	}
 }

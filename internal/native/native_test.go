@@ -4,12 +4,14 @@ package native_test
 
 import (
 	"errors"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/nalloc/nalloc"
-	"github.com/nalloc/nalloc/internal/ffi"
 	"github.com/nalloc/nalloc/internal/native"
+	"github.com/nalloc/nalloc/nalloctest"
 )
 
 var missing = native.Spec{
@@ -19,7 +21,7 @@ var missing = native.Spec{
 }
 
 func TestLoadMissingNamesThePackage(t *testing.T) {
-	_, err := native.Load(missing, "")
+	_, err := missing.Load("")
 	if !errors.Is(err, nalloc.ErrLibraryNotFound) {
 		t.Fatalf("Load of a missing library: err = %v, want ErrLibraryNotFound", err)
 	}
@@ -28,22 +30,204 @@ func TestLoadMissingNamesThePackage(t *testing.T) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
 	}
+	_, err = missing.Load("/nonexistent/libfakealloc.so.3")
+	if !errors.Is(err, nalloc.ErrLibraryNotFound) || !strings.Contains(err.Error(), "/nonexistent/libfakealloc.so.3") {
+		t.Errorf("Load of a missing path: err = %v, want ErrLibraryNotFound naming the path", err)
+	}
+}
+
+// libc is a Spec for the C library, whose malloc every test machine has.
+var libc = native.Spec{
+	Name:    "kerneltest",
+	Sonames: []string{"libc.so.6"},
+	Package: "libc6",
+	Malloc: native.MallocSpec{
+		MinAlign: 16, Malloc: "malloc", Calloc: "calloc", Realloc: "realloc", Free: "free",
+		UsableSize: "malloc_usable_size", Aligned: "memalign",
+	},
 }
 
 func TestSymbolsNamesTheMissingOne(t *testing.T) {
-	lib, err := ffi.Load("libc.so.6")
+	lib, err := libc.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var malloc, bogus uintptr
-	err = native.Symbols(missing, lib, ffi.Sym{Name: "malloc", Addr: &malloc}, ffi.Sym{Name: "fakealloc_malloc", Addr: &bogus})
-	if err == nil || !strings.Contains(err.Error(), "fakealloc_malloc") || malloc == 0 {
+	err = lib.Symbols(native.Sym{Name: "malloc", Addr: &malloc}, native.Sym{Name: "fakealloc_malloc", Addr: &bogus})
+	if err == nil || !strings.Contains(err.Error(), "fakealloc_malloc") || !strings.Contains(err.Error(), "kerneltest") || malloc == 0 {
 		t.Fatalf("Symbols with one missing: err = %v, malloc = %#x", err, malloc)
+	}
+	lib.Optional(native.Sym{Name: "free", Addr: &malloc}, native.Sym{Name: "fakealloc_free", Addr: &bogus})
+	if malloc == 0 || bogus != 0 {
+		t.Errorf("Optional: free = %#x, fakealloc_free = %#x; want the first resolved and the second 0", malloc, bogus)
+	}
+	if err := lib.Missing("fakealloc_free"); !errors.Is(err, native.ErrMissing) || !strings.Contains(err.Error(), "fakealloc_free") {
+		t.Errorf("Missing: %v", err)
+	}
+	spec := libc.Malloc
+	spec.Aligned = "fakealloc_memalign"
+	if _, err := lib.Malloc(spec); err == nil || !strings.Contains(err.Error(), "fakealloc_memalign") {
+		t.Errorf("Malloc with a missing function: err = %v, want one naming it", err)
+	}
+}
+
+// kernelAllocator is the smallest backend: the adapter, and the
+// capabilities every backend must have, doing nothing.
+type kernelAllocator struct{ native.Malloc }
+
+func (*kernelAllocator) Purge() error              { return nil }
+func (*kernelAllocator) Version() string           { return "" }
+func (*kernelAllocator) Tune(name, _ string) error { return errors.New("no setting " + name) }
+
+var kernel = native.Backend[*kernelAllocator]{
+	Spec: libc,
+	New:  func(_ *native.Lib, m native.Malloc) (*kernelAllocator, error) { return &kernelAllocator{m}, nil },
+}
+
+func init() { kernel.Register() }
+
+// TestBackend runs the conformance suite on the adapter alone, and checks
+// what the kernel does for a backend: one allocator per path, the
+// registration under its name, the Spec listed with its C pair.
+func TestBackend(t *testing.T) {
+	a, err := kernel.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := kernel.Open(""); b != a {
+		t.Errorf("Open twice gave two allocators")
+	}
+	if b, err := kernel.Open("libc.so.6"); err != nil || b == a {
+		t.Errorf("Open of another path = %p, %v; want another allocator", b, err)
+	}
+	if n, err := nalloc.Open("kerneltest"); err != nil || n != nalloc.Allocator(a) {
+		t.Errorf("nalloc.Open(kerneltest) = %v, %v; want the registered allocator", n, err)
+	}
+	i := slices.IndexFunc(native.Specs(), func(s *native.Spec) bool { return s.Name == "kerneltest" })
+	if i < 0 {
+		t.Fatalf("Specs() does not list the registered backend")
+	}
+	s := native.Specs()[i]
+	if s.Pair != (native.Pair{Alloc: "malloc", Free: "free", Kind: "plain"}) || s.Import() != "github.com/nalloc/nalloc/kerneltest" {
+		t.Errorf("Spec: Pair %+v, Import %q", s.Pair, s.Import())
+	}
+	if o, err := s.OpenLibrary(""); err != nil || o != nalloc.Allocator(a) {
+		t.Errorf("Spec.OpenLibrary = %v, %v", o, err)
+	}
+	if o, err := s.OpenLibrary("/nonexistent/libc.so.6"); o != nil || !errors.Is(err, nalloc.ErrLibraryNotFound) {
+		t.Errorf("Spec.OpenLibrary of a missing file = %v (a nil Allocator is wanted), %v", o, err)
+	}
+	nalloctest.Run(t, nalloctest.Config{
+		New:         func(testing.TB) nalloc.Allocator { return a },
+		MayAllocate: native.FastPathAllocates,
+	})
+}
+
+// TestFastPathValidates checks the one test on Allocate's fast path: every
+// invalid alignment, and every alignment the fast path cannot serve, goes
+// to the checked path.
+func TestFastPathValidates(t *testing.T) {
+	a, err := kernel.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, align := range []uintptr{0, 3, 5, 6, 7, 9, 12, 15, 17, 24, 65, 1<<63 + 1, 1<<63 + 8} {
+		if p, err := a.Allocate(nalloc.Layout{Size: 8, Align: align}); !errors.Is(err, nalloc.ErrInvalidLayout) {
+			t.Errorf("Allocate at Align %d = %p, %v; want ErrInvalidLayout", align, p, err)
+		}
+	}
+	for _, align := range []uintptr{1, 2, 4, 8, 16, 32, 64, 128, 1 << 12, 1 << 16} {
+		l := nalloc.Layout{Size: 8, Align: align}
+		p, err := a.Allocate(l)
+		if err != nil || uintptr(p)%align != 0 {
+			t.Errorf("Allocate(%v) = %p, %v", l, p, err)
+		}
+		a.Deallocate(p, l)
+	}
+}
+
+// TestBlockAlways checks that a Malloc made to block takes no fast path,
+// by the figure the backends and their tests read.
+func TestBlockAlways(t *testing.T) {
+	lib, err := libc.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := lib.Malloc(libc.Malloc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := native.FastBelow(&m); got != native.BlockingThreshold {
+		t.Errorf("FastBelow = %d, want %d", got, native.BlockingThreshold)
+	}
+	native.BlockAlways(&m)
+	if got := native.FastBelow(&m); got != 0 {
+		t.Errorf("after BlockAlways, FastBelow = %d", got)
+	}
+	l := nalloc.Layout{Size: 64, Align: 8}
+	p, err := m.Allocate(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Deallocate(p, l)
+}
+
+// TestGuard checks the thread guard the kernel gives heaps: a Malloc on
+// a "heap" guarded by LockThread serves its own thread and refuses, with
+// the guard's error and without calling C, on any other.
+func TestGuard(t *testing.T) {
+	a, err := kernel.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusal := errors.New("refused")
+	guard, err := native.LockThread(func(op string) error { return refusal })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer runtime.UnlockOSThread()
+	if !guard.OnThread() {
+		t.Fatal("OnThread is false on the thread that locked")
+	}
+	// glibc has no heaps: a heap-shaped spec whose "heap" argument is the
+	// size malloc gets, a stand-in that shows the heap comes first.
+	spec := libc.Malloc
+	h, err := native.OnHeap(&a.Malloc, spec, 64, guard, "test heap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := nalloc.Layout{Size: 8, Align: 8}
+	p, err := h.Allocate(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.UsableSize(p); got < 64 {
+		t.Errorf("the heap's block has %d usable bytes; malloc got the heap argument (64) as its size, so want at least 64", got)
+	}
+	h.Deallocate(p, l)
+
+	done := make(chan error)
+	go func() {
+		runtime.LockOSThread() // another thread than the guard's
+		defer runtime.UnlockOSThread()
+		if guard.OnThread() {
+			done <- errors.New("OnThread is true on another thread")
+			return
+		}
+		p, err := h.Allocate(l)
+		if p != nil || !errors.Is(err, refusal) {
+			done <- errors.New("Allocate on another thread did not refuse")
+			return
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Error(err)
 	}
 }
 
 func TestOpenedKeepsOnePerPath(t *testing.T) {
-	var o native.Opened[int]
+	var o native.Opened[*int]
 	calls := 0
 	open := func(path string) (*int, error) {
 		calls++
@@ -66,5 +250,21 @@ func TestOpenedKeepsOnePerPath(t *testing.T) {
 	}
 	if calls != 4 {
 		t.Errorf("a failed open was kept: %d opens, want 4", calls)
+	}
+}
+
+func TestParseInt(t *testing.T) {
+	for in, want := range map[string]int64{
+		"0": 0, "-1": -1, "4194304": 4 << 20, "0x400000": 4 << 20, "0xB": 11,
+		"4MiB": 4 << 20, "4M": 4 << 20, "4MB": 4 << 20, "128k": 128 << 10, " 2 GiB ": 2 << 30, "1T": 1 << 40, "512B": 512,
+	} {
+		if got, err := native.ParseInt(in); err != nil || got != want {
+			t.Errorf("ParseInt(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MiB", "four", "4 PiB", "1.5M", "9999999T"} {
+		if got, err := native.ParseInt(in); err == nil {
+			t.Errorf("ParseInt(%q) = %d, want an error", in, got)
+		}
 	}
 }

@@ -4,31 +4,32 @@ package native
 
 import "sync"
 
-// Opened keeps the one value per library path that a backend's
-// OpenLibrary hands out: the first call for a path builds it with open,
-// later calls return the same one. A failed open is not kept, so a later
-// call tries again. The zero value is ready to use; an Opened is safe for
-// concurrent use and must not be copied.
+// Opened keeps the one value per library path that a backend hands out:
+// the first call for a path builds it with open, later calls return the
+// same one. A failed open is not kept, so a later call tries again. The
+// zero value is ready to use; an Opened is safe for concurrent use and
+// must not be copied.
 type Opened[T any] struct {
 	mu     sync.Mutex
-	byPath map[string]*T
+	byPath map[string]T
 }
 
 // Get returns the value for path, building it with open(path) the first
 // time. open runs with the Opened locked: two goroutines opening the same
 // library never load it twice.
-func (o *Opened[T]) Get(path string, open func(path string) (*T, error)) (*T, error) {
+func (o *Opened[T]) Get(path string, open func(path string) (T, error)) (T, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if v := o.byPath[path]; v != nil {
+	if v, ok := o.byPath[path]; ok {
 		return v, nil
 	}
 	v, err := open(path)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
 	if o.byPath == nil {
-		o.byPath = make(map[string]*T)
+		o.byPath = make(map[string]T)
 	}
 	o.byPath[path] = v
 	return v, nil

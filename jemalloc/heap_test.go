@@ -17,9 +17,9 @@ import (
 	"github.com/nalloc/nalloc/jemalloc"
 )
 
-func arenaStats(t *testing.T, ar *jemalloc.Arena) jemalloc.ArenaStats {
+func arenaStats(t *testing.T, ar *jemalloc.Heap) jemalloc.HeapStats {
 	t.Helper()
-	s, err := ar.ArenaStats()
+	s, err := ar.DetailedStats()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func fillArena(t *testing.T, al nalloc.Allocator, small, large int) []held {
 // in the arena's figures and in the process's resident set.
 func TestArenaAttributesAndPurges(t *testing.T) {
 	a := open(t)
-	ar, other := newArena(t), newArena(t)
+	ar, other := newHeap(t), newHeap(t)
 	if ar.Index() == other.Index() {
 		t.Fatalf("two arenas with index %d", ar.Index())
 	}
@@ -140,7 +140,7 @@ func TestArenaAttributesAndPurges(t *testing.T) {
 // drop by the arena's, and so does the process's resident set.
 func TestArenaDestroyReleases(t *testing.T) {
 	a := open(t)
-	ar, err := a.NewArena()
+	ar, err := a.NewHeap()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,11 +167,11 @@ func TestArenaDestroyReleases(t *testing.T) {
 }
 
 // TestArenaRefusesAfterDestroy checks that a destroyed Arena answers
-// every call with ErrArenaDestroyed (Deallocate by doing nothing), even
+// every call with ErrHeapClosed (Deallocate by doing nothing), even
 // when jemalloc has given its index to a new arena.
 func TestArenaRefusesAfterDestroy(t *testing.T) {
 	a := open(t)
-	ar, err := a.NewArena()
+	ar, err := a.NewHeap()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestArenaRefusesAfterDestroy(t *testing.T) {
 	if err := ar.Destroy(); err != nil {
 		t.Fatal(err)
 	}
-	next := newArena(t) // may well get the same index
+	next := newHeap(t) // may well get the same index
 	t.Logf("destroyed arena %d; the next one is %d", ar.Index(), next.Index())
 
 	ar.Deallocate(p, l) // nothing: p went with the arena
@@ -200,8 +200,8 @@ func TestArenaRefusesAfterDestroy(t *testing.T) {
 		"Destroy":        ar.Destroy,
 	}
 	for name, call := range calls {
-		if err := call(); !errors.Is(err, jemalloc.ErrArenaDestroyed) {
-			t.Errorf("%s after Destroy: err = %v, want ErrArenaDestroyed", name, err)
+		if err := call(); !errors.Is(err, jemalloc.ErrHeapClosed) {
+			t.Errorf("%s after Destroy: err = %v, want ErrHeapClosed", name, err)
 		}
 	}
 	if n := ar.UsableSize(p); n != 0 {
@@ -224,7 +224,7 @@ func TestArenaRefusesAfterDestroy(t *testing.T) {
 // would re-create the arena behind nalloc's back). Run it with -race.
 func TestArenaDestroyWhileInUse(t *testing.T) {
 	a := open(t)
-	ar, err := a.NewArena()
+	ar, err := a.NewHeap()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestArenaDestroyWhileInUse(t *testing.T) {
 			l := nalloc.Layout{Size: uintptr(16 + w*100), Align: 8}
 			for {
 				p, err := ar.Allocate(l)
-				if errors.Is(err, jemalloc.ErrArenaDestroyed) {
+				if errors.Is(err, jemalloc.ErrHeapClosed) {
 					return
 				}
 				if err != nil {

@@ -1,0 +1,141 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package native
+
+import (
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/nalloc/nalloc"
+)
+
+// Spec is what a native backend declares about its library: where it is,
+// how to get it, and its malloc-style functions.
+type Spec struct {
+	Name    string   // the name it registers with nalloc.Open: "jemalloc"
+	Sonames []string // tried in order when no path is given
+	Package string   // the Debian package that installs it: "libjemalloc2"
+	// Malloc is the library's malloc-style functions (every library
+	// nalloc loads has them).
+	Malloc MallocSpec
+	// StaticTLS, if set, is wrapped into the error when dlopen fails
+	// because the library needs static TLS that the process no longer has
+	// (jemalloc); its text should give the remedies.
+	StaticTLS error
+
+	// Pair is set by Register: the C functions that Allocate and
+	// Deallocate call for a small block at malloc's alignment, for tools
+	// that time the same calls from C (the shoot-out).
+	Pair Pair
+
+	open func(path string) (nalloc.Allocator, error)
+}
+
+// Pair is a library's allocation and free as C code calls them.
+type Pair struct {
+	Alloc string // void *Alloc(size_t size)
+	Free  string // see Kind
+	// Kind is how C calls them: "plain", p = Alloc(size) and Free(p),
+	// for every backend (a sized free measured no faster: tcmalloc's
+	// tc_free_sized costs what tc_free does, jemalloc's sdallocx more).
+	Kind string
+}
+
+// Import is the backend's package path. Backends live at
+// github.com/nalloc/nalloc/NAME, as nalloc.Open's error tells a program
+// that did not import one.
+func (s *Spec) Import() string { return "github.com/nalloc/nalloc/" + s.Name }
+
+// OpenLibrary opens the backend on the library at path (a soname or a
+// file; "" for its default sonames), as the backend's own OpenLibrary
+// does.
+func (s *Spec) OpenLibrary(path string) (nalloc.Allocator, error) { return s.open(path) }
+
+// Allocator is what every native backend's allocator can do: the contract,
+// a zeroing path, usable sizes, and the capabilities of the root package
+// that every library has (giving memory back, its name and version,
+// settings by name). Stats are not here: not every library keeps them.
+type Allocator interface {
+	nalloc.Allocator
+	nalloc.ZeroAllocator
+	nalloc.UsableSizer
+	nalloc.Purger
+	nalloc.Native
+	nalloc.Tuner
+}
+
+// Backend is a native backend as the kernel runs it: its Spec, and New,
+// which builds the backend's allocator on a freshly loaded library. It
+// gives the backend loading with errors a user can act on, the first call
+// on the system stack, one allocator per library path, and registration.
+// A backend declares one in a package variable and calls Register from
+// init; its Open and OpenLibrary are Backend.Open.
+type Backend[T Allocator] struct {
+	Spec
+	// New builds the allocator: lib is the loaded library, m its
+	// Spec.Malloc resolved. It resolves the backend's own functions (with
+	// lib.Symbols or lib.Optional) and returns its Allocator, which
+	// embeds m.
+	New func(lib *Lib, m Malloc) (T, error)
+
+	opened Opened[T]
+}
+
+// Open returns the backend's allocator for the library at path (or the
+// default sonames if path is ""): the same one on every call for the same
+// path. A failed open is not kept, so a later call tries again.
+func (b *Backend[T]) Open(path string) (T, error) {
+	return b.opened.Get(path, func(path string) (T, error) {
+		var zero T
+		lib, err := load(&b.Spec, path)
+		if err != nil {
+			return zero, err
+		}
+		m, err := lib.Malloc(b.Malloc)
+		if err != nil {
+			return zero, err
+		}
+		// A library sets up a thread's state on the thread's first
+		// call, of a depth no test can bound: on the system stack.
+		m.warm()
+		return b.New(lib, m)
+	})
+}
+
+var specs struct {
+	sync.Mutex
+	list []*Spec
+}
+
+// Register registers the backend with nalloc.Register under its name and
+// lists its Spec in Specs. Backends call it from init.
+func (b *Backend[T]) Register() {
+	b.Pair = Pair{Alloc: b.Malloc.Malloc, Free: b.Malloc.Free, Kind: "plain"}
+	b.open = func(path string) (nalloc.Allocator, error) {
+		a, err := b.Open(path)
+		if err != nil {
+			return nil, err // a nil Allocator, not a nil *T inside one
+		}
+		return a, nil
+	}
+	nalloc.Register(b.Name, func() (nalloc.Allocator, error) { return b.open("") })
+	specs.Lock()
+	defer specs.Unlock()
+	specs.list = append(specs.list, &b.Spec)
+}
+
+// Specs returns the Spec of every registered native backend, sorted by
+// name.
+func Specs() []*Spec {
+	specs.Lock()
+	defer specs.Unlock()
+	list := slices.Clone(specs.list)
+	slices.SortFunc(list, func(a, b *Spec) int { return strings.Compare(a.Name, b.Name) })
+	return list
+}
+
+// Load loads the library as Backend.Open would, without building an
+// allocator: for tests of a Spec's errors, and for tools that look at a
+// library.
+func (s *Spec) Load(path string) (*Lib, error) { return load(s, path) }

@@ -1,0 +1,77 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package native
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/internal/ffi"
+)
+
+// ErrMissing is wrapped by a backend method whose C function this build of
+// the library does not have (mallinfo2 before glibc 2.33, say).
+var ErrMissing = errors.New("function not in this library")
+
+// Lib is a loaded library together with the Spec of the backend that
+// loaded it, so that every error about it names the backend. It is
+// immutable and safe for concurrent use.
+type Lib struct {
+	lib  *ffi.Library
+	spec *Spec
+}
+
+// Sym names a C symbol and where its address goes.
+type Sym = ffi.Sym
+
+// load opens the library at path, or the first of spec.Sonames that loads
+// if path is empty. A library that is not there gives an error wrapping
+// nalloc.ErrLibraryNotFound that names the package to install.
+func load(spec *Spec, path string) (*Lib, error) {
+	names := spec.Sonames
+	if path != "" {
+		names = []string{path}
+	}
+	lib, err := ffi.Load(names...)
+	if err == nil {
+		return &Lib{lib: lib, spec: spec}, nil
+	}
+	if spec.StaticTLS != nil && strings.Contains(err.Error(), "static TLS") {
+		return nil, fmt.Errorf("%s: %w\n(dlopen said: %v)", spec.Name, spec.StaticTLS, err)
+	}
+	if path != "" {
+		return nil, fmt.Errorf("%w: %s: %v", nalloc.ErrLibraryNotFound, spec.Name, err)
+	}
+	return nil, fmt.Errorf("%w: %s: none of %s could be loaded (%v); install it with: apt-get install %s",
+		nalloc.ErrLibraryNotFound, spec.Name, strings.Join(spec.Sonames, ", "), err, spec.Package)
+}
+
+// Name is the name or path that dlopen accepted.
+func (l *Lib) Name() string { return l.lib.Name() }
+
+// Symbols resolves every symbol, or returns an error naming the first that
+// is missing: a library that lacks one is not the library the backend
+// expects.
+func (l *Lib) Symbols(syms ...Sym) error {
+	if err := l.lib.Symbols(syms...); err != nil {
+		return fmt.Errorf("%s: %s is not a usable %s library: %w", l.spec.Name, l.Name(), l.spec.Name, err)
+	}
+	return nil
+}
+
+// Optional resolves the symbols that exist and leaves the others 0: for
+// controls that a library may lack (mallinfo2 arrived in glibc 2.33);
+// the method that needs one then returns an error wrapping ErrMissing.
+func (l *Lib) Optional(syms ...Sym) {
+	for _, s := range syms {
+		*s.Addr, _ = l.lib.Symbol(s.Name)
+	}
+}
+
+// Missing returns the error of a method whose C function fn the library
+// lacks (fn is its C name).
+func (l *Lib) Missing(fn string) error {
+	return fmt.Errorf("%s: %s has no %s: %w", l.spec.Name, l.Name(), fn, ErrMissing)
+}

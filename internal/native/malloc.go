@@ -1,0 +1,349 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package native
+
+import (
+	"unsafe"
+
+	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/internal/ffi"
+)
+
+// MallocSpec names the C functions of a malloc-style allocator and says
+// how they are shaped. It is data: the native backends differ only in what
+// they write here, and a mimalloc heap is the same adapter with the heap
+// functions and a guard (see Malloc).
+//
+// Every function but Free and UsableSize takes the heap as its first
+// argument when the Malloc has one (mi_heap_malloc(heap, size)); the
+// comments give the shapes without it.
+type MallocSpec struct {
+	// MinAlign is the alignment malloc, calloc and realloc give every
+	// block. NaturalAlign, if larger, is the alignment they give blocks of
+	// at least NaturalAlign bytes: C wants malloc's blocks to suit any
+	// type that fits in them, up to max_align_t's 16 bytes, while smaller
+	// blocks may come from an 8-byte size class (mimalloc, tcmalloc).
+	MinAlign, NaturalAlign uintptr
+
+	Malloc     string // void *malloc(size_t size)
+	Calloc     string // void *calloc(size_t n, size_t size); with a heap: void *zalloc(heap, size_t size)
+	Realloc    string // void *realloc(void *p, size_t size)
+	Free       string // void free(void *p)
+	UsableSize string // size_t usable_size(void *p)
+
+	// Aligned allocates with an alignment above what malloc gives:
+	// void *aligned(size_t align, size_t size), or with SizeFirst
+	// void *aligned(size_t size, size_t align). It is called with a third
+	// argument of 0, the offset of mimalloc's _at forms
+	// (mi_malloc_aligned_at(size, align, 0)); C functions of two
+	// arguments ignore it, as the C calling conventions allow.
+	Aligned   string
+	SizeFirst bool
+	// ZeroAligned is Aligned's zeroing twin, with the same arguments
+	// (mi_zalloc_aligned_at). Without it, AllocateZeroed at a large
+	// alignment clears the block in Go.
+	ZeroAligned string
+	// AlignedRealloc resizes a block to an alignment above what realloc
+	// keeps: void *realloc_aligned(void *p, size_t size, size_t align),
+	// called with a fourth argument of 0 (mi_realloc_aligned_at's
+	// offset). It must return a block aligned to align with the contents
+	// kept, or NULL with p untouched. Without it, such blocks stay in
+	// place when they fit and are moved by Allocate, copy and Deallocate
+	// otherwise.
+	AlignedRealloc string
+}
+
+// Malloc is the nalloc.Allocator of a malloc-style C allocator, built from
+// a MallocSpec by Lib.Malloc. A backend embeds it in its Allocator type,
+// which then has Allocate, AllocateZeroed, Deallocate, Grow, Shrink,
+// UsableSize and Library, and adds only what its library does
+// differently.
+//
+// # The fast path
+//
+// Allocate and Deallocate of a block under BlockingThreshold bytes at an
+// alignment malloc gives anyway (Align <= MinAlign) are the common case:
+// one C call on ffi's fast path, after one test that both validates the
+// Layout and picks the path (fastAligns holds a bit for each alignment
+// that needs nothing more, so an invalid alignment fails it too), with
+// nothing kept live across the call. Everything else goes through
+// allocateSlow and friends, which validate, choose malloc, the aligned
+// call or the blocking path by size, and map NULL to ErrOutOfMemory.
+//
+// The slow paths pass sizes of 0 as 1, so that every block has an address
+// of its own and a matching free; the fast path passes 0 to malloc, which
+// gives such a block in every library nalloc loads (and if one returned
+// NULL, the slow path would ask again for 1 byte). Deallocate(nil, l)
+// calls free(NULL), which every C allocator accepts as doing nothing.
+//
+// A Malloc is immutable once built and as safe for concurrent use as its
+// C functions (every library nalloc loads is), except where a guard binds
+// it to one thread (a mimalloc heap).
+type Malloc struct {
+	// fastAligns has bit k set if Align == k is served by a bare malloc
+	// (and freed by a bare free) whatever the size: every power of two up
+	// to MinAlign. 0 in a guarded Malloc, whose every call needs the guard.
+	fastAligns uint64
+	// fastBelow is the size from which calls take the blocking path
+	// (BlockingThreshold, or 0 when every call must block).
+	fastBelow uintptr
+
+	minAlign, naturalAlign uintptr
+
+	malloc, calloc, realloc, free, usable uintptr
+	aligned, zeroAligned, alignedRealloc  uintptr
+	sizeFirst                             bool
+
+	// heap, if not 0, is passed first to every allocating call.
+	heap  uintptr
+	guard *Guard
+
+	name string // for errors: "glibc", "mimalloc heap"
+	lib  *Lib
+}
+
+// Malloc resolves spec in l into a Malloc. A missing function is an error
+// naming it.
+func (l *Lib) Malloc(spec MallocSpec) (Malloc, error) {
+	m := Malloc{
+		minAlign:     spec.MinAlign,
+		naturalAlign: max(spec.NaturalAlign, spec.MinAlign),
+		sizeFirst:    spec.SizeFirst,
+		fastBelow:    BlockingThreshold,
+		name:         l.spec.Name,
+		lib:          l,
+	}
+	for a := uintptr(1); a <= spec.MinAlign; a <<= 1 {
+		m.fastAligns |= 1 << a
+	}
+	syms := []Sym{
+		{Name: spec.Malloc, Addr: &m.malloc}, {Name: spec.Calloc, Addr: &m.calloc},
+		{Name: spec.Realloc, Addr: &m.realloc}, {Name: spec.Free, Addr: &m.free},
+		{Name: spec.UsableSize, Addr: &m.usable}, {Name: spec.Aligned, Addr: &m.aligned},
+	}
+	if spec.ZeroAligned != "" {
+		syms = append(syms, Sym{Name: spec.ZeroAligned, Addr: &m.zeroAligned})
+	}
+	if spec.AlignedRealloc != "" {
+		syms = append(syms, Sym{Name: spec.AlignedRealloc, Addr: &m.alignedRealloc})
+	}
+	if err := l.Symbols(syms...); err != nil {
+		return Malloc{}, err
+	}
+	return m, nil
+}
+
+// OnHeap returns a Malloc whose calls go to heap through m's library's
+// heap functions, named in spec, each checked by guard. name is used in
+// its errors.
+//
+// The functions on Malloc that configure it (this one, BlockAlways) are
+// functions rather than methods so that a backend embedding a Malloc does
+// not export them.
+func OnHeap(m *Malloc, spec MallocSpec, heap uintptr, guard *Guard, name string) (Malloc, error) {
+	h, err := m.lib.Malloc(spec)
+	if err != nil {
+		return Malloc{}, err
+	}
+	h.heap, h.guard, h.name = heap, guard, name
+	h.fastAligns = 0 // every call needs the guard
+	h.fastBelow = m.fastBelow
+	return h, nil
+}
+
+// BlockAlways makes every call take the blocking path, for a library in a
+// mode where any call may take long (jemalloc sampling for heap profiles).
+func BlockAlways(m *Malloc) { m.fastBelow, m.fastAligns = 0, 0 }
+
+// warm makes the first call into the library on the system stack, where
+// there is room for whatever it does to initialise itself.
+func (m *Malloc) warm() { ffi.System(m.free, ffi.System(m.malloc, 1, 0, 0, 0, 0, 0), 1, 0, 0, 0, 0) }
+
+// Library is the name or path that dlopen accepted.
+func (m *Malloc) Library() string { return m.lib.Name() }
+
+// Allocate implements nalloc.Allocator. Give the block back with
+// Deallocate.
+func (m *Malloc) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
+	// One test for "valid, aligned by malloc anyway, not the heap's": an
+	// invalid Align has no bit in fastAligns, and a size below fastBelow
+	// cannot overflow. malloc(0) gives a block of its own in every library
+	// nalloc loads; C lets it return NULL, which allocateSlow then retries
+	// as 1 byte, as it does a NULL for any size (and says out of memory if
+	// it is NULL again): nothing needs to stay live across the C call.
+	if m.fastAligns>>(l.Align&63)&1 != 0 && l.Align < 64 && l.Size < m.fastBelow {
+		if p := ffi.Fast1(m.malloc, l.Size); p != 0 {
+			return ffi.Ptr(p), nil
+		}
+	}
+	return m.allocateSlow(l)
+}
+
+func (m *Malloc) allocateSlow(l nalloc.Layout) (unsafe.Pointer, error) {
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	size := max(l.Size, 1)
+	var p uintptr
+	var ok bool
+	if m.natural(l.Align, size) {
+		p, ok = m.allocCall(size, m.malloc, size, 0, 0)
+	} else {
+		p, ok = m.alignedCall(m.aligned, size, l.Align)
+	}
+	return m.result(p, ok, "Allocate", l)
+}
+
+// AllocateZeroed implements nalloc.ZeroAllocator with calloc, or the
+// zeroing aligned call, so that memory fresh from the OS is not cleared
+// twice.
+func (m *Malloc) AllocateZeroed(l nalloc.Layout) (unsafe.Pointer, error) {
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	size := max(l.Size, 1)
+	var p uintptr
+	var ok bool
+	switch {
+	case m.natural(l.Align, size) && m.heap != 0:
+		p, ok = m.allocCall(size, m.calloc, size, 0, 0) // zalloc(heap, size)
+	case m.natural(l.Align, size):
+		p, ok = m.call(size, m.calloc, 1, size, 0, 0)
+	case m.zeroAligned != 0:
+		p, ok = m.alignedCall(m.zeroAligned, size, l.Align)
+	default:
+		if p, ok = m.alignedCall(m.aligned, size, l.Align); p != 0 {
+			clear(unsafe.Slice((*byte)(ffi.Ptr(p)), size))
+		}
+	}
+	return m.result(p, ok, "AllocateZeroed", l)
+}
+
+// Deallocate implements nalloc.Allocator: free, on the fast path for
+// blocks under BlockingThreshold. free(NULL) does nothing in C, and free
+// needs no guard: any thread may free any block, a mimalloc heap's
+// included.
+func (m *Malloc) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
+	if l.Size < m.fastBelow {
+		ffi.Fast1(m.free, uintptr(p))
+		return
+	}
+	m.deallocateSlow(p, l)
+}
+
+func (m *Malloc) deallocateSlow(p unsafe.Pointer, l nalloc.Layout) {
+	if p != nil {
+		ffi.Block1(m.free, uintptr(p))
+	}
+}
+
+// Grow implements nalloc.Allocator: realloc when what malloc guarantees
+// is enough for the new layout; otherwise AlignedRealloc if the library
+// has one, or in place when the block is already aligned and has the
+// room, and allocate-copy-free otherwise.
+func (m *Malloc) Grow(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
+	if err := nalloc.ValidateGrow(old, new); err != nil {
+		return nil, err
+	}
+	return m.resize(p, old, new)
+}
+
+// Shrink implements nalloc.Allocator like Grow. A block with an alignment
+// above what realloc keeps stays where it is if it keeps at least half of
+// its usable size, and moves to a smaller block otherwise.
+func (m *Malloc) Shrink(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
+	if err := nalloc.ValidateShrink(old, new); err != nil {
+		return nil, err
+	}
+	return m.resize(p, old, new)
+}
+
+func (m *Malloc) resize(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
+	size := max(new.Size, 1)
+	path := max(old.Size, size)
+	var q uintptr
+	var ok bool
+	switch {
+	case m.natural(new.Align, size):
+		// realloc keeps MinAlign (and NaturalAlign for blocks that
+		// large) whatever the old alignment was, and on failure leaves
+		// the old block as it was.
+		q, ok = m.allocCall(path, m.realloc, uintptr(p), size, 0)
+	case m.alignedRealloc != 0:
+		q, ok = m.allocCall(path, m.alignedRealloc, uintptr(p), size, new.Align)
+	default:
+		// realloc could move the block to an address that is only
+		// MinAlign aligned, so it is not used past that.
+		if nalloc.FitsInPlace(uintptr(p), m.usableSize(p), new) {
+			return p, nil
+		}
+		return nalloc.Reallocate(m, p, old, new)
+	}
+	return m.result(q, ok, "resize", new)
+}
+
+// UsableSize implements nalloc.UsableSizer.
+func (m *Malloc) UsableSize(p unsafe.Pointer) uintptr {
+	if p == nil {
+		return 0
+	}
+	return m.usableSize(p)
+}
+
+func (m *Malloc) usableSize(p unsafe.Pointer) uintptr { return ffi.Fast1(m.usable, uintptr(p)) }
+
+// natural reports whether malloc, calloc and realloc align a block of
+// size bytes to align.
+func (m *Malloc) natural(align, size uintptr) bool {
+	return align <= m.minAlign || (align <= m.naturalAlign && size >= align)
+}
+
+// alignedCall calls Aligned or ZeroAligned for size bytes at align. A
+// large alignment may map a large region even for a small block, so the
+// path goes by the larger of the two.
+func (m *Malloc) alignedCall(fn, size, align uintptr) (uintptr, bool) {
+	a0, a1 := align, size
+	if m.sizeFirst {
+		a0, a1 = size, align
+	}
+	return m.allocCall(max(size, align), fn, a0, a1, 0)
+}
+
+// allocCall calls an allocating function: fn(a0, a1, a2), or fn(heap, a0,
+// a1, a2) in a heap's Malloc.
+func (m *Malloc) allocCall(size, fn, a0, a1, a2 uintptr) (uintptr, bool) {
+	if m.heap != 0 {
+		return m.call(size, fn, m.heap, a0, a1, a2)
+	}
+	return m.call(size, fn, a0, a1, a2, 0)
+}
+
+// call calls fn on the path a block of size bytes calls for, through the
+// guard if there is one. ok is false if the guard refused.
+func (m *Malloc) call(size, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bool) {
+	if g := m.guard; g != nil {
+		if size < m.fastBelow {
+			return ffi.FastIf(g.Check, g.Arg, g.Want, fn, a0, a1, a2, a3)
+		}
+		return ffi.BlockIf(g.Check, g.Arg, g.Want, fn, a0, a1, a2, a3)
+	}
+	if size < m.fastBelow {
+		return ffi.Fast4(fn, a0, a1, a2, a3), true
+	}
+	return ffi.Block4(fn, a0, a1, a2, a3), true
+}
+
+// result turns a C allocation's outcome into Allocate's.
+func (m *Malloc) result(p uintptr, ok bool, op string, l nalloc.Layout) (unsafe.Pointer, error) {
+	if !ok {
+		return nil, m.guard.Refused(op)
+	}
+	if p == 0 {
+		return nil, nalloc.OutOfMemory(m.name, l)
+	}
+	return ffi.Ptr(p), nil
+}
+
+// FastBelow is the block size under which m's calls take the fast path:
+// BlockingThreshold, or 0 after BlockAlways. For tests.
+func FastBelow(m *Malloc) uintptr { return m.fastBelow }
