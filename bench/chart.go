@@ -282,6 +282,11 @@ func barPanel(rep *Report, names []string, cols map[string]color.Color, ps panel
 	}
 	p.Add(hgrid(), b)
 	p.NominalX(groups...)
+	if b.single && len(groups) > 6 {
+		// Allocator names side by side would run into each other.
+		p.X.Tick.Label.Rotation = math.Pi / 6
+		p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
+	}
 	p.X.Min, p.X.Max = -0.5, float64(len(groups))-0.5
 	p.X.Label.Text = ps.xlabel
 	return p
