@@ -37,10 +37,10 @@ func (a *Allocator) Mallinfo2() (Mallinfo2, error) {
 	if a.mallinfo2 == 0 {
 		return Mallinfo2{}, fmt.Errorf("%w (it arrived in glibc 2.33; this is %s)", a.lib.Missing("mallinfo2"), a.Version())
 	}
-	// struct mallinfo2 is returned through a hidden pointer, the first
-	// argument in the System V ABI; Slow1 keeps mi on the heap for C.
+	// struct mallinfo2 is returned in memory the caller provides, which
+	// each ABI passes its own way (DI on amd64, x8 on arm64).
 	var mi Mallinfo2
-	native.Slow1(a.mallinfo2, uintptr(unsafe.Pointer(&mi)))
+	native.SlowStruct(a.mallinfo2, &mi)
 	return mi, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -100,19 +101,36 @@ func Stub(tb testing.TB) string {
 	return stub.path
 }
 
+// crossCompilers names the Debian cross compiler for each GOARCH a test
+// binary may be built for on another machine (and run under qemu-user).
+var crossCompilers = map[string]string{"arm64": "aarch64-linux-gnu-gcc", "amd64": "x86_64-linux-gnu-gcc"}
+
+// compiler is $CC, or the cross compiler for the test binary's GOARCH
+// when there is one on PATH (an arm64 test binary run under qemu on an
+// amd64 machine needs an arm64 fixture), or cc.
+func compiler() string {
+	if cc := os.Getenv("CC"); cc != "" {
+		return cc
+	}
+	if cc, ok := crossCompilers[runtime.GOARCH]; ok {
+		if _, err := exec.LookPath(cc); err == nil {
+			return cc
+		}
+	}
+	return "cc"
+}
+
 // compile builds src into a shared library with the system C compiler,
 // cached under the user cache directory by a hash of the source and
 // flags, and returns its path; or a reason to skip when there is no
 // compiler.
 func compile(name string, src []byte, flags ...string) (so, skip string, err error) {
-	cc := os.Getenv("CC")
-	if cc == "" {
-		cc = "cc"
-	}
+	cc := compiler()
 	if _, err := exec.LookPath(cc); err != nil {
 		return "", "no C compiler (" + cc + ") to build " + name + ".c; apt-get install gcc", nil
 	}
 	h := sha256.New()
+	h.Write([]byte(runtime.GOARCH + " " + cc + "\n"))
 	h.Write(src)
 	h.Write([]byte(strings.Join(flags, " ")))
 	dir, err := os.UserCacheDir()

@@ -10,11 +10,12 @@ import (
 	"github.com/nalloc/nalloc/internal/ffi"
 )
 
-// StackLimit is the most stack a C call on the fast path may use in the
-// backends' stack tests: half of what the fast path gives C, so that the
-// figures measured leave at least a factor of two for paths the tests did
-// not reach.
-const StackLimit = ffi.DirectFrame / 2
+// StackLimit is the most stack a C call may use in the backends' stack
+// tests: half of the least system stack the call paths accept on a thread
+// (every C call runs on the thread's system stack), so that the figures
+// measured leave at least a factor of two for paths the tests did not
+// reach.
+const StackLimit = ffi.MinSystemStack / 2
 
 // StackMeter measures how much stack C calls take (ffi.StackUse runs each
 // on a patterned stack of its own) and keeps the deepest use of each,

@@ -3,6 +3,10 @@
 package ffi_test
 
 import (
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/nalloc/nalloc/internal/ctest"
@@ -11,15 +15,21 @@ import (
 
 // paths are the ways of calling C that this build has, each as a
 // four-argument function.
-var paths = []struct {
-	name string
-	call func(fn, a0, a1, a2, a3 uintptr) uintptr
-}{
-	{"direct", ffi.Direct},
-	{"systemstack", func(fn, a0, a1, a2, a3 uintptr) uintptr { return ffi.System(fn, a0, a1, a2, a3, 0, 0) }},
+var paths = []callPath{
+	{"Fast4", ffi.Fast4},
 	{"cgocall", func(fn, a0, a1, a2, a3 uintptr) uintptr { return ffi.Blocking(fn, a0, a1, a2, a3, 0, 0) }},
 	{"purego", func(fn, a0, a1, a2, a3 uintptr) uintptr { return ffi.Purego(fn, a0, a1, a2, a3, 0, 0) }},
 }
+
+type callPath struct {
+	name string
+	call func(fn, a0, a1, a2, a3 uintptr) uintptr
+}
+
+// The benchmarks below are the figures of docs/callpath.md; their names
+// (path=...) let benchstat set the paths side by side. Each compares
+// against a baseline from the same run: the pair in a C loop, or Go's
+// make([]byte, 64).
 
 // BenchmarkMallocFree64 times one glibc malloc(64)+free pair per op on
 // every path, next to the same pair in a C loop (the limit) and Go's
@@ -33,9 +43,9 @@ func BenchmarkMallocFree64(b *testing.B) {
 		ffi.Blocking(loop, malloc, free, 64, uintptr(b.N), 0, 0)
 	})
 	b.Run("path=fast", func(b *testing.B) {
+		b.ReportAllocs()
 		for b.Loop() {
-			p := ffi.Fast1(malloc, 64)
-			ffi.Fast1(free, p)
+			ffi.Fast1(free, ffi.Fast1(malloc, 64))
 		}
 	})
 	for _, path := range paths {
@@ -53,7 +63,91 @@ func BenchmarkMallocFree64(b *testing.B) {
 	})
 }
 
+// pairWork is one goroutine's work in BenchmarkSpawn and BenchmarkStacks:
+// a malloc+free pair through a path, or make([]byte, 64).
+type pairWork struct {
+	name string
+	work func(malloc, free uintptr)
+}
+
+// spawnWork are the works the spawn and stack benchmarks compare; the
+// measurement of alternatives adds to it.
+var spawnWork = []pairWork{
+	{"go-make", func(_, _ uintptr) { keep(make([]byte, 64)) }},
+	{"fast", func(malloc, free uintptr) { ffi.Fast1(free, ffi.Fast1(malloc, 64)) }},
+}
+
+// BenchmarkSpawn is the pattern services live in: a fresh goroutine that
+// makes one pair and ends, per op, against one that does make([]byte, 64).
+// A path that grows a fresh goroutine's stack pays the copy here.
+func BenchmarkSpawn(b *testing.B) {
+	libc := loadLibc(b)
+	malloc, free := symbol(b, libc, "malloc"), symbol(b, libc, "free")
+	for _, w := range spawnWork {
+		b.Run("path="+w.name, func(b *testing.B) {
+			var wg sync.WaitGroup
+			for b.Loop() {
+				wg.Go(func() { w.work(malloc, free) })
+			}
+			wg.Wait()
+		})
+	}
+}
+
+// BenchmarkStacks reports the goroutine stack bytes (runtime/metrics'
+// /memory/classes/heap/stacks:bytes) that each of 20 000 live goroutines
+// holds after one pair, against goroutines that did make([]byte, 64):
+// what a path costs a server with many connection goroutines. Its ns/op
+// is the time of a round of 20 000 and means little.
+func BenchmarkStacks(b *testing.B) {
+	libc := loadLibc(b)
+	malloc, free := symbol(b, libc, "malloc"), symbol(b, libc, "free")
+	const n = 20000
+	for _, w := range spawnWork {
+		b.Run("path="+w.name, func(b *testing.B) {
+			var perG float64
+			for b.Loop() {
+				perG = stackBytesPerGoroutine(n, func() { w.work(malloc, free) })
+			}
+			b.ReportMetric(perG, "stack-B/goroutine")
+		})
+	}
+}
+
+// stackBytesPerGoroutine starts n goroutines that each run work and then
+// wait, and returns the growth of the stack memory in use over n.
+func stackBytesPerGoroutine(n int, work func()) float64 {
+	runtime.GC()
+	before := stackBytes()
+	var did, done sync.WaitGroup
+	release := make(chan struct{})
+	did.Add(n)
+	for range n {
+		done.Go(func() {
+			work()
+			did.Done()
+			<-release
+		})
+	}
+	did.Wait()
+	after := stackBytes()
+	close(release)
+	done.Wait()
+	return (float64(after) - float64(before)) / float64(n)
+}
+
+func stackBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
 var sink []byte
+
+// keep makes b escape to the heap from any goroutine without a data race.
+func keep(b []byte) { kept.Store(&b) }
+
+var kept atomic.Pointer[[]byte]
 
 func loadLibc(tb testing.TB) *ffi.Library {
 	tb.Helper()
@@ -73,11 +167,17 @@ func symbol(tb testing.TB, lib *ffi.Library, name string) uintptr {
 	return p
 }
 
-// BenchmarkGuardedCall is the price of FastIf's check: a noop call alone,
-// and guarded by a pthread_getspecific check.
+// BenchmarkGuardedCall is the price of one crossing: an empty loop, a
+// noop call (return a) alone, and guarded by a pthread_getspecific check.
+// In instructions (callgrind), Fast1 minus none minus noop's two is what
+// the path itself costs per call.
 func BenchmarkGuardedCall(b *testing.B) {
 	noop := ctest.Symbol(b, "noop")
 	getspecific := symbol(b, loadLibc(b), "pthread_getspecific")
+	b.Run("call=none", func(b *testing.B) { // the loop alone, to subtract
+		for b.Loop() {
+		}
+	})
 	b.Run("call=Fast1", func(b *testing.B) {
 		for b.Loop() {
 			ffi.Fast1(noop, 1)

@@ -4,15 +4,18 @@ package ffi
 
 import "unsafe"
 
-// Path names one way of calling C from Go. See the package doc for what
-// each costs and when each is safe.
+// Path names one way of calling C from Go. The package doc says which
+// stack each runs on, what the runtime sees and what each costs.
 type Path uint8
 
 const (
-	// PathDirect calls on the goroutine's own stack (amd64 only).
-	PathDirect Path = iota
-	// PathSystem switches to the system stack with runtime.asmcgocall.
-	PathSystem
+	// PathSwitch switches the thread to its system stack in a few
+	// instructions of this package's assembly and calls C there, telling
+	// the scheduler nothing (linux/amd64 and linux/arm64).
+	PathSwitch Path = iota
+	// PathAsmcgocall switches with runtime.asmcgocall (the
+	// nalloc_asmcgocall tag, Go 1.26 only).
+	PathAsmcgocall
 	// PathBlocking goes through runtime.cgocall: the scheduler hands the
 	// P to another M while the call runs.
 	PathBlocking
@@ -22,10 +25,10 @@ const (
 
 func (p Path) String() string {
 	switch p {
-	case PathDirect:
-		return "direct"
-	case PathSystem:
-		return "systemstack"
+	case PathSwitch:
+		return "switch"
+	case PathAsmcgocall:
+		return "asmcgocall"
 	case PathBlocking:
 		return "cgocall"
 	case PathPurego:
@@ -34,43 +37,51 @@ func (p Path) String() string {
 	return "unknown"
 }
 
-// FastPath is the path Fast1..Fast4 take in this build: PathDirect on
-// amd64, PathSystem with the nalloc_systemstack tag, PathBlocking with
-// nalloc_safecall, PathPurego on other architectures or with nalloc_purego.
+// FastPath is the path Fast1..Fast4 and FastIf take in this build:
+// PathSwitch on linux/amd64 and linux/arm64, PathAsmcgocall with the
+// nalloc_asmcgocall tag, PathBlocking with nalloc_safecall, PathPurego on
+// other platforms or with nalloc_purego. If the start-up check of the
+// runtime's layout fails (a Go release this package does not know), the
+// switch path falls back to PathBlocking at run time; FastPath still
+// says PathSwitch.
 const FastPath = fastPath
 
-// BlockingPath is the path Block1..Block6 take in this build: PathBlocking,
-// or PathPurego where there is no assembly.
+// BlockingPath is the path Block1..Block8, BlockIf, BlockStruct and System
+// take in this build: PathBlocking, or PathPurego where there is no
+// assembly.
 const BlockingPath = blockingPath
 
+// MinSystemStack is the least system stack the switch path's start-up
+// check accepts on a thread: C functions on every path run on the thread's system stack,
+// so each must fit in this (each backend's stack test holds its library's
+// deepest call, measured with StackUse, to half of it). Threads the
+// runtime starts with cgo or purego's fake cgo have pthread stacks of
+// megabytes.
+const MinSystemStack = 64 << 10
+
 // Fast1 calls the C function fn(a0) on the fast path. Use it only for calls
-// that are short and bounded (small malloc and free): on the direct path
-// the call holds its P, cannot be preempted, and delays a stop-the-world
-// until it returns. fn must not call back into Go.
-func Fast1(fn, a0 uintptr) uintptr { return fast(fn, a0, 0, 0, 0) }
+// that are short and bounded (malloc and free of small blocks): the call
+// holds its P and cannot be preempted, so a stop-the-world (a GC's among
+// them) waits until it returns. fn must not call back into Go, must not
+// be variadic, and takes only addresses of C memory as pointers (see
+// Block1 for Go memory).
+func Fast1(fn, a0 uintptr) uintptr { return fast1(fn, a0) }
 
 // Fast2 is Fast1 for fn(a0, a1).
-func Fast2(fn, a0, a1 uintptr) uintptr { return fast(fn, a0, a1, 0, 0) }
+func Fast2(fn, a0, a1 uintptr) uintptr { return fast2(fn, a0, a1) }
 
 // Fast3 is Fast1 for fn(a0, a1, a2).
-func Fast3(fn, a0, a1, a2 uintptr) uintptr { return fast(fn, a0, a1, a2, 0) }
+func Fast3(fn, a0, a1, a2 uintptr) uintptr { return fast3(fn, a0, a1, a2) }
 
 // Fast4 is Fast1 for fn(a0, a1, a2, a3).
-func Fast4(fn, a0, a1, a2, a3 uintptr) uintptr { return fast(fn, a0, a1, a2, a3) }
+func Fast4(fn, a0, a1, a2, a3 uintptr) uintptr { return fast4(fn, a0, a1, a2, a3) }
 
-// fast picks the path with constant conditions, which the inliner drops,
-// so that FastN costs one call to Direct in the default build.
-func fast(fn, a0, a1, a2, a3 uintptr) uintptr {
-	if FastPath == PathDirect {
-		return Direct(fn, a0, a1, a2, a3)
-	}
-	if FastPath == PathSystem {
-		return System(fn, a0, a1, a2, a3, 0, 0)
-	}
-	if FastPath == PathBlocking {
-		return Blocking(fn, a0, a1, a2, a3, 0, 0)
-	}
-	return Purego(fn, a0, a1, a2, a3, 0, 0)
+// System calls fn(a0, ..., a5) for a library's first, initialising call,
+// which may read its configuration, open files and map memory: work of
+// unknown depth and duration. It takes the blocking path (see Block1), on
+// the system stack, with the P handed off if it takes long.
+func System(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
+	return blocking(fn, a0, a1, a2, a3, a4, a5)
 }
 
 // Block1 calls fn(a0) on the blocking path, for calls that may take long:
@@ -87,51 +98,74 @@ func fast(fn, a0, a1, a2, a3 uintptr) uintptr {
 // addresses of C memory.
 //
 //go:uintptrescapes
-func Block1(fn, a0 uintptr) uintptr { return block(fn, a0, 0, 0, 0, 0, 0) }
+func Block1(fn, a0 uintptr) uintptr { return blocking(fn, a0, 0, 0, 0, 0, 0) }
 
 // Block2 is Block1 for fn(a0, a1).
 //
 //go:uintptrescapes
-func Block2(fn, a0, a1 uintptr) uintptr { return block(fn, a0, a1, 0, 0, 0, 0) }
+func Block2(fn, a0, a1 uintptr) uintptr { return blocking(fn, a0, a1, 0, 0, 0, 0) }
 
 // Block3 is Block1 for fn(a0, a1, a2).
 //
 //go:uintptrescapes
-func Block3(fn, a0, a1, a2 uintptr) uintptr { return block(fn, a0, a1, a2, 0, 0, 0) }
+func Block3(fn, a0, a1, a2 uintptr) uintptr { return blocking(fn, a0, a1, a2, 0, 0, 0) }
 
 // Block4 is Block1 for fn(a0, a1, a2, a3).
 //
 //go:uintptrescapes
-func Block4(fn, a0, a1, a2, a3 uintptr) uintptr { return block(fn, a0, a1, a2, a3, 0, 0) }
+func Block4(fn, a0, a1, a2, a3 uintptr) uintptr { return blocking(fn, a0, a1, a2, a3, 0, 0) }
 
 // Block5 is Block1 for fn(a0, a1, a2, a3, a4).
 //
 //go:uintptrescapes
-func Block5(fn, a0, a1, a2, a3, a4 uintptr) uintptr { return block(fn, a0, a1, a2, a3, a4, 0) }
+func Block5(fn, a0, a1, a2, a3, a4 uintptr) uintptr { return blocking(fn, a0, a1, a2, a3, a4, 0) }
 
 // Block6 is Block1 for fn(a0, a1, a2, a3, a4, a5).
 //
 //go:uintptrescapes
 func Block6(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
-	return block(fn, a0, a1, a2, a3, a4, a5)
+	return blocking(fn, a0, a1, a2, a3, a4, a5)
 }
 
-// Block8 is Block1 for fn(a0, ..., a7): the seventh and eighth arguments
-// go on the C stack (mi_process_info takes eight out parameters).
+// Block8 is Block1 for fn(a0, ..., a7): on amd64 the seventh and eighth
+// arguments go on the C stack (mi_process_info takes eight out
+// parameters).
 //
 //go:uintptrescapes
 func Block8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
-	if BlockingPath == PathBlocking {
-		return blocking8(fn, a0, a1, a2, a3, a4, a5, a6, a7)
-	}
-	return Purego8(fn, a0, a1, a2, a3, a4, a5, a6, a7)
+	return blocking8(fn, a0, a1, a2, a3, a4, a5, a6, a7)
 }
 
-func block(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
-	if BlockingPath == PathBlocking {
-		return Blocking(fn, a0, a1, a2, a3, a4, a5)
+// BlockStruct calls fn(args...) on the blocking path for a C function that
+// returns a struct by value, and stores the struct in *ret. T must be the
+// C struct's exact layout, hold no Go pointers, be larger than 16 bytes
+// and not be made of floating-point fields only: such a struct is returned
+// in memory that the caller provides, which is what BlockStruct passes
+// (the hidden first argument in DI on amd64, the x8 register on arm64;
+// smaller structs come back in registers, which this call does not read).
+// At most five arguments; ret stays alive and in place until the call
+// returns. glibc's mallinfo2 is such a function:
+//
+//	var mi Mallinfo2 // ten size_t fields
+//	ffi.BlockStruct(mallinfo2, &mi)
+func BlockStruct[T any](fn uintptr, ret *T, args ...uintptr) {
+	if unsafe.Sizeof(*ret) <= 16 {
+		panic("ffi: BlockStruct needs a struct of more than 16 bytes; smaller ones are returned in registers")
 	}
-	return Purego(fn, a0, a1, a2, a3, a4, a5)
+	if len(args) > 5 {
+		panic("ffi: BlockStruct takes at most five arguments")
+	}
+	var a [5]uintptr
+	copy(a[:], args)
+	blockStruct(fn, uintptr(unsafe.Pointer(ret)), unsafe.Sizeof(*ret), a)
+}
+
+// blockStruct is //go:uintptrescapes so that *ret is kept alive (and on
+// the heap) for the call, as the BlockN out parameters are.
+//
+//go:uintptrescapes
+func blockStruct(fn, ret, size uintptr, a [5]uintptr) {
+	structCall(fn, ret, size, a)
 }
 
 // Ptr turns an address that C returned into an unsafe.Pointer. The

@@ -1,38 +1,46 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
-//go:build !linux || !amd64 || nalloc_purego
+//go:build !linux || !(amd64 || arm64) || nalloc_purego
 
 package ffi
 
-// Without assembly for this architecture (or with the nalloc_purego tag),
-// every path is purego.SyscallN.
+import "errors"
+
+// Without this package's assembly (other platforms, or the nalloc_purego
+// tag), every path is purego.SyscallN.
 
 const (
 	fastPath     = PathPurego
 	blockingPath = PathPurego
 )
 
-// DirectFrame is 0: there is no direct path in this build.
-const DirectFrame = 0
-
-// Direct is Purego in this build.
-func Direct(fn, a0, a1, a2, a3 uintptr) uintptr { return Purego(fn, a0, a1, a2, a3, 0, 0) }
-
-// System is Purego in this build.
-func System(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
-	return Purego(fn, a0, a1, a2, a3, a4, a5)
+func fast1(fn, a0 uintptr) uintptr         { return purego6(fn, a0, 0, 0, 0, 0, 0) }
+func fast2(fn, a0, a1 uintptr) uintptr     { return purego6(fn, a0, a1, 0, 0, 0, 0) }
+func fast3(fn, a0, a1, a2 uintptr) uintptr { return purego6(fn, a0, a1, a2, 0, 0, 0) }
+func fast4(fn, a0, a1, a2, a3 uintptr) uintptr {
+	return purego6(fn, a0, a1, a2, a3, 0, 0)
 }
 
-// Blocking is Purego in this build.
-func Blocking(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
-	return Purego(fn, a0, a1, a2, a3, a4, a5)
+func fastIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool) {
+	return puregoIf(check, checkArg, want, fn, a0, a1, a2, a3)
+}
+
+func blocking(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
+	return purego6(fn, a0, a1, a2, a3, a4, a5)
 }
 
 func blocking8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
-	return Purego8(fn, a0, a1, a2, a3, a4, a5, a6, a7)
+	return purego8(fn, a0, a1, a2, a3, a4, a5, a6, a7)
 }
+
+func blockingIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool) {
+	return puregoIf(check, checkArg, want, fn, a0, a1, a2, a3)
+}
+
+// switchErr says why this build has no switch path.
+var switchErr = errors.New("ffi: no switch path in this build: no assembly for this platform, or the nalloc_purego tag")
 
 // StackUse cannot measure in this build: it calls fn and reports ok false.
 func StackUse(fn, a0, a1, a2, a3 uintptr) (r, used uintptr, ok bool) {
-	return Purego(fn, a0, a1, a2, a3, 0, 0), 0, false
+	return purego6(fn, a0, a1, a2, a3, 0, 0), 0, false
 }

@@ -10,27 +10,17 @@ package ffi
 // check = pthread_getspecific and want a value set on the owner thread,
 // the check and the call it guards happen on the same thread, with nothing
 // in between. On the assembly paths both calls are made by one assembly
-// function (Direct, or the C-ABI trampoline on the system stack), which is
-// never an asynchronous preemption point and calls no Go code: the
-// goroutine cannot move to another thread between them, and no other
-// goroutine can run on this one. On the purego path (other architectures,
-// the nalloc_purego tag) they are two separate calls, and the guarantee
-// holds only while the goroutine is locked to its thread
-// (runtime.LockOSThread).
+// function on the system stack, which is never an asynchronous preemption
+// point and calls no Go code: the goroutine cannot move to another thread
+// between them, and no other goroutine can run on this one. On the purego
+// path (other platforms, the nalloc_purego tag) they are two separate
+// calls, and the guarantee holds only while the goroutine is locked to
+// its thread (runtime.LockOSThread).
 //
 // check and fn must obey the fast path's rules (see Fast1): short, bounded,
 // no callbacks into Go, only C memory as pointer arguments.
 func FastIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bool) {
-	if FastPath == PathDirect {
-		return DirectIf(check, checkArg, want, fn, a0, a1, a2, a3)
-	}
-	if FastPath == PathSystem {
-		return SystemIf(check, checkArg, want, fn, a0, a1, a2, a3)
-	}
-	if FastPath == PathBlocking {
-		return BlockingIf(check, checkArg, want, fn, a0, a1, a2, a3)
-	}
-	return PuregoIf(check, checkArg, want, fn, a0, a1, a2, a3)
+	return fastIf(check, checkArg, want, fn, a0, a1, a2, a3)
 }
 
 // BlockIf is FastIf on the blocking path, for guarded calls that may take
@@ -39,17 +29,5 @@ func FastIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bo
 //
 //go:uintptrescapes
 func BlockIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bool) {
-	if BlockingPath == PathBlocking {
-		return BlockingIf(check, checkArg, want, fn, a0, a1, a2, a3)
-	}
-	return PuregoIf(check, checkArg, want, fn, a0, a1, a2, a3)
-}
-
-// PuregoIf is FastIf with two purego.SyscallN calls: nothing keeps the
-// goroutine on one thread between them unless it is locked to it.
-func PuregoIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bool) {
-	if Purego(check, checkArg, 0, 0, 0, 0, 0) != want {
-		return 0, false
-	}
-	return Purego(fn, a0, a1, a2, a3, 0, 0), true
+	return blockingIf(check, checkArg, want, fn, a0, a1, a2, a3)
 }

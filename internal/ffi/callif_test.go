@@ -13,16 +13,16 @@ import (
 )
 
 // ifPaths are the guarded calls of this build.
-var ifPaths = []struct {
-	name string
-	call func(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool)
-}{
-	{"direct", ffi.DirectIf},
-	{"systemstack", ffi.SystemIf},
+var ifPaths = []ifPath{
 	{"cgocall", ffi.BlockingIf},
 	{"purego", ffi.PuregoIf},
 	{"FastIf", ffi.FastIf},
 	{"BlockIf", ffi.BlockIf},
+}
+
+type ifPath struct {
+	name string
+	call func(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool)
 }
 
 func TestIfPaths(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
@@ -35,7 +34,7 @@ func TestPathsPassArguments(t *testing.T) {
 		}
 	}
 	six := map[string]func(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr{
-		"systemstack": ffi.System, "cgocall": ffi.Blocking, "purego": ffi.Purego,
+		"System": ffi.System, "cgocall": ffi.Blocking, "purego": ffi.Purego,
 	}
 	for name, call := range six {
 		if got := call(mix6, a, b, c, d, e, f); got != want6 {
@@ -92,53 +91,6 @@ func atDepth(depth int, f func() uintptr) uintptr {
 	return atDepth(depth-1, f)
 }
 
-func requireDirect(t *testing.T) {
-	if ffi.FastPath != ffi.PathDirect {
-		t.Skipf("this build's fast path is %v, not the direct path", ffi.FastPath)
-	}
-}
-
-// TestDirectFrameFits runs C code that takes nearly all of the frame.
-func TestDirectFrameFits(t *testing.T) {
-	requireDirect(t)
-	useStack := ctest.Symbol(t, "use_stack")
-	frame := uintptr(ffi.DirectFrame) // a variable: the constant is 0 where there is no direct path
-	n := frame - 1024
-	if got, want := ffi.Direct(useStack, n, 0, 0, 0), (n+511)/512; got != want {
-		t.Fatalf("use_stack(%d) = %d, want %d", n, got, want)
-	}
-}
-
-// TestDirectOverrunStopsProcess checks the canary: C code that takes more
-// than the frame must end the process with a message, not return. It runs
-// for Direct and for DirectIf (whose guarded function overruns).
-func TestDirectOverrunStopsProcess(t *testing.T) {
-	requireDirect(t)
-	useStack, noop := ctest.Symbol(t, "use_stack"), ctest.Symbol(t, "noop")
-	switch os.Getenv("NALLOC_FFI_OVERRUN_CHILD") {
-	case "Direct":
-		ffi.Direct(useStack, ffi.DirectFrame+2048, 0, 0, 0)
-		t.Fatal("Direct returned after the C function overran its frame")
-	case "DirectIf":
-		ffi.DirectIf(noop, 0, 0, useStack, ffi.DirectFrame+2048, 0, 0, 0)
-		t.Fatal("DirectIf returned after the C function overran its frame")
-	}
-	for _, fn := range []string{"Direct", "DirectIf"} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestDirectOverrunStopsProcess$")
-		cmd.Env = append(os.Environ(), "NALLOC_FFI_OVERRUN_CHILD="+fn)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		err := cmd.Run()
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) || exit.ExitCode() != 2 {
-			t.Fatalf("%s child: err = %v, want exit status 2; stderr:\n%s", fn, err, stderr.String())
-		}
-		if !strings.Contains(stderr.String(), "used more than 16 KiB of stack") {
-			t.Fatalf("%s child's stderr does not explain the overrun:\n%s", fn, stderr.String())
-		}
-	}
-}
-
 func TestStackUseMeasures(t *testing.T) {
 	useStack := ctest.Symbol(t, "use_stack")
 	_, used, ok := ffi.StackUse(useStack, 8192, 0, 0, 0)
@@ -179,10 +131,10 @@ func TestBlockingHandsOffP(t *testing.T) {
 	}
 }
 
-// TestDirectPreemption checks that a goroutine that does nothing but
-// direct calls can still be preempted: with one P, main must get to run
+// TestFastPreemption checks that a goroutine that does nothing but
+// fast calls can still be preempted: with one P, main must get to run
 // again, and a stop-the-world GC must complete, while it spins.
-func TestDirectPreemption(t *testing.T) {
+func TestFastPreemption(t *testing.T) {
 	libc := loadLibc(t)
 	malloc, free := symbol(t, libc, "malloc"), symbol(t, libc, "free")
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
@@ -208,12 +160,12 @@ func TestDirectPreemption(t *testing.T) {
 	}
 }
 
-// TestDirectStress runs the fast path on several goroutines at varying
+// TestFastStress runs the fast path on several goroutines at varying
 // stack depths while the GC runs continually (and moves and shrinks
 // stacks), a CPU profile sends SIGPROF, and a storm of SIGUSR1 arrives.
 // Every block is filled with its owner's pattern and checked before it is
 // freed. Run under -race in CI.
-func TestDirectStress(t *testing.T) {
+func TestFastStress(t *testing.T) {
 	libc := loadLibc(t)
 	malloc, free := symbol(t, libc, "malloc"), symbol(t, libc, "free")
 	duration := 1500 * time.Millisecond

@@ -68,7 +68,7 @@ type Allocator interface {
 // Backend is a native backend as the kernel runs it: its Spec, and New,
 // which builds the backend's allocator on a freshly loaded library. It
 // gives the backend loading with errors a user can act on, the first call
-// on the system stack, one allocator per library path, and registration.
+// on the blocking path, one allocator per library path, and registration.
 // A backend declares one in a package variable and calls Register from
 // init; its Open and OpenLibrary are Backend.Open.
 type Backend[T Allocator] struct {
@@ -96,8 +96,8 @@ func (b *Backend[T]) Open(path string) (T, error) {
 		if err != nil {
 			return zero, err
 		}
-		// A library sets up a thread's state on the thread's first
-		// call, of a depth no test can bound: on the system stack.
+		// A library initialises itself on its first call, which may
+		// take long: on the blocking path.
 		m.warm()
 		return b.New(lib, m)
 	})

@@ -10,9 +10,10 @@
 //     static-TLS failure of a library that needs it (jemalloc), symbols
 //     resolved with an error naming the first one missing, optional
 //     controls that may be absent (Lib.Optional, Lib.Missing).
-//   - The first call (Backend.Open): a library sets up a thread's state on
-//     the thread's first call, of a depth no test can bound, so the first
-//     call after loading runs on the system stack.
+//   - The first call (Backend.Open): a library initialises itself on its
+//     first call (reading its configuration, mapping its first memory,
+//     setting up the thread's state), which may take long, so the first
+//     call after loading takes the blocking path.
 //   - One allocator per library path, and registration with nalloc.Register
 //     under the backend's name (Backend.Register), with the Spec listed in
 //     Specs for tools: the shoot-out finds every native backend, the C

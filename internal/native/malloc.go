@@ -155,8 +155,8 @@ func OnHeap(m *Malloc, spec MallocSpec, heap uintptr, guard *Guard, name string)
 // mode where any call may take long (jemalloc sampling for heap profiles).
 func BlockAlways(m *Malloc) { m.fastBelow, m.fastAligns = 0, 0 }
 
-// warm makes the first call into the library on the system stack, where
-// there is room for whatever it does to initialise itself.
+// warm makes the first call into the library on the blocking path: it may
+// take long, as the library initialises itself.
 func (m *Malloc) warm() { ffi.System(m.free, ffi.System(m.malloc, 1, 0, 0, 0, 0, 0), 1, 0, 0, 0, 0) }
 
 // Library is the name or path that dlopen accepted.
@@ -164,13 +164,21 @@ func (m *Malloc) Library() string { return m.lib.Name() }
 
 // Allocate implements nalloc.Allocator. Give the block back with
 // Deallocate.
+//
+// Allocate and Deallocate are nosplit: their frames are a few words, and
+// the switch to the system stack needs none of the goroutine's, so the
+// stack check of their prologues would only cost instructions on every
+// call (the linker verifies that the nosplit chain fits the guard area;
+// the slow paths they call check the stack as usual).
+//
+//go:nosplit
 func (m *Malloc) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
 	// One test for "valid, aligned by malloc anyway, not the heap's": an
 	// invalid Align has no bit in fastAligns, and a size below fastBelow
 	// cannot overflow. malloc(0) gives a block of its own in every library
 	// nalloc loads; C lets it return NULL, which allocateSlow then retries
 	// as 1 byte, as it does a NULL for any size (and says out of memory if
-	// it is NULL again): nothing needs to stay live across the C call.
+	// it is NULL again).
 	if m.fastAligns>>(l.Align&63)&1 != 0 && l.Align < 64 && l.Size < m.fastBelow {
 		if p := ffi.Fast1(m.malloc, l.Size); p != 0 {
 			return ffi.Ptr(p), nil
@@ -223,6 +231,8 @@ func (m *Malloc) AllocateZeroed(l nalloc.Layout) (unsafe.Pointer, error) {
 // blocks under BlockingThreshold. free(NULL) does nothing in C, and free
 // needs no guard: any thread may free any block, a mimalloc heap's
 // included.
+//
+//go:nosplit
 func (m *Malloc) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
 	if l.Size < m.fastBelow {
 		ffi.Fast1(m.free, uintptr(p))

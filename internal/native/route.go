@@ -78,6 +78,12 @@ func Slow8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
 	return ffi.Block8(fn, a0, a1, a2, a3, a4, a5, a6, a7)
 }
 
+// SlowStruct calls fn(args...), a C function that returns a struct by
+// value, on the blocking path and stores the struct in *ret (see
+// ffi.BlockStruct for what T must be; glibc's mallinfo2 is such a
+// function).
+func SlowStruct[T any](fn uintptr, ret *T, args ...uintptr) { ffi.BlockStruct(fn, ret, args...) }
+
 // SlowIf is Slow4 through a guard (see Guard): fn runs only if
 // check(arg) returns want on the same thread, and ok says whether it ran.
 //
@@ -85,10 +91,6 @@ func Slow8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
 func SlowIf(g *Guard, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bool) {
 	return ffi.BlockIf(g.Check, g.Arg, g.Want, fn, a0, a1, a2, a3)
 }
-
-// First makes a library's first call, fn(a0, a1), on the system stack,
-// where there is room for whatever it does to initialise itself.
-func First(fn, a0, a1 uintptr) uintptr { return ffi.System(fn, a0, a1, 0, 0, 0, 0) }
 
 // NewCallback returns a C function pointer that calls the Go function fn,
 // for C functions that take a callback (mi_heap_visit_blocks); see

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Keep the compiler from proving the loop body dead. */
 #define KEEP(p) __asm__ volatile("" : : "r"(p) : "memory")
@@ -133,4 +134,23 @@ uintptr_t spin(uintptr_t n) {
 	for (uintptr_t i = 0; i < n; i++)
 		x += i;
 	return x;
+}
+
+/* crash_null writes through a null pointer: a fault in C code, for the
+ * tests that check what the runtime reports about it. */
+uintptr_t crash_null(uintptr_t a) {
+	*(volatile uintptr_t *)(uintptr_t)0 = a;
+	return a;
+}
+
+/* flag_then_sleep sets *flag (C memory) and sleeps usec microseconds: a
+ * long C call whose start another goroutine can see. */
+uintptr_t flag_then_sleep(volatile uintptr_t *flag, uintptr_t usec) {
+	*flag = 1;
+	while (usec > 0) { /* usleep may refuse a second or more */
+		uintptr_t n = usec > 500000 ? 500000 : usec;
+		usleep(n);
+		usec -= n;
+	}
+	return 0;
 }

@@ -1,0 +1,15 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+package ffi
+
+// The paths below FastN and BlockN, for the tests that compare them.
+var (
+	Blocking   = blocking
+	BlockingIf = blockingIf
+	Purego     = purego6
+	Purego8    = purego8
+	PuregoIf   = puregoIf
+)
+
+// SwitchErr is why the start-up check refused the switch path, or nil.
+func SwitchErr() error { return switchErr }
