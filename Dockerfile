@@ -5,7 +5,7 @@
 #
 # Stage 1 builds the bench command; stage 2 runs it on debian:bookworm-slim
 # with glibc, libjemalloc2, libmimalloc2.0, libtcmalloc-minimal4,
-# libtbbmalloc2 and gcc for the native column.
+# libtbbmalloc2 and gcc for the C column.
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
@@ -14,9 +14,11 @@ COPY go.mod go.sum go.work ./
 COPY bench/go.mod bench/go.sum bench/
 RUN cd bench && go mod download
 COPY . .
-# CGO_ENABLED=0: nalloc needs no cgo (purego loads the libraries), and the
-# binary then depends on nothing but libc.
-RUN CGO_ENABLED=0 go build -trimpath -o /out/nalloc-bench ./bench
+# CGO_ENABLED=1 for the shoot-out's cgo column (the same Go workloads
+# calling each library through cgo); nalloc itself needs no cgo (purego
+# loads the libraries), and the binary depends on nothing but libc either
+# way, which the run stage's Debian has in the same version.
+RUN CGO_ENABLED=1 go build -trimpath -o /out/nalloc-bench ./bench
 
 FROM debian:bookworm-slim
 RUN apt-get update \

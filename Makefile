@@ -53,8 +53,9 @@ test: deps
 	for m in $(MODULES); do (cd $$m && $(GO) vet ./... && CGO_ENABLED=0 $(GO) test -count=1 ./... && \
 		CGO_ENABLED=1 $(GO) test -count=1 -race ./...) || exit 1; done
 
+# With a C compiler the shoot-out is built with cgo, for its cgo column.
 bench: deps
-	$(GO) run ./bench $(BENCHFLAGS)
+	CGO_ENABLED=$$(command -v $${CC:-cc} >/dev/null && echo 1 || echo 0) $(GO) run ./bench $(BENCHFLAGS)
 
 # The micro-benchmarks: crossing cost per call path and backend, the arena,
 # the wrappers and the containers, summarised by benchstat.
