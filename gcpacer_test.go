@@ -321,6 +321,18 @@ func TestGCPacerRestoresTheProgramsSettings(t *testing.T) {
 				if g, l := gcSettings(); g != wantG || l != wantL {
 					t.Errorf("after Stop: GOGC %d, limit %d; want %d, %d", g, l, wantG, wantL)
 				}
+				// The metrics say what Stop left.
+				ms := p.AppendMetrics(nil)
+				for name, want := range map[string]int64{
+					"gcpacer_running":      0,
+					"gcpacer_gogc_percent": int64(wantG), "gcpacer_program_gogc_percent": int64(wantG),
+					"gcpacer_gomemlimit_bytes": wantL, "gcpacer_program_gomemlimit_bytes": wantL,
+					"gcpacer_off_heap_bytes": 256 * MiB,
+				} {
+					if got := metricValue(ms, name); got != want {
+						t.Errorf("after Stop: %s = %d, want %d", name, got, want)
+					}
+				}
 			})
 		})
 	}
