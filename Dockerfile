@@ -16,7 +16,7 @@
 # cross-compiling Go for the target (TARGETARCH); stage 2 runs it on
 # debian:bookworm-slim of the target platform with glibc, libjemalloc2,
 # libmimalloc2.0, libtcmalloc-minimal4, libtbbmalloc2 and gcc for the
-# native column. An arm64 image run on an amd64 machine (under qemu-user)
+# C column. An arm64 image run on an amd64 machine (under qemu-user)
 # says on its first lines that its figures mean nothing.
 
 FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build
@@ -24,7 +24,7 @@ ARG TARGETOS=linux
 ARG TARGETARCH
 WORKDIR /src
 # The C cross compiler for the target, when it is not the build machine's
-# architecture: cgo builds need it (CGO_ENABLED=0 ignores CC).
+# architecture: the cgo build below needs it.
 RUN case "${TARGETARCH:-$(go env GOARCH)}" in \
       "$(go env GOARCH)") echo cc >/cc ;; \
       arm64) echo aarch64-linux-gnu-gcc >/cc; pkg=gcc-aarch64-linux-gnu ;; \
@@ -39,9 +39,12 @@ COPY go.mod go.sum go.work ./
 COPY bench/go.mod bench/go.sum bench/
 RUN cd bench && GOWORK=off go mod download
 COPY . .
-# CGO_ENABLED=0: nalloc needs no cgo (purego loads the libraries), and the
-# binary then depends on nothing but libc.
-RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=${TARGETARCH:-$(go env GOARCH)} CC=$(cat /cc) \
+# CGO_ENABLED=1 for the shoot-out's cgo column (the same Go workloads
+# calling each library through cgo), built with the target's C compiler;
+# nalloc itself needs no cgo (purego loads the libraries), and the binary
+# depends on nothing but libc either way, which the run stage's Debian has
+# in the same version.
+RUN CGO_ENABLED=1 GOOS=$TARGETOS GOARCH=${TARGETARCH:-$(go env GOARCH)} CC=$(cat /cc) \
       go build -trimpath -o /out/nalloc-bench ./bench
 
 # The target's platform, named: builders that set TARGETPLATFORM but would

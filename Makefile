@@ -83,8 +83,9 @@ test-arm64:
 	cd bench && $(ARM64) $(GO) test -count=1 ./...
 	for m in $(MODULES); do (cd $$m && GOARCH=arm64 $(GO) vet ./... && $(ARM64) $(GO) test -count=1 ./...) || exit 1; done
 
+# With a C compiler the shoot-out is built with cgo, for its cgo column.
 bench: deps
-	$(GO) run ./bench $(BENCHFLAGS)
+	CGO_ENABLED=$$(command -v $${CC:-cc} >/dev/null && echo 1 || echo 0) $(GO) run ./bench $(BENCHFLAGS)
 
 # The micro-benchmarks: crossing cost per call path and backend, the arena,
 # the wrappers and the containers, summarised by benchstat.

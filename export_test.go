@@ -24,7 +24,7 @@ var UnknownAllocator = unknownAllocator
 // CountProcess is the GC pacer's default count, with the runtime/metrics
 // read that it needs.
 func CountProcess() (uint64, error) {
-	s := [2]metrics.Sample{{Name: pacerMetrics[mTotal]}, {Name: pacerMetrics[mReleased]}}
+	s := [2]metrics.Sample{{Name: pacerSamples[mTotal]}, {Name: pacerSamples[mReleased]}}
 	metrics.Read(s[:])
 	return countProcess(s[0].Value.Uint64() - s[1].Value.Uint64())
 }
@@ -46,6 +46,9 @@ func NewIdlePacer(opts ...GCPacerOption) (IdlePacer, error) {
 func (ip IdlePacer) Update()         { ip.p.update() }
 func (ip IdlePacer) Restore()        { ip.p.restore() }
 func (ip IdlePacer) OffHeap() uint64 { return ip.p.OffHeap() }
+func (ip IdlePacer) AppendMetrics(dst []Metric) []Metric {
+	return ip.p.AppendMetrics(dst)
+}
 
 // PacedGOGC and PacedLimit are the pacer's rules.
 func PacedGOGC(gogc int, heapLive, roots, offHeap uint64) int {

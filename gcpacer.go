@@ -10,7 +10,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -94,10 +93,12 @@ var ErrGCPacerRunning = errors.New("nalloc: a GC pacer is already running")
 // are then: those of StartGCPacer's time, or those set since. A change
 // to exactly the value the pacer had set cannot be told from no change.
 //
+// AppendMetrics reports what it counts and sets, for monitoring (package
+// nallocvar and the nallocprom module publish it).
+//
 // A GCPacer is safe for concurrent use; it must not be copied.
 type GCPacer struct {
 	cfg     gcPacerConfig
-	offHeap atomic.Uint64
 	cycle   chan struct{} // a GC cycle ended (from the cleanup)
 	stop    chan struct{} // closed by Stop
 	done    chan struct{} // closed once the settings are restored
@@ -106,12 +107,47 @@ type GCPacer struct {
 	// Owned by the pacer's goroutine (and by StartGCPacer before it
 	// starts it).
 	armed     runtime.Cleanup
-	samples   [numPacerMetrics]metrics.Sample
+	samples   [numPacerSamples]metrics.Sample
+	offHeap   uint64     // the last count
 	peaks     peakWindow // the counts of the last holdFalls, for pacing
 	userGOGC  int        // the program's GOGC; -1 for off
 	userLimit int64      // the program's memory limit; math.MaxInt64 for none
 	setGOGC   int        // the GOGC the pacer set last, or userGOGC
 	setLimit  int64      // the limit the pacer set last, or userLimit
+
+	// What OffHeap and AppendMetrics report: a copy of the above that the
+	// pacer's goroutine makes after each recomputation and at Stop.
+	state struct {
+		sync.Mutex
+		s gcPacerState
+	}
+}
+
+// gcPacerState is a GCPacer's state as its metrics report it.
+type gcPacerState struct {
+	running          bool
+	offHeap          uint64 // the last count
+	gogc, userGOGC   int    // -1 for off
+	limit, userLimit int64  // math.MaxInt64 for none
+}
+
+// publish makes the pacer's current state what OffHeap and AppendMetrics
+// report.
+func (p *GCPacer) publish(running bool) {
+	p.state.Lock()
+	p.state.s = gcPacerState{
+		running: running, offHeap: p.offHeap,
+		gogc: p.setGOGC, userGOGC: p.userGOGC,
+		limit: p.setLimit, userLimit: p.userLimit,
+	}
+	p.state.Unlock()
+}
+
+// report returns the state publish made last.
+func (p *GCPacer) report() gcPacerState {
+	p.state.Lock()
+	defer p.state.Unlock()
+	return p.state.s
 }
 
 // The runtime/metrics every recomputation reads, in one metrics.Read.
@@ -123,10 +159,10 @@ const (
 	mLimit
 	mTotal
 	mReleased
-	numPacerMetrics
+	numPacerSamples
 )
 
-var pacerMetrics = [numPacerMetrics]string{
+var pacerSamples = [numPacerSamples]string{
 	mHeapLive:    "/gc/heap/live:bytes",    // heapMarked: live after the last cycle
 	mScanStack:   "/gc/scan/stack:bytes",   // lastStackScan
 	mScanGlobals: "/gc/scan/globals:bytes", // globalsScan
@@ -265,7 +301,7 @@ func newGCPacer(cfg gcPacerConfig) (*GCPacer, error) {
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
-	for i, name := range pacerMetrics {
+	for i, name := range pacerSamples {
 		p.samples[i].Name = name
 	}
 	p.read()
@@ -277,6 +313,7 @@ func newGCPacer(cfg gcPacerConfig) (*GCPacer, error) {
 	}
 	p.record(x)
 	p.apply()
+	p.publish(true)
 	return p, nil
 }
 
@@ -299,7 +336,7 @@ func (p *GCPacer) Stop() {
 // OffHeap returns the off-heap bytes the pacer counted last: at the last
 // GC cycle or background tick, or at StartGCPacer. After Stop it keeps
 // the last figure.
-func (p *GCPacer) OffHeap() uint64 { return p.offHeap.Load() }
+func (p *GCPacer) OffHeap() uint64 { return p.report().offHeap }
 
 // run is the pacer's goroutine: it recomputes after each GC cycle and on
 // each tick until Stop, then restores the program's settings.
@@ -356,6 +393,7 @@ func (p *GCPacer) update() {
 		p.record(x)
 	} // else keep the last count: a failed read says nothing new
 	p.apply()
+	p.publish(true)
 }
 
 func (p *GCPacer) read() { metrics.Read(p.samples[:]) }
@@ -377,7 +415,7 @@ func (p *GCPacer) count() (uint64, error) {
 
 // record keeps a new count.
 func (p *GCPacer) record(x uint64) {
-	p.offHeap.Store(x)
+	p.offHeap = x
 	p.peaks.add(p.cfg.now(), x)
 }
 
@@ -433,19 +471,23 @@ func swap[T comparable](set func(T) T, want T, last, user *T, pace func(T) T) {
 // pacer's found in their place was set by the program since the last
 // update, and stays.
 func (p *GCPacer) restore() {
-	unswap(debug.SetGCPercent, p.userGOGC, p.setGOGC)
-	unswap(debug.SetMemoryLimit, p.userLimit, p.setLimit)
+	p.userGOGC = unswap(debug.SetGCPercent, p.userGOGC, p.setGOGC)
+	p.userLimit = unswap(debug.SetMemoryLimit, p.userLimit, p.setLimit)
+	p.setGOGC, p.setLimit = p.userGOGC, p.userLimit
+	p.publish(false)
 }
 
 // unswap sets a setting back to user with set, unless the value it
 // replaces is not last, the pacer's: then the program set that value, and
-// it is put back.
-func unswap[T comparable](set func(T) T, user, last T) {
+// it is put back. It returns the value it leaves.
+func unswap[T comparable](set func(T) T, user, last T) T {
 	if last != user {
 		if prev := set(user); prev != last {
 			set(prev)
+			return prev
 		}
 	}
+	return user
 }
 
 // paceInput is what the GOGC rule needs from the runtime, and the count.

@@ -321,6 +321,18 @@ func TestGCPacerRestoresTheProgramsSettings(t *testing.T) {
 				if g, l := gcSettings(); g != wantG || l != wantL {
 					t.Errorf("after Stop: GOGC %d, limit %d; want %d, %d", g, l, wantG, wantL)
 				}
+				// The metrics say what Stop left.
+				ms := p.AppendMetrics(nil)
+				for name, want := range map[string]int64{
+					"gcpacer_running":      0,
+					"gcpacer_gogc_percent": int64(wantG), "gcpacer_program_gogc_percent": int64(wantG),
+					"gcpacer_gomemlimit_bytes": wantL, "gcpacer_program_gomemlimit_bytes": wantL,
+					"gcpacer_off_heap_bytes": 256 * MiB,
+				} {
+					if got := metricValue(ms, name); got != want {
+						t.Errorf("after Stop: %s = %d, want %d", name, got, want)
+					}
+				}
 			})
 		})
 	}
@@ -579,7 +591,11 @@ func TestGCPacerKeepsGoUnderTheLimitLessOffHeap(t *testing.T) {
 		}
 	}
 	runtime.KeepAlive(ring)
-	if most := uint64(limit - offHeap + limit/20); peak > most {
+	// The limit is soft: the runtime overshoots it while a cycle runs,
+	// by more when other processes take the CPU from the collector (the
+	// package tests run beside others). L/10 of slack still tells the
+	// paced runtime (at most L-X) from an unpaced one, which grows to L.
+	if most := uint64(limit - offHeap + limit/10); peak > most {
 		t.Errorf("the Go runtime held up to %d MiB with %d MiB off-heap under a %d MiB limit; want at most %d MiB",
 			peak/MiB, offHeap/MiB, limit/MiB, most/MiB)
 	}

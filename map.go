@@ -37,16 +37,33 @@ import (
 // an All loop runs, so changing the map inside the loop is as safe as with
 // a Go map.
 //
+// The values live in the table's slots, next to their keys, and a Swiss
+// table keeps a bucket between 7/16 and 7/8 full (it doubles, or splits
+// in two, when 7/8 of its slots are taken), so the groups take from 8/7
+// to 16/7 of the bytes of the entries in them (1.14 to 2.3 times), by
+// where each bucket is in its growth; with values of a few hundred bytes
+// and more, that slack is most of the map's memory. Go's map moves values
+// over 128 bytes out of its table, one object each, and so pays its slack
+// in 8-byte pointers instead. To do the same here, keep large values in
+// their own memory (a Vec, or fixed-size slabs, whose slack is at most one
+// slab) and map keys to their indexes: a Map[K, uint32] pays the slack on
+// small slots only.
+//
 // # Failure
 //
-// swiss's allocator interface cannot fail: when a bucket resizes, swiss has
-// already changed the bucket's size before it asks for the new groups, so
-// a refusal at that point would leave the bucket describing memory it does
-// not have. Map therefore never lets the refusal reach swiss. TryPut
-// reserves, before it changes anything, the block that the next growth
-// will ask for, whenever the insert might grow the map; if the allocator
-// refuses that block, TryPut returns the error and the map is as it was.
-// Put skips the reservation; if the allocator refuses during Put (or if
+// swiss's allocator interface cannot fail. A map grows in one of two
+// ways: a single bucket (up to 4096 slots) doubles, or, past that size, a
+// full bucket splits into two. When a bucket doubles, swiss has already
+// changed its size before it asks for the new groups, so a refusal at
+// that point would leave the bucket describing memory it does not have;
+// when one splits, the new bucket's groups are the first thing swiss asks
+// for, before it changes anything. TryPut relies on both: for a map that
+// doubles, it reserves the block of the doubling, before it changes
+// anything, on the insert that may double it (see TryPut), and a refusal
+// of that block is its error; for a map that splits, a refusal of the new
+// bucket's groups abandons swiss's insert with a panic that TryPut
+// recovers. Either way TryPut returns the error and the map is exactly as
+// it was. Put does neither: if the allocator refuses during Put (or if
 // swiss ever asks for a block TryPut did not foresee), Map completes the
 // resize with Go heap memory, so that the map stays consistent, takes the
 // new entry out again, and Put panics with an error wrapping
@@ -147,14 +164,10 @@ func (m *Map[K, V]) init(capacity int) (err error) {
 	defer func() {
 		al.building = false
 		if r := recover(); r != nil {
-			f, ok := r.(allocFailure)
-			if !ok {
-				panic(r)
-			}
+			err = refusal(r)
 			for _, g := range al.built {
 				al.release(g)
 			}
-			err = f.err
 		}
 		al.built = nil
 	}()
@@ -165,8 +178,19 @@ func (m *Map[K, V]) init(capacity int) (err error) {
 	return nil
 }
 
-// allocFailure carries an allocator's refusal out of swiss.Map.Init.
+// allocFailure carries an allocator's refusal out of swiss.Map.Init, or
+// out of a Put that TryPut abandons.
 type allocFailure struct{ err error }
+
+// refusal returns the refusal that r, a value recovered from a panic,
+// carries out of swiss; any other panic goes on.
+func refusal(r any) error {
+	f, ok := r.(allocFailure)
+	if !ok {
+		panic(r)
+	}
+	return f.err
+}
 
 // Len returns the number of entries.
 func (m *Map[K, V]) Len() int { return m.m.Len() }
@@ -175,7 +199,13 @@ func (m *Map[K, V]) Len() int { return m.m.Len() }
 func (m *Map[K, V]) Get(k K) (V, bool) { return m.m.Get(k) }
 
 // Delete removes the entry for k, if there is one. It never allocates.
-func (m *Map[K, V]) Delete(k K) { m.m.Delete(k) }
+func (m *Map[K, V]) Delete(k K) {
+	n := m.m.Len()
+	m.m.Delete(k)
+	if m.m.Len() < n {
+		m.alloc.deleted()
+	}
+}
 
 // Put stores v under k, replacing any value there. If the map must grow
 // and the allocator refuses, Put panics with an error wrapping
@@ -194,21 +224,42 @@ func (m *Map[K, V]) Put(k K, v V) {
 // the map is then exactly as it was. Replacing the value of a key that is
 // there never fails.
 //
-// To guarantee this, TryPut keeps the block the next growth of the map
-// will take allocated ahead of time, once the map is close enough to
-// growing (a bucket of a single-bucket map, from more than about 54% full;
-// one more bucket's worth for a map of several buckets). The peak memory
-// is the same as Put's, which needs that block at the growth: TryPut asks
-// for it a little earlier.
-func (m *Map[K, V]) TryPut(k K, v V) error {
+// To guarantee this while a map doubles (see Failure in the type's doc),
+// TryPut allocates the doubled block before an insert of a new key that
+// may need it, and keeps it until the insert that does. Which insert
+// doubles the map depends on its tombstones (the slots deletes leave
+// behind), which only swiss sees; Map counts the deletes since the last
+// doubling, of which the tombstones are at most as many. So with no
+// deletes, the very insert that doubles the map allocates the block, and
+// none is held between calls; after d deletes, TryPut allocates it up to d
+// entries earlier (at most a third of the bucket's slots), and gives it
+// back at the next TryPut once deletes have taken the map out of that
+// range. Peak memory is the same as Put's, which needs the block at the
+// doubling. A map that splits needs no reservation; there TryPut costs a
+// deferred recover more than Put.
+func (m *Map[K, V]) TryPut(k K, v V) (err error) {
 	al := &m.alloc
 	n := m.m.Len()
-	if n > al.quiet && len(al.spare) != al.next {
-		if err := al.reserve(al.next); err != nil {
-			if _, ok := m.m.Get(k); !ok {
+	switch {
+	case al.splits:
+		// swiss asks for the new bucket before it changes anything: a
+		// refusal of that block abandons the Put (a panic from Alloc,
+		// recovered here) and leaves the map as it was.
+		al.dropSpare()
+		al.abortable = true
+		defer func() {
+			al.abortable = false
+			if r := recover(); r != nil {
+				err = fmt.Errorf("Map.TryPut: %w", refusal(r))
+			}
+		}()
+	case n <= al.quiet:
+		al.dropSpare() // not needed yet, or no longer
+	case len(al.spare) != al.next:
+		if _, ok := m.m.Get(k); !ok { // replacing a value needs no memory
+			if err := al.reserve(al.next); err != nil {
 				return fmt.Errorf("Map.TryPut: %w", err)
 			}
-			// Replacing a value needs no memory.
 		}
 	}
 	m.m.Put(k, v)
@@ -244,8 +295,15 @@ func (m *Map[K, V]) All() iter.Seq2[K, V] {
 	}
 }
 
-// Clear removes every entry and keeps the memory, for reuse.
-func (m *Map[K, V]) Clear() { m.m.Clear() }
+// Clear removes every entry and keeps the memory, for reuse (but for a
+// block TryPut had reserved, which it gives back).
+func (m *Map[K, V]) Clear() {
+	m.m.Clear()
+	al := &m.alloc
+	al.dropSpare()
+	al.deletes = 0 // Clear leaves no tombstone
+	al.reshape()
+}
 
 // Close gives every block back to the allocator and empties the map. The
 // Map may be used again afterwards: it allocates anew when it grows. Close
@@ -253,10 +311,8 @@ func (m *Map[K, V]) Clear() { m.m.Clear() }
 func (m *Map[K, V]) Close() {
 	m.m.Close()
 	al := &m.alloc
-	if al.spare != nil {
-		al.release(al.spare)
-		al.spare = nil
-	}
+	al.dropSpare()
+	al.deletes = 0
 	m.init(0) // allocates nothing, so it cannot fail
 }
 
@@ -277,10 +333,19 @@ type mapAllocator[K comparable, V any] struct {
 	// next is the group count of the block that the next growth of the
 	// map will ask for, and quiet the largest Len at which inserting a new
 	// key cannot grow the map (-1 if any insert may). TryPut keeps spare,
-	// a zeroed block of next groups, once Len passes quiet.
-	next  int
-	quiet int
-	spare []swiss.Group[K, V]
+	// a zeroed block of next groups, once Len passes quiet, unless splits:
+	// the next growth splits a bucket, which needs no spare. deletes
+	// counts the entries deleted since the last block swiss took, a bound
+	// on the tombstones of a single-bucket map.
+	next    int
+	quiet   int
+	splits  bool
+	deletes int
+	spare   []swiss.Group[K, V]
+
+	// abortable is set during TryPut on a map that splits, until swiss's
+	// first Alloc: a refusal of that block abandons the Put.
+	abortable bool
 
 	// failed is the allocator's refusal during the current Put, whose
 	// resize was completed with fallback blocks from the Go heap.
@@ -310,17 +375,24 @@ func (al *mapAllocator[K, V]) Alloc(n int) []swiss.Group[K, V] {
 			g = al.refused(n, err)
 		}
 	}
+	al.abortable = false
 	if al.building {
 		al.built = append(al.built, g)
 	}
+	al.deletes = 0 // the bucket that took g has no tombstone
 	al.track(n, +1)
 	return g
 }
 
 // refused returns a Go heap block of n groups, to keep swiss consistent
-// when the allocator refuses a block, and records the refusal.
+// when the allocator refuses a block, and records the refusal; or, if
+// nothing has changed yet, abandons the operation with a panic that
+// NewMap or TryPut recovers. Nothing has changed yet during swiss's Init,
+// and at the first block of a TryPut on a map that splits if the block
+// is of the size of the buckets there (top): a bucket that doubles would
+// ask for twice that.
 func (al *mapAllocator[K, V]) refused(n int, err error) []swiss.Group[K, V] {
-	if al.building {
+	if al.building || al.abortable && n == al.top {
 		panic(allocFailure{err})
 	}
 	if al.failed == nil {
@@ -386,16 +458,29 @@ func (al *mapAllocator[K, V]) release(g []swiss.Group[K, V]) {
 
 // reserve makes spare a block of n groups.
 func (al *mapAllocator[K, V]) reserve(n int) error {
-	if al.spare != nil {
-		al.release(al.spare)
-		al.spare = nil
-	}
+	al.dropSpare()
 	g, err := al.allocate(n)
 	if err != nil {
 		return err
 	}
 	al.spare = g
 	return nil
+}
+
+// dropSpare gives back the block TryPut reserved, if it holds one.
+func (al *mapAllocator[K, V]) dropSpare() {
+	if al.spare != nil {
+		al.release(al.spare)
+		al.spare = nil
+	}
+}
+
+// deleted counts a delete, which may have left a tombstone.
+func (al *mapAllocator[K, V]) deleted() {
+	al.deletes++
+	if al.blocks == 1 {
+		al.reshape()
+	}
 }
 
 // track counts a block of n groups that swiss took (+1) or gave back (-1),
@@ -405,17 +490,21 @@ func (al *mapAllocator[K, V]) reserve(n int) error {
 //
 //   - A map with no block gets one group on its first insert.
 //   - A single bucket of c slots grows when an insert finds no free slot;
-//     it then holds c*7/8 entries and tombstones. If the tombstones are at
-//     least c/3 it rehashes in place, without memory, so only an insert
-//     into a map of more than c*7/8 - c/3 entries can grow it (any insert
-//     once c is 8). It doubles while that stays within bucketSlots, and
-//     otherwise splits: a new bucket of c slots.
-//   - A map of several buckets splits one of its full buckets (all of
-//     bucketSlots) on some insert, and which bucket is full is not visible
-//     from here: any insert may need one bucket's groups.
+//     it then holds full entries and tombstones, where full is c*7/8 (7
+//     for one group, whose deletes never leave a tombstone: a group with
+//     an empty slot has no need of one). If the tombstones are at least
+//     c/3 it rehashes in place, without memory, so only an insert into a
+//     map of at least full - min(deletes, c/3-1) entries can grow it. It
+//     doubles while that stays within bucketSlots, and otherwise splits:
+//     a new bucket of c slots.
+//   - A map of several buckets, all of the same size, splits one of its
+//     full buckets on some insert (which bucket is full is not visible
+//     from here), asking for a bucket of that size first.
 //
-// If swiss strays from these rules (a degenerate hash can make it split a
-// bucket into one of twice the size), the fallback keeps the map correct.
+// If swiss strays from these rules (a degenerate hash can make it double a
+// bucket instead of splitting it, leaving buckets of two sizes), the
+// reservation of a block of the largest size, or else the fallback, keeps
+// the map correct.
 func (al *mapAllocator[K, V]) track(n, delta int) {
 	class := bits.Len(uint(n)) - 1
 	al.classes[class] += int32(delta)
@@ -435,18 +524,18 @@ func (al *mapAllocator[K, V]) track(n, delta int) {
 	al.reshape()
 }
 
-// reshape works out next and quiet from the blocks swiss holds.
+// reshape works out next, quiet and splits from the blocks swiss holds.
 func (al *mapAllocator[K, V]) reshape() {
+	al.splits = false
 	switch c := al.top * groupSlots; {
 	case al.blocks == 0:
 		al.next, al.quiet = 1, -1
 	case al.blocks == 1 && c == groupSlots:
-		al.next, al.quiet = 2, -1
-	case al.blocks == 1:
-		al.next, al.quiet = 2*al.top, c*7/8-c/3
-		if 2*c > bucketSlots {
-			al.next = al.top
-		}
+		al.next, al.quiet = 2, groupSlots-2
+	case al.blocks == 1 && 2*c <= bucketSlots:
+		al.next, al.quiet = 2*al.top, c*7/8-min(al.deletes, c/3-1)-1
+	case int(al.classes[bits.Len(uint(al.top))-1]) == al.blocks:
+		al.next, al.quiet, al.splits = al.top, -1, true
 	default:
 		al.next, al.quiet = al.top, -1
 	}

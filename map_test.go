@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/nalloc/nalloc"
 )
@@ -350,16 +351,19 @@ func TestNewMapFailures(t *testing.T) {
 		}
 	}
 	tr.checkEmpty()
-	// A presized map takes no allocator call until it is full (Put: TryPut
-	// would reserve a spare bucket, since it cannot see how full each
-	// bucket is).
+	// A presized map takes no allocator call until it is full, with Put or
+	// TryPut (its buckets split, which needs no reservation).
 	m, err := nalloc.NewMap[uint64, uint64](tr, 50_000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr.failOn(1, true)
 	for i := range uint64(50_000) {
-		m.Put(i, i)
+		if i%2 == 0 {
+			m.Put(i, i)
+		} else if err := m.TryPut(i, i); err != nil {
+			t.Fatalf("TryPut %d into a map presized for 50000: %v", i, err)
+		}
 	}
 	m.Close()
 	tr.checkEmpty()
@@ -381,4 +385,138 @@ func TestMapRefusesHugeGroups(t *testing.T) {
 		t.Errorf("Get with 8 KiB values made %v Go allocations", n)
 	}
 	m.Close()
+}
+
+// TestMapTryPutHoldsNoSpare fills maps with TryPut and no deletes: the
+// block of a doubling is allocated by the insert that doubles the map, and
+// a map that splits needs none, so no TryPut leaves a spare block behind,
+// and many small maps filled with TryPut hold exactly what the same maps
+// filled with Put hold.
+func TestMapTryPutHoldsNoSpare(t *testing.T) {
+	tr := track(t, nalloc.NewGoHeap())
+	m, _ := nalloc.NewMap[uint64, val](tr, 0)
+	for i := range uint64(30_000) { // past several doublings and splits
+		if err := m.TryPut(i, mkVal(i)); err != nil {
+			t.Fatal(err)
+		}
+		if s := nalloc.MapSpareBytes(m); s != 0 {
+			t.Fatalf("after TryPut of entry %d: a spare block of %d bytes", i, s)
+		}
+		if i%7 == 0 { // replacing needs nothing either
+			if err := m.TryPut(i/2, mkVal(i)); err != nil || nalloc.MapSpareBytes(m) != 0 {
+				t.Fatalf("TryPut replacing entry %d: %v, spare %d bytes", i/2, err, nalloc.MapSpareBytes(m))
+			}
+		}
+	}
+	m.Close()
+	tr.checkEmpty()
+
+	// 64 maps of 1 to 4000 entries each, as a sharded cache holds them.
+	held := func(put func(m *nalloc.Map[uint64, val], k uint64) error) uintptr {
+		tr := track(t, nalloc.NewGoHeap())
+		var maps []*nalloc.Map[uint64, val]
+		for s := range uint64(64) {
+			m, _ := nalloc.NewMap[uint64, val](tr, 0)
+			for i := range 1 + s*s {
+				if err := put(m, i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			maps = append(maps, m)
+		}
+		n := tr.liveBytes()
+		for _, m := range maps {
+			m.Close()
+		}
+		tr.checkEmpty()
+		return n
+	}
+	withPut := held(func(m *nalloc.Map[uint64, val], k uint64) error { m.Put(k, mkVal(k)); return nil })
+	withTryPut := held(func(m *nalloc.Map[uint64, val], k uint64) error { return m.TryPut(k, mkVal(k)) })
+	if withTryPut != withPut {
+		t.Errorf("64 maps filled with TryPut hold %d bytes, with Put %d", withTryPut, withPut)
+	}
+}
+
+// TestMapTryPutGivesBackTheSpare: after deletes, TryPut reserves the block
+// of the doubling ahead of the insert that needs it (the deletes may have
+// left tombstones), and gives it back once deletes take the map out of
+// reach of the doubling, or at Clear.
+func TestMapTryPutGivesBackTheSpare(t *testing.T) {
+	tr := track(t, nalloc.NewGoHeap())
+	m, _ := nalloc.NewMap[uint64, val](tr, 0)
+	model := make(map[uint64]val)
+	put := func(k uint64) {
+		t.Helper()
+		if err := m.TryPut(k, mkVal(k)); err != nil {
+			t.Fatal(err)
+		}
+		model[k] = mkVal(k)
+	}
+	del := func(k uint64) { m.Delete(k); delete(model, k) }
+	// A bucket of 1024 slots (full at 896), 100 deletes: the doubling may
+	// come from 796 entries on.
+	next := uint64(0)
+	for ; next < 500; next++ {
+		put(next)
+	}
+	for k := range uint64(100) {
+		del(k)
+	}
+	reserved := false
+	for len(model) < 896 && !reserved {
+		put(next)
+		next++
+		reserved = nalloc.MapSpareBytes(m) > 0
+	}
+	if !reserved || len(model) < 796 {
+		t.Fatalf("TryPut reserved the doubling's block: %v, at %d entries; want it from 796 entries on", reserved, len(model))
+	}
+	for k := uint64(100); k < 400; k++ {
+		del(k)
+	}
+	put(next) // 497 entries, 400 deletes: the doubling needs 896 - 341 at least
+	next++
+	if s := nalloc.MapSpareBytes(m); s != 0 {
+		t.Errorf("a spare block of %d bytes after deletes took the map far from its doubling", s)
+	}
+	checkMap(t, m, model, "after the spare went back")
+	for len(model) < 895 && nalloc.MapSpareBytes(m) == 0 {
+		put(next)
+		next++
+	}
+	if nalloc.MapSpareBytes(m) == 0 {
+		t.Fatal("TryPut reserved nothing near the doubling after deletes")
+	}
+	m.Clear()
+	if s := nalloc.MapSpareBytes(m); s != 0 {
+		t.Errorf("a spare block of %d bytes after Clear", s)
+	}
+	m.Close()
+	tr.checkEmpty()
+}
+
+// TestMapMemoryOfLargeValues checks the Memory section's bound: the groups
+// of a map of 544-byte entries take from 8/7 to 16/7 of the entries'
+// bytes (plus the 8 control bytes a group), whatever its size, single
+// bucket or many.
+func TestMapMemoryOfLargeValues(t *testing.T) {
+	type record [512]byte
+	tr := track(t, nalloc.NewGoHeap())
+	m, _ := nalloc.NewMap[key, record](tr, 0)
+	defer func() { m.Close(); tr.checkEmpty() }()
+	entry := float64(unsafe.Sizeof(key{}) + unsafe.Sizeof(record{}))
+	lo, hi := math.Inf(1), 0.0
+	for i := range uint64(60_000) {
+		m.Put(mkKey(i), record{byte(i)})
+		if n := i + 1; n >= 8 && n%97 == 0 {
+			ratio := float64(tr.liveBytes()) / (float64(n) * entry)
+			lo, hi = min(lo, ratio), max(hi, ratio)
+		}
+	}
+	perGroup := (8*entry + 8) / (8 * entry) // the control bytes
+	if lo < 8.0/7 || hi > 16.0/7*perGroup {
+		t.Errorf("the groups took %.2f to %.2f times the entries' bytes, outside 8/7 to 16/7", lo, hi)
+	}
+	t.Logf("groups / entries' bytes: %.2f to %.2f", lo, hi)
 }

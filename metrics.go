@@ -2,6 +2,8 @@
 
 package nalloc
 
+import "math"
+
 // Metric is one figure that nalloc reports about an allocator, named and
 // described for monitoring systems. The names follow Prometheus's
 // conventions, which expvar users read just as well: snake case, the unit
@@ -35,32 +37,43 @@ func (k MetricKind) String() string {
 	return "gauge"
 }
 
-// The metrics AppendMetrics reports, in its order: statsMetrics from
-// Stats, countMetrics from a Counting's Counts. Each entry reads its
-// figure from the value the call fetched once.
-var (
-	statsMetrics = [...]struct {
-		name, help string
-		get        func(Stats) uint64
-	}{
-		{"allocated_bytes", "Bytes in blocks handed out and not yet given back, as the allocator counts them.",
-			func(s Stats) uint64 { return s.Allocated }},
-		{"active_bytes", "Bytes in pages the allocator uses for live blocks.",
-			func(s Stats) uint64 { return s.Active }},
-		{"resident_bytes", "Bytes of physical memory the allocator holds.",
-			func(s Stats) uint64 { return s.Resident }},
-		{"mapped_bytes", "Bytes of address space the allocator has mapped.",
-			func(s Stats) uint64 { return s.Mapped }},
-		{"retained_bytes", "Bytes of address space kept for reuse after their pages went back to the OS.",
-			func(s Stats) uint64 { return s.Retained }},
-		{"metadata_bytes", "Bytes the allocator uses for its own bookkeeping.",
-			func(s Stats) uint64 { return s.Metadata }},
+// metricDef is one metric of a source that reads a T once per report:
+// its name, help and kind, and its figure in that T. Every metric nalloc
+// reports is a row of one of the tables below, so that its name, help
+// and kind are written once.
+type metricDef[T any] struct {
+	name, help string
+	kind       MetricKind
+	get        func(T) int64
+}
+
+// appendDefs appends the metrics defs give for v to dst.
+func appendDefs[T any](dst []Metric, defs []metricDef[T], v T) []Metric {
+	for _, d := range defs {
+		dst = append(dst, Metric{Name: d.name, Help: d.help, Kind: d.kind, Value: d.get(v)})
 	}
-	countMetrics = [...]struct {
-		name, help string
-		kind       MetricKind
-		get        func(Counts) int64
-	}{
+	return dst
+}
+
+// The metrics AppendMetrics reports, in its order: statsMetrics from
+// Stats, countMetrics from a Counting's Counts; and gcPacerMetrics, those
+// of GCPacer.AppendMetrics.
+var (
+	statsMetrics = [...]metricDef[Stats]{
+		{"allocated_bytes", "Bytes in blocks handed out and not yet given back, as the allocator counts them.", Gauge,
+			func(s Stats) int64 { return int64(s.Allocated) }},
+		{"active_bytes", "Bytes in pages the allocator uses for live blocks.", Gauge,
+			func(s Stats) int64 { return int64(s.Active) }},
+		{"resident_bytes", "Bytes of physical memory the allocator holds.", Gauge,
+			func(s Stats) int64 { return int64(s.Resident) }},
+		{"mapped_bytes", "Bytes of address space the allocator has mapped.", Gauge,
+			func(s Stats) int64 { return int64(s.Mapped) }},
+		{"retained_bytes", "Bytes of address space kept for reuse after their pages went back to the OS.", Gauge,
+			func(s Stats) int64 { return int64(s.Retained) }},
+		{"metadata_bytes", "Bytes the allocator uses for its own bookkeeping.", Gauge,
+			func(s Stats) int64 { return int64(s.Metadata) }},
+	}
+	countMetrics = [...]metricDef[Counts]{
 		{"allocations_total", "Successful allocations counted by nalloc.Counting.", Counter,
 			func(c Counts) int64 { return int64(c.Allocations) }},
 		{"deallocations_total", "Blocks given back, counted by nalloc.Counting.", Counter,
@@ -75,6 +88,25 @@ var (
 			func(c Counts) int64 { return c.LiveBytes }},
 		{"peak_live_bytes", "The highest live_bytes seen, counted by nalloc.Counting.", Gauge,
 			func(c Counts) int64 { return c.PeakLiveBytes }},
+	}
+	gcPacerMetrics = [...]metricDef[gcPacerState]{
+		{"gcpacer_running", "1 while the GC pacer runs, 0 once it is stopped.", Gauge,
+			func(s gcPacerState) int64 {
+				if s.running {
+					return 1
+				}
+				return 0
+			}},
+		{"gcpacer_off_heap_bytes", "Off-heap bytes the GC pacer counted last; it paces on the highest count of the last second.", Gauge,
+			func(s gcPacerState) int64 { return int64(min(s.offHeap, math.MaxInt64)) }},
+		{"gcpacer_gogc_percent", "The GOGC the GC pacer has set for the Go heap plus the off-heap bytes (-1: off); the program's after Stop.", Gauge,
+			func(s gcPacerState) int64 { return int64(s.gogc) }},
+		{"gcpacer_program_gogc_percent", "The program's own GOGC, which the GC pacer scales and Stop puts back (-1: off).", Gauge,
+			func(s gcPacerState) int64 { return int64(s.userGOGC) }},
+		{"gcpacer_gomemlimit_bytes", "The Go runtime's memory limit as the GC pacer has set it, the program's less the off-heap bytes (math.MaxInt64: none); the program's after Stop.", Gauge,
+			func(s gcPacerState) int64 { return s.limit }},
+		{"gcpacer_program_gomemlimit_bytes", "The program's own memory limit, on the Go runtime plus the off-heap bytes, which Stop puts back (math.MaxInt64: none).", Gauge,
+			func(s gcPacerState) int64 { return s.userLimit }},
 	}
 )
 
@@ -101,15 +133,33 @@ func AppendMetrics(dst []Metric, a Allocator) ([]Metric, error) {
 		if err != nil {
 			s = Stats{}
 		}
-		for _, m := range statsMetrics {
-			dst = append(dst, Metric{Name: m.name, Help: m.help, Kind: Gauge, Value: int64(m.get(s))})
-		}
+		dst = appendDefs(dst, statsMetrics[:], s)
 	}
 	if c, ok := a.(*Counting); ok {
-		counts := c.Counts()
-		for _, m := range countMetrics {
-			dst = append(dst, Metric{Name: m.name, Help: m.help, Kind: m.kind, Value: m.get(counts)})
-		}
+		dst = appendDefs(dst, countMetrics[:], c.Counts())
 	}
 	return dst, err
+}
+
+// AppendMetrics appends the pacer's metrics to dst and returns the
+// extended slice: whether it runs (gcpacer_running, 1 or 0), the off-heap
+// bytes it counted last (gcpacer_off_heap_bytes, OffHeap's figure), and
+// each setting as it has set it and as the program has it
+// (gcpacer_gogc_percent and gcpacer_program_gogc_percent, -1 for off;
+// gcpacer_gomemlimit_bytes and gcpacer_program_gomemlimit_bytes,
+// math.MaxInt64 for no limit), the units of runtime/metrics'
+// /gc/gogc:percent and /gc/gomemlimit:bytes. While the pacer runs, the
+// first of each pair is what the runtime reports, the second what Stop
+// will put back; after Stop both are what Stop left, and the count is the
+// last one taken. They are names in the same scheme as the allocators'
+// (package nallocvar and the nallocprom module publish them beside
+// those), prefixed gcpacer_ because they describe the process, not an
+// allocator.
+//
+// The figures are those of the pacer's last recomputation (at the last GC
+// cycle or background tick), a consistent set; reading them costs a lock
+// the pacer holds only to copy them, and makes no Go heap allocation when
+// dst has room. It is safe to call from any goroutine, at any time.
+func (p *GCPacer) AppendMetrics(dst []Metric) []Metric {
+	return appendDefs(dst, gcPacerMetrics[:], p.report())
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,34 +26,32 @@ import (
 // the thread-scaling lines; a log scale where a panel's figures span more
 // than a factor of ten.
 
-// allocatorColors keeps an allocator's colour the same in every chart
-// (the Okabe-Ito palette, readable with colour blindness).
-var allocatorColors = map[string]color.Color{
-	"go":       color.RGBA{0, 114, 178, 255},   // blue
-	"glibc":    color.RGBA{230, 159, 0, 255},   // orange
-	"jemalloc": color.RGBA{0, 158, 115, 255},   // green
-	"mimalloc": color.RGBA{204, 121, 167, 255}, // purple
-	"bump":     color.RGBA{213, 94, 0, 255},    // vermillion
+// palette gives allocators their colours, in the order the report lists
+// them (every allocator tried, loaded or not, so that a colour stays put
+// between runs on machines with the same backends): the Okabe-Ito
+// palette, readable with colour blindness, then Paul Tol's darker ones.
+var palette = []color.Color{
+	color.RGBA{0, 114, 178, 255},   // blue
+	color.RGBA{230, 159, 0, 255},   // orange
+	color.RGBA{0, 158, 115, 255},   // green
+	color.RGBA{204, 121, 167, 255}, // purple
+	color.RGBA{213, 94, 0, 255},    // vermillion
+	color.RGBA{86, 180, 233, 255},  // sky blue
+	color.RGBA{240, 228, 66, 255},  // yellow
+	color.RGBA{51, 34, 136, 255},   // indigo
+	color.RGBA{68, 170, 153, 255},  // teal
+	color.RGBA{153, 153, 51, 255},  // olive
+	color.RGBA{136, 34, 85, 255},   // wine
+	color.RGBA{120, 120, 120, 255}, // grey
 }
 
-var otherColors = []color.Color{
-	color.RGBA{86, 180, 233, 255}, color.RGBA{240, 228, 66, 255}, color.RGBA{120, 120, 120, 255},
-}
-
-func colorOf(names []string, name string) color.Color {
-	if c, ok := allocatorColors[name]; ok {
-		return c
+// colors maps each allocator of rep to its colour.
+func colors(rep *Report) map[string]color.Color {
+	m := map[string]color.Color{}
+	for i, a := range rep.Allocators {
+		m[a.Name] = palette[i%len(palette)]
 	}
-	i := 0
-	for _, n := range names {
-		if n == name {
-			break
-		}
-		if _, ok := allocatorColors[n]; !ok {
-			i++
-		}
-	}
-	return otherColors[i%len(otherColors)]
+	return m
 }
 
 // panelSpec says what one bar panel shows.
@@ -61,28 +60,36 @@ type panelSpec struct {
 	title, xlabel, ylabel string
 	unit                  string  // "s" plots in ms when every figure is under a second
 	scale                 float64 // the figures are divided by it (bytes to MiB)
+	lines                 bool    // lines against the case (the thread count), not bars
 }
 
-var barPanels = []panelSpec{
-	{"glibc-simple", mNsPerPair, "glibc-simple: allocate+free pair", "block size", "ns per pair", "ns", 1},
-	{"malloc-large", mUsPerStep, "malloc-large: free + allocate 5-25 MiB", "", "µs per step", "us", 1},
-	{"arena-boxes", mNsPerBox, "arena-boxes: 1000 × 64 B, freed together", "", "ns per box", "ns", 1},
-	{"gc-pressure", mGCCPU, "gc-pressure: GC CPU during the Go stream", "", "CPU seconds", "s", 1},
-	{"gc-pressure", mPeakRSS, "gc-pressure: peak RSS", "", "MiB", "B", 1 << 20},
+// The panels, in order: bars (grouped by case where a workload has
+// several), and lines against the thread count (lines set).
+var chartPanels = []panelSpec{
+	{glibcSimple.name, mNsPerPair, "glibc-simple: allocate+free pair", "block size", "ns per pair", "ns", 1, false},
+	{glibcThread.name, mPairsPerSec, "glibc-thread: throughput by threads (128 B)", "threads (goroutines locked to OS threads)", "million pairs per second", "1/s", 1e6, true},
+	{mallocLarge.name, mUsPerStep, "malloc-large: free + allocate 5-25 MiB", "", "µs per step", "us", 1, false},
+	{arenaBoxes.name, mNsPerBox, "arena-boxes: 1000 × 64 B, freed together", "", "ns per box", "ns", 1, false},
+	{gcPressure.name, mGCCPU, "gc-pressure: GC CPU during the Go stream", "", "CPU seconds", "s", 1, false},
+	{gcPressure.name, mPeakRSS, "gc-pressure: peak RSS", "", "MiB", "B", 1 << 20, false},
+	{gcPressurePaced.name, mGCCPU, "gc-pressure-paced: GC CPU under nalloc.StartGCPacer", "", "CPU seconds", "s", 1, false},
+	{mallocThread.name, mNsPerIter, "malloc-thread: time per iteration (4-32768 B)", "threads", "ns per iteration, per thread", "ns", 1, true},
+	{xmalloc.name, mFreesPerSec, "xmalloc: cross-thread frees (64 B)", "threads (half allocate, half free)", "million frees per second", "1/s", 1e6, true},
+	{xmalloc.name, mPeakRSS, "xmalloc: peak RSS by threads", "threads", "MiB", "B", 1 << 20, false},
 }
 
 // drawChart draws rep to path, as SVG or PNG by its extension.
 func drawChart(rep *Report, path string) error {
 	names := rep.loadedNames()
+	palette := colors(rep)
 	var panels []*plot.Plot
-	for _, ps := range barPanels {
-		if p := barPanel(rep, names, ps); p != nil {
-			panels = append(panels, p)
+	for _, ps := range chartPanels {
+		mk := barPanel
+		if ps.lines {
+			mk = linePanel
 		}
-		if ps.workload == "glibc-simple" {
-			if p := threadPanel(rep, names); p != nil {
-				panels = append(panels, p)
-			}
+		if p := mk(rep, names, palette, ps); p != nil {
+			panels = append(panels, p)
 		}
 	}
 	if len(panels) == 0 {
@@ -95,7 +102,7 @@ func drawChart(rep *Report, path string) error {
 	cv := canvasFor(path, w, h)
 	dc := draw.New(cv)
 	dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: w, Y: 0}, {X: w, Y: h}, {X: 0, Y: h}})
-	head := drawHeader(dc, rep, names)
+	head := drawHeader(dc, rep, names, palette)
 
 	grid := make([][]*plot.Plot, rows)
 	for i := range grid {
@@ -149,7 +156,7 @@ func textStyle(size vg.Length) draw.TextStyle {
 
 // drawHeader draws the title and the shared legend at the top of the
 // canvas and returns the height they take.
-func drawHeader(dc draw.Canvas, rep *Report, names []string) vg.Length {
+func drawHeader(dc draw.Canvas, rep *Report, names []string, cols map[string]color.Color) vg.Length {
 	m := rep.Machine
 	top := dc.Max.Y - vg.Points(10)
 	left := dc.Min.X + vg.Points(14)
@@ -162,7 +169,7 @@ func drawHeader(dc draw.Canvas, rep *Report, names []string) vg.Length {
 	}
 	dc.FillText(sub, vg.Point{X: left, Y: top - vg.Points(22)}, fmt.Sprintf(
 		"%s, %d CPUs, %s/%s, %s, %s. Bars: median of %d runs, each in a fresh process; whiskers: fastest to slowest run. "+
-			"Times are process CPU time (glibc-thread: wall). Lower is better, except pairs/s.",
+			"Times are process CPU time (threaded workloads: wall). Lower is better, except per second.",
 		cpu, m.CPUs, m.OS, m.Arch, m.GoVersion, rep.Started.Format("2006-01-02"), rep.Config.Runs))
 
 	// The legend: one swatch per allocator, then the C line.
@@ -172,41 +179,42 @@ func drawHeader(dc draw.Canvas, rep *Report, names []string) vg.Length {
 	label.YAlign = draw.YCenter
 	sw := vg.Points(12)
 	for _, n := range names {
-		c := colorOf(names, n)
+		c := cols[n]
 		dc.FillPolygon(c, []vg.Point{{X: x, Y: y - sw/2}, {X: x + sw, Y: y - sw/2}, {X: x + sw, Y: y + sw/2}, {X: x, Y: y + sw/2}})
 		dc.FillText(label, vg.Point{X: x + sw + vg.Points(4), Y: y}, n)
 		x += sw + vg.Points(14) + label.Width(n)
 	}
+	// The C and cgo marks go on a line of their own: with ten allocators
+	// the swatches fill the first.
+	y -= vg.Points(20)
+	x = left
 	if rep.Native.Enabled {
-		x += vg.Points(10)
 		dc.StrokeLine2(cLine, x, y, x+vg.Points(18), y)
-		txt := "the same workload in C (thread panel: dashed)"
+		txt := "the same workload in C (line panels: dashed)"
 		dc.FillText(label, vg.Point{X: x + vg.Points(24), Y: y}, txt)
+		x += vg.Points(40) + label.Width(txt)
 	} else if rep.Native.Skipped != "" {
-		dc.FillText(label, vg.Point{X: x + vg.Points(10), Y: y}, "(no C column: "+rep.Native.Skipped+")")
+		txt := "(no C figures: " + rep.Native.Skipped + ")"
+		dc.FillText(label, vg.Point{X: x, Y: y}, txt)
+		x += vg.Points(16) + label.Width(txt)
 	}
-	return vg.Points(80)
+	if rep.Cgo.Enabled {
+		dc.StrokeLine2(cgoLine, x, y, x+vg.Points(18), y)
+		dc.FillText(label, vg.Point{X: x + vg.Points(24), Y: y}, "the same Go workload through cgo (line panels: dotted)")
+	}
+	return vg.Points(100)
 }
 
 var (
 	cLine   = draw.LineStyle{Color: color.Black, Width: vg.Points(2.2)}
+	cgoLine = draw.LineStyle{Color: color.RGBA{200, 0, 0, 255}, Width: vg.Points(1.6), Dashes: []vg.Length{vg.Points(3), vg.Points(2)}}
 	whisker = draw.LineStyle{Color: color.Gray{Y: 40}, Width: vg.Points(0.8)}
 )
 
 // barPanel draws one metric of one workload as grouped bars, or returns
 // nil if the report has no such figures.
-func barPanel(rep *Report, names []string, ps panelSpec) *plot.Plot {
-	var rows []Row
-	for _, wr := range rep.Workloads {
-		if wr.Name != ps.workload {
-			continue
-		}
-		for _, r := range wr.Rows {
-			if r.Metric == ps.metric {
-				rows = append(rows, r)
-			}
-		}
-	}
+func barPanel(rep *Report, names []string, cols map[string]color.Color, ps panelSpec) *plot.Plot {
+	rows := panelRows(rep, ps)
 	if len(rows) == 0 {
 		return nil
 	}
@@ -216,10 +224,10 @@ func barPanel(rep *Report, names []string, ps panelSpec) *plot.Plot {
 		groups = append(groups, caseLabel(r.Case))
 	}
 	for _, n := range names {
-		s := barSeries{color: colorOf(names, n)}
+		s := barSeries{color: cols[n]}
 		has := false
 		for _, r := range rows {
-			v, lo, hi, c := math.NaN(), math.NaN(), math.NaN(), math.NaN()
+			v, lo, hi, c, cg := math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
 			for _, cell := range r.Cells {
 				if cell.Allocator != n {
 					continue
@@ -231,8 +239,12 @@ func barPanel(rep *Report, names []string, ps panelSpec) *plot.Plot {
 				if cell.C != nil {
 					c = cell.C.Median / ps.scale
 				}
+				if cell.CGO != nil {
+					cg = cell.CGO.Median / ps.scale
+				}
 			}
-			s.v, s.lo, s.hi, s.c = append(s.v, v), append(s.lo, lo), append(s.hi, hi), append(s.c, c)
+			s.v, s.lo, s.hi = append(s.v, v), append(s.lo, lo), append(s.hi, hi)
+			s.c, s.cgo = append(s.c, c), append(s.cgo, cg)
 		}
 		if has {
 			s.name = n
@@ -271,15 +283,41 @@ func barPanel(rep *Report, names []string, ps panelSpec) *plot.Plot {
 	}
 	p.Add(hgrid(), b)
 	p.NominalX(groups...)
+	if b.single && len(groups) > 6 {
+		// Allocator names side by side would run into each other.
+		p.X.Tick.Label.Rotation = math.Pi / 6
+		p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
+	}
 	p.X.Min, p.X.Max = -0.5, float64(len(groups))-0.5
 	p.X.Label.Text = ps.xlabel
 	return p
 }
 
+// panelRows are the rows a panel shows: its workload's rows of its
+// metric, by case. Where the workload has the metric by case (xmalloc's
+// peak RSS by threads), the run's own figure, the case "", is left out.
+func panelRows(rep *Report, ps panelSpec) []Row {
+	var rows []Row
+	for _, wr := range rep.Workloads {
+		if wr.Name != ps.workload {
+			continue
+		}
+		for _, r := range wr.Rows {
+			if r.Metric == ps.metric {
+				rows = append(rows, r)
+			}
+		}
+	}
+	if slices.ContainsFunc(rows, func(r Row) bool { return r.Case != "" }) {
+		rows = slices.DeleteFunc(rows, func(r Row) bool { return r.Case == "" })
+	}
+	return rows
+}
+
 // rescale multiplies every figure by f.
 func (b *bars) rescale(f float64) {
 	for _, s := range b.series {
-		for _, vs := range [][]float64{s.v, s.lo, s.hi, s.c} {
+		for _, vs := range [][]float64{s.v, s.lo, s.hi, s.c, s.cgo} {
 			for i := range vs {
 				vs[i] *= f
 			}
@@ -299,43 +337,32 @@ func caseLabel(c string) string {
 	return v
 }
 
-// threadPanel draws glibc-thread's throughput against the thread count.
-func threadPanel(rep *Report, names []string) *plot.Plot {
-	var rows []Row
-	for _, wr := range rep.Workloads {
-		if wr.Name == "glibc-thread" {
-			for _, r := range wr.Rows {
-				if r.Metric == mPairsPerSec {
-					rows = append(rows, r)
-				}
-			}
-		}
-	}
+// linePanel draws one metric of a threaded workload against the thread
+// count: a line per allocator through nalloc, dashed in C, dotted through
+// cgo.
+func linePanel(rep *Report, names []string, cols map[string]color.Color, ps panelSpec) *plot.Plot {
+	rows := panelRows(rep, ps)
 	if len(rows) == 0 {
 		return nil
 	}
 	p := plot.New()
 	p.Add(hgrid())
-	p.Title.Text = "glibc-thread: throughput by threads (128 B)"
-	p.Y.Label.Text = "million pairs per second"
-	p.X.Label.Text = "threads (goroutines locked to OS threads)"
+	p.Title.Text = ps.title
+	p.Y.Label.Text = ps.ylabel
+	p.X.Label.Text = ps.xlabel
 	var labels []string
 	for _, r := range rows {
 		labels = append(labels, caseLabel(r.Case))
 	}
-	hi := 0.0
+	lo, hi := math.Inf(1), 0.0
 	for _, n := range names {
-		for _, via := range []string{"go", "c"} {
+		for _, v := range vias {
 			var xys plotter.XYs
 			for i, r := range rows {
 				for _, cell := range r.Cells {
-					s := cell.Go
-					if via == "c" {
-						s = cell.C
-					}
-					if cell.Allocator == n && s != nil {
-						xys = append(xys, plotter.XY{X: float64(i), Y: s.Median / 1e6})
-						hi = max(hi, s.Median/1e6)
+					if s := cell.of(v); cell.Allocator == n && s != nil && s.Median > 0 {
+						xys = append(xys, plotter.XY{X: float64(i), Y: s.Median / ps.scale})
+						lo, hi = min(lo, s.Median/ps.scale), max(hi, s.Median/ps.scale)
 					}
 				}
 			}
@@ -346,19 +373,33 @@ func threadPanel(rep *Report, names []string) *plot.Plot {
 			if err != nil {
 				continue
 			}
-			l.Color, sc.Color = colorOf(names, n), colorOf(names, n)
+			l.Color, sc.Color = cols[n], cols[n]
 			l.Width = vg.Points(2)
-			if via == "c" {
+			switch v {
+			case viaC:
 				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+				l.Width = vg.Points(1.5)
+			case viaCgo:
+				l.Dashes = []vg.Length{vg.Points(1.5), vg.Points(2)}
 				l.Width = vg.Points(1.5)
 			}
 			p.Add(l, sc)
 		}
 	}
+	if hi == 0 {
+		return nil
+	}
 	p.NominalX(labels...)
 	p.X.Min, p.X.Max = -0.3, float64(len(rows))-0.7
-	p.Y.Min, p.Y.Max = 0, hi*1.15
-	p.Y.Tick.Marker = niceTicks{}
+	if hi/lo > 10 {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = logTicks{}
+		p.Y.Label.Text += " (log scale)"
+		p.Y.Min, p.Y.Max = math.Pow(10, math.Floor(math.Log10(lo))), hi*1.6
+	} else {
+		p.Y.Min, p.Y.Max = 0, hi*1.15
+		p.Y.Tick.Marker = niceTicks{}
+	}
 	return p
 }
 
@@ -437,15 +478,15 @@ type bars struct {
 }
 
 type barSeries struct {
-	name         string
-	color        color.Color
-	v, lo, hi, c []float64 // per group; NaN where there is none
+	name              string
+	color             color.Color
+	v, lo, hi, c, cgo []float64 // per group; NaN where there is none
 }
 
 func (b *bars) span() (lo, hi float64) {
 	lo, hi = math.Inf(1), 0
 	for _, s := range b.series {
-		for _, vs := range [][]float64{s.v, s.lo, s.hi, s.c} {
+		for _, vs := range [][]float64{s.v, s.lo, s.hi, s.c, s.cgo} {
 			for _, v := range vs {
 				if v > 0 {
 					lo, hi = min(lo, v), max(hi, v)
@@ -494,6 +535,9 @@ func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
 			}
 			if cv := s.c[i]; !math.IsNaN(cv) && cv > 0 {
 				c.StrokeLine2(cLine, l-vg.Points(1), trY(cv), r+vg.Points(1), trY(cv))
+			}
+			if cv := s.cgo[i]; !math.IsNaN(cv) && cv > 0 {
+				c.StrokeLine2(cgoLine, l-vg.Points(1), trY(cv), r+vg.Points(1), trY(cv))
 			}
 		}
 	}

@@ -5,17 +5,20 @@ package main
 import (
 	"bytes"
 	"encoding/xml"
+	"html"
+	"image/color"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
 // fullReport is a report with made-up figures in every row of every
-// workload for names, with C figures for the native ones, as a full
-// shoot-out on a machine with every backend would have.
-func fullReport(t *testing.T, names []string) *Report {
+// workload for names, with C and cgo figures for those in natives, as a
+// full shoot-out on a machine with every backend would have.
+func fullReport(t *testing.T, names, natives []string) *Report {
 	t.Helper()
 	cfg, err := parseFlags(nil, io.Discard)
 	if err != nil {
@@ -26,20 +29,22 @@ func fullReport(t *testing.T, names []string) *Report {
 		for ai, a := range names {
 			d := newCellData()
 			cells[cellKey{w.name, a}] = d
-			if a == "bump" && w.name == "malloc-large" {
+			if a == "bump" && w.notFor != nil {
 				d.na = "an arena"
 				continue
 			}
-			for ri, k := range append(w.rows(cfg.Params), commonRows()...) {
+			for ri, k := range append(w.rows(&cfg.Params), commonRows()...) {
 				v := float64(10+7*ai+3*ri) * math.Pow(3, float64(ai%3))
-				d.goRuns[k] = []float64{v * 0.9, v, v * 1.2}
-				if _, ok := nativeRecipes[a]; ok && w.cArgs != nil && metrics[k.Metric].Crossing {
-					d.cRuns[k] = []float64{v / 2, v / 2, v / 2}
+				d.runs[viaGo][k] = []float64{v * 0.9, v, v * 1.2}
+				if slices.Contains(natives, a) && w.cArgs != nil && metrics[k.Metric].Crossing {
+					d.runs[viaC][k] = []float64{v / 2, v / 2, v / 2}
+					d.runs[viaCgo][k] = []float64{v * 2, v * 2, v * 2}
 				}
 			}
 		}
 	}
-	rep := &Report{Schema: schemaVersion, Machine: machine(), Config: ReportConfig{Runs: 3}, Native: NativeStatus{Enabled: true}}
+	rep := &Report{Schema: schemaVersion, Machine: machine(), Config: ReportConfig{Runs: 3},
+		Native: NativeStatus{Enabled: true}, Cgo: CgoStatus{Enabled: true}}
 	for _, n := range names {
 		rep.Allocators = append(rep.Allocators, AllocatorStatus{Name: n, Loaded: true})
 	}
@@ -49,7 +54,8 @@ func fullReport(t *testing.T, names []string) *Report {
 }
 
 func TestChart(t *testing.T) {
-	rep := fullReport(t, []string{"go", "glibc", "jemalloc", "mimalloc", "bump", "custom"})
+	natives := []string{"glibc", "jemalloc", "mimalloc", "tcmalloc", "tbbmalloc", "mimalloc@libmimalloc.so.3"}
+	rep := fullReport(t, append([]string{"make", "bump", "go", "modernc", "custom"}, natives...), natives)
 	dir := t.TempDir()
 	png, svg := filepath.Join(dir, "c.png"), filepath.Join(dir, "c.svg")
 	if err := drawChart(rep, png); err != nil {
@@ -73,8 +79,23 @@ func TestChart(t *testing.T) {
 			t.Fatalf("%s is not well-formed XML: %v", svg, err)
 		}
 	}
-	if !bytes.Contains(b, []byte("glibc-simple: allocate+free pair")) {
-		t.Errorf("the SVG lacks the glibc-simple panel's title")
+	for _, p := range chartPanels {
+		if !bytes.Contains(b, []byte(html.EscapeString(p.title))) {
+			t.Errorf("the SVG lacks the panel %q", p.title)
+		}
+	}
+	for _, name := range []string{"tbbmalloc", "modernc", "mimalloc@libmimalloc.so.3", "the same Go workload through cgo"} {
+		if !bytes.Contains(b, []byte(name)) {
+			t.Errorf("the SVG's legend lacks %q", name)
+		}
+	}
+	// Every allocator has a colour of its own.
+	seen := map[color.Color]string{}
+	for n, c := range colors(rep) {
+		if other, dup := seen[c]; dup {
+			t.Errorf("%s and %s have the same colour", n, other)
+		}
+		seen[c] = n
 	}
 	if err := drawChart(&Report{}, png); err == nil {
 		t.Errorf("a report without figures drew a chart")

@@ -58,10 +58,53 @@ const childEnv = "NALLOC_BENCH_CHILD"
 // exitNoOpen is a child's exit status when the allocator does not open.
 const exitNoOpen = 3
 
+// childSpec is what one Go child runs.
 type childSpec struct {
-	Allocator string `json:"allocator"`
-	Workload  string `json:"workload"` // "" for the load check
-	Params    params `json:"params"`
+	Allocator string `json:"allocator"` // the column's name
+	// Backend and Library are set for a native column: the backend's
+	// registered name, and the library to load if not the backend's
+	// default (a -library column, or the cgo peer, which needs a path).
+	Backend  string `json:"backend,omitempty"`
+	Library  string `json:"library,omitempty"`
+	Via      via    `json:"via,omitempty"` // viaGo (through nalloc) or viaCgo
+	Workload string `json:"workload"`      // "" for the load check
+	Params   params `json:"params"`
+}
+
+// open returns how the child gets its allocator: through the registry,
+// through the backend's OpenLibrary for a library of the user's, or as
+// the cgo peer. The function returns a handle for one more thread: the
+// same allocator, except for the registry's "go" and arenas, which give a
+// new one per call.
+func (s childSpec) open() (func() (nalloc.Allocator, error), error) {
+	var spec *nativeSpec
+	if s.Backend != "" {
+		if spec = specByName(s.Backend); spec == nil {
+			return nil, fmt.Errorf("no native backend %q is registered", s.Backend)
+		}
+	}
+	switch {
+	case s.Via == viaCgo:
+		if spec == nil || s.Library == "" {
+			return nil, fmt.Errorf("the cgo peer needs a native backend and its library, not %q", s.Allocator)
+		}
+		a, err := openCgo(s.Allocator, s.Library, spec.Pair)
+		return func() (nalloc.Allocator, error) { return a, err }, err
+	case spec != nil && s.Library != "":
+		a, err := spec.OpenLibrary(s.Library)
+		return func() (nalloc.Allocator, error) { return a, err }, err
+	}
+	_, err := nalloc.Open(s.Allocator)
+	return func() (nalloc.Allocator, error) { return nalloc.Open(s.Allocator) }, err
+}
+
+func specByName(name string) *nativeSpec {
+	for _, s := range nativeSpecs() {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
 }
 
 // childResult is what one child (Go or C) reported.
@@ -92,7 +135,11 @@ func childMain(specJSON string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench child: bad %s: %v\n", childEnv, err)
 		return 2
 	}
-	a, err := nalloc.Open(spec.Allocator)
+	open, err := spec.open()
+	var a nalloc.Allocator
+	if err == nil {
+		a, err = open()
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, oneLine(err))
 		return exitNoOpen
@@ -119,18 +166,16 @@ func childMain(specJSON string, stdout, stderr io.Writer) int {
 	// Figures are kept until the run is over: no output, and no
 	// formatting, while it runs.
 	var vals []value
-	e := &runEnv{name: spec.Allocator, a: a, p: spec.Params, put: func(c, m string, v float64) {
+	e := &runEnv{a: a, open: open, p: &spec.Params, put: func(c, m string, v float64) {
 		vals = append(vals, value{rowKey{c, m}, v})
 	}}
 	runtime.GC()
-	resetPeakRSS()
-	f0 := minorFaults()
+	p0 := startProcess()
 	if err := w.run(e); err != nil {
 		fmt.Fprintf(stderr, "%s on %s: %s\n", spec.Workload, spec.Allocator, oneLine(err))
 		return 1
 	}
-	e.put("", mFaults, minorFaults()-f0)
-	e.put("", mPeakRSS, peakRSS())
+	p0.report(e)
 	e.stats("after")
 	for _, v := range vals {
 		fmt.Fprintf(out, "V\t%s\t%s\t%g\n", v.Case, v.Metric, v.V)
@@ -145,11 +190,11 @@ func allocatorInfo(a nalloc.Allocator) map[string]string {
 	if _, ok := a.(resetter); ok {
 		info["arena"] = "Reset"
 	}
-	if l, ok := a.(interface{ Library() string }); ok {
-		info["library"] = l.Library()
-	}
-	if v, ok := a.(interface{ Version() string }); ok && v.Version() != "" {
-		info["version"] = v.Version()
+	if n, ok := a.(nalloc.Native); ok {
+		info["library"] = n.Library()
+		if v := n.Version(); v != "" {
+			info["version"] = v
+		}
 	}
 	return info
 }
@@ -169,11 +214,15 @@ func childEnviron(extra ...string) []string {
 	return append(jemalloc.Environ(env), extra...)
 }
 
-// runGoChild runs spec in a child process of this binary, killing it
-// after childTimeout.
-func runGoChild(ctx context.Context, spec childSpec) (childResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, childTimeout)
-	defer cancel()
+// runner starts the children: this binary for the Go side, the
+// compiled C program for the C side, each killed after timeout.
+type runner struct {
+	timeout time.Duration
+	c       nativeSide
+}
+
+// goChild runs spec in a child process of this binary.
+func (r *runner) goChild(ctx context.Context, spec childSpec) (childResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return childResult{}, fmt.Errorf("cannot find this binary to run a child: %w", err)
@@ -182,18 +231,20 @@ func runGoChild(ctx context.Context, spec childSpec) (childResult, error) {
 	if err != nil {
 		return childResult{}, err
 	}
-	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = childEnviron(childEnv + "=" + string(js))
-	return runChild(ctx, cmd, nil)
+	return r.child(ctx, nil, childEnviron(childEnv+"="+string(js)), exe)
 }
 
-// errNoOpen is wrapped by runChild's error when the child says its
+// errNoOpen is wrapped by a child's error when the child says its
 // allocator did not open; the error's text is the child's reason.
 var errNoOpen = errors.New("allocator did not open")
 
-// runChild runs cmd, made with exec.CommandContext(ctx, ...), with stdin,
-// and parses its lines.
-func runChild(ctx context.Context, cmd *exec.Cmd, stdin []byte) (childResult, error) {
+// child runs the program args[0] with args, the environment env and
+// stdin, and parses its lines.
+func (r *runner) child(ctx context.Context, stdin []byte, env []string, args ...string) (childResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if stdin != nil {
@@ -214,7 +265,7 @@ func runChild(ctx context.Context, cmd *exec.Cmd, stdin []byte) (childResult, er
 			}
 		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("timed out after %v", childTimeout)
+			err = fmt.Errorf("timed out after %v (-timeout)", r.timeout)
 		}
 		if why != "" {
 			err = fmt.Errorf("%v: %s", err, why)
@@ -262,6 +313,3 @@ func flatten(s string) string {
 	s = strings.NewReplacer("\n\t", " ", "\n(", " (", "\r", "", "\n", "; ", "\t", " ").Replace(s)
 	return strings.Join(strings.Fields(s), " ")
 }
-
-// childTimeout is how long one child may run before it is killed.
-var childTimeout = 10 * time.Minute

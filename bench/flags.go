@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -19,7 +20,7 @@ import (
 
 // config is the shoot-out's settings, from the flags.
 type config struct {
-	Allocators []string
+	Allocators []contender
 	Workloads  []*workload
 	Runs       int
 	Quick      bool
@@ -30,12 +31,51 @@ type config struct {
 	Touch      bool
 	GCLive     int64
 	Timeout    time.Duration // per child process
+	From       string        // a saved JSON report to print instead of measuring
 	Params     params
 }
 
-// knownAllocators are this module's allocators, in the order the table
-// shows them; other registered names follow, sorted.
-var knownAllocators = []string{"go", "glibc", "jemalloc", "mimalloc", "bump"}
+// contender is one column of the shoot-out: a registered allocator, or a
+// native library of the user's (-library) under a known backend.
+type contender struct {
+	Name    string      // the column: "glibc", "make", "mimalloc@libmimalloc.so.3"
+	Native  *nativeSpec // the native backend, or nil for the Go allocators and the peers
+	Library string      // a -library column's path; "" for the backend's default
+}
+
+// childSpec is how a Go child runs c.
+func (c contender) childSpec(v via, library string) childSpec {
+	s := childSpec{Allocator: c.Name, Library: c.Library, Via: v}
+	if c.Native != nil {
+		s.Backend = c.Native.Name
+	}
+	if v == viaCgo {
+		s.Library = library
+	}
+	return s
+}
+
+// registered returns every registered allocator as a contender, in the
+// order the table shows them: make (the baseline), the other Go
+// allocators and peers, then the native backends, each group sorted.
+func registered() []contender {
+	natives := map[string]*nativeSpec{}
+	for _, s := range nativeSpecs() {
+		natives[s.Name] = s
+	}
+	var goSide, native []contender
+	for _, n := range nalloc.Names() {
+		switch {
+		case natives[n] != nil:
+			native = append(native, contender{Name: n, Native: natives[n]})
+		case n == makeName:
+			goSide = slices.Insert(goSide, 0, contender{Name: n})
+		default:
+			goSide = append(goSide, contender{Name: n})
+		}
+	}
+	return append(goSide, native...)
+}
 
 var formats = []string{"table", "csv", "json", "benchstat"}
 
@@ -56,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(io.Discard) // errors are reported by the caller, once
 	var (
 		allocators = fs.String("allocators", "all", "comma-separated allocators to compare (`names`), or all")
+		libraries  libraryFlag
 		wls        = fs.String("workloads", "all", "comma-separated workloads to run (`names`), or all: "+strings.Join(workloadNames(), ", "))
 		runs       = fs.Int("runs", 5, "runs per figure; the table shows their median (`n`; -quick: 3)")
 		quick      = fs.Bool("quick", false, "a smoke run of seconds: fewer runs, rounds and steps, a 64 MiB live set")
@@ -63,12 +104,15 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		chart      = fs.String("chart", "", "also draw the figures to `file` (.svg or .png)")
 		native     = fs.Bool("native", true, "run the same workloads in C for the native column (needs a C compiler)")
 		noNative   = fs.Bool("no-native", false, "skip the native column")
-		threads    = fs.Int("threads", 16, "glibc-thread runs 1, 2, 4, ... goroutines up to `n`, and n itself")
+		threads    = fs.Int("threads", 16, "the threaded workloads run on 1, 2, 4, ... threads up to `n`, and n itself (xmalloc: the even counts)")
 		touch      = fs.Bool("touch", false, "malloc-large writes one byte per page of each block, making it resident")
 		gcLive     = sizeFlag{v: 1 << 30}
 		timeout    = fs.Duration("timeout", 10*time.Minute, "kill a run that takes longer than `duration`")
+		from       = fs.String("from", "", "measure nothing: print the report saved in `file` (by -format json) in -format, and draw -chart from it")
 	)
 	fs.Var(&gcLive, "gc-live", "gc-pressure's live set (`size`: 1GiB, 512MiB; -quick: 64MiB)")
+	fs.Var(&libraries, "library", "also measure the library at a path under a native backend (`backend=path`, repeatable): "+
+		"a column named backend@file, on the Go, cgo and C sides alike")
 	fs.Usage = func() { usage(stderr, fs) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -85,7 +129,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 
 	cfg := &config{Quick: *quick, Chart: *chart, Touch: *touch, GCLive: gcLive.v}
 	var err error
-	if cfg.Allocators, err = parseAllocators(*allocators); err != nil {
+	if cfg.Allocators, err = parseAllocators(*allocators, libraries); err != nil {
 		return nil, err
 	}
 	if cfg.Workloads, err = parseWorkloads(*wls); err != nil {
@@ -127,6 +171,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, usagef("-timeout %v: give a positive duration, such as 10m", *timeout)
 	}
 	cfg.Timeout = *timeout
+	cfg.From = *from
 	cfg.Params = paramsFor(cfg.Quick, cfg.Threads, cfg.Touch, cfg.GCLive)
 	return cfg, nil
 }
@@ -150,30 +195,78 @@ Workloads:
 	fs.SetOutput(io.Discard)
 }
 
-// parseAllocators checks a -allocators list. A name that is neither one
-// of this module's allocators nor registered is a usage error; a known
+// parseAllocators checks a -allocators list and adds the -library
+// columns. A name that is not registered is a usage error; a registered
 // one that does not load is skipped later, with the reason.
-func parseAllocators(s string) ([]string, error) {
-	registered := nalloc.Names()
-	all := slices.Clone(knownAllocators)
-	for _, n := range registered {
-		if !slices.Contains(all, n) {
-			all = append(all, n)
-		}
+func parseAllocators(s string, libs libraryFlag) ([]contender, error) {
+	all := registered()
+	var names []string
+	for _, c := range all {
+		names = append(names, c.Name)
 	}
+	var out []contender
 	if strings.TrimSpace(s) == "all" {
-		return all, nil
-	}
-	names, err := splitList("-allocators", s)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range names {
-		if !slices.Contains(all, n) {
-			return nil, usagef("-allocators: unknown allocator %q; known: %s", n, strings.Join(all, ", "))
+		out = all
+	} else {
+		list, err := splitList("-allocators", s)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range list {
+			i := slices.Index(names, n)
+			if i < 0 {
+				return nil, usagef("-allocators: unknown allocator %q; known: %s", n, strings.Join(names, ", "))
+			}
+			out = append(out, all[i])
 		}
 	}
-	return names, nil
+	for _, l := range libs {
+		if slices.ContainsFunc(out, func(c contender) bool { return c.Name == l.Name }) {
+			return nil, usagef("-library %s=%s: a column %s is there already: give the library another file name", l.Native.Name, l.Library, l.Name)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// libraryFlag collects -library backend=path: native libraries of the
+// user's (a newer mimalloc build, a jemalloc configured otherwise),
+// measured under the backend that knows their functions, as
+// mimalloc-bench measures external allocators.
+type libraryFlag []contender
+
+func (f *libraryFlag) String() string {
+	var parts []string
+	for _, c := range *f {
+		parts = append(parts, c.Native.Name+"="+c.Library)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *libraryFlag) Set(v string) error {
+	backend, path, ok := strings.Cut(v, "=")
+	backend, path = strings.TrimSpace(backend), strings.TrimSpace(path)
+	var known []string
+	var spec *nativeSpec
+	for _, s := range nativeSpecs() {
+		known = append(known, s.Name)
+		if s.Name == backend {
+			spec = s
+		}
+	}
+	switch {
+	case !ok || backend == "" || path == "":
+		return fmt.Errorf("%q is not backend=path (such as mimalloc=/opt/mimalloc/lib/libmimalloc.so)", v)
+	case spec == nil:
+		return fmt.Errorf("%q: %q is not a native backend; known: %s", v, backend, strings.Join(known, ", "))
+	}
+	if strings.Contains(path, "/") {
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("%q: %v", v, err)
+		}
+	}
+	*f = append(*f, contender{Name: backend + "@" + filepath.Base(path), Native: spec, Library: path})
+	return nil
 }
 
 func parseWorkloads(s string) ([]*workload, error) {

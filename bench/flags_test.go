@@ -21,8 +21,24 @@ func TestParseFlags(t *testing.T) {
 		len(cfg.Workloads) != len(workloads) || cfg.Timeout != 10*time.Minute {
 		t.Errorf("defaults: %+v", cfg)
 	}
-	if !slices.Equal(cfg.Allocators[:len(knownAllocators)], knownAllocators) {
-		t.Errorf("default allocators %v, want %v first", cfg.Allocators, knownAllocators)
+	// make first, the other Go allocators and peers, then the native
+	// backends, each group sorted; the test binary's own allocators are
+	// registered too.
+	var names []string
+	for _, c := range cfg.Allocators {
+		names = append(names, c.Name)
+	}
+	want := []string{"make", "bump", "go", "modernc", "test-arena", "test-broken", "test-failing", "test-tuner"}
+	for _, s := range nativeSpecs() {
+		want = append(want, s.Name)
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("default allocators %v, want %v", names, want)
+	}
+	for _, c := range cfg.Allocators {
+		if (c.Native != nil) != (specByName(c.Name) != nil) {
+			t.Errorf("%s: native %v", c.Name, c.Native)
+		}
 	}
 	if !slices.Equal(cfg.Params.ThreadCounts, []int{1, 2, 4, 8, 16}) {
 		t.Errorf("thread counts %v", cfg.Params.ThreadCounts)
@@ -36,7 +52,7 @@ func TestParseFlags(t *testing.T) {
 	if cfg.Runs != 3 || cfg.Native || cfg.GCLive != 64<<20 || cfg.Format != "csv" || !cfg.Params.Touch {
 		t.Errorf("-quick etc.: %+v", cfg)
 	}
-	if !slices.Equal(cfg.Allocators, []string{"glibc", "go"}) {
+	if len(cfg.Allocators) != 2 || cfg.Allocators[0].Name != "glibc" || cfg.Allocators[1].Name != "go" {
 		t.Errorf("allocators %v, want [glibc go] (duplicates dropped, order kept)", cfg.Allocators)
 	}
 	if cfg.Workloads[0].name != "arena-boxes" || cfg.Workloads[1].name != "glibc-simple" {
@@ -49,6 +65,15 @@ func TestParseFlags(t *testing.T) {
 	if cfg, _ := parseFlags([]string{"-quick", "-runs", "7"}, io.Discard); cfg.Runs != 7 {
 		t.Errorf("-quick -runs 7: runs %d", cfg.Runs)
 	}
+	// -library adds a column under the backend, after the others.
+	cfg, err = parseFlags([]string{"-allocators", "go", "-library", "glibc=/lib/x86_64-linux-gnu/libc.so.6"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Allocators) != 2 || cfg.Allocators[1].Name != "glibc@libc.so.6" || cfg.Allocators[1].Native.Name != "glibc" ||
+		cfg.Allocators[1].Library != "/lib/x86_64-linux-gnu/libc.so.6" {
+		t.Errorf("-library: %+v", cfg.Allocators)
+	}
 }
 
 func TestParseFlagsErrors(t *testing.T) {
@@ -60,7 +85,11 @@ func TestParseFlagsErrors(t *testing.T) {
 		{[]string{"-runs", "x"}, `invalid value "x" for flag -runs`},
 		{[]string{"-format", "xml"}, `-format "xml": use one of table, csv, json, benchstat`},
 		{[]string{"-chart", "out.jpg"}, "must end in .svg or .png"},
-		{[]string{"-allocators", "glbc"}, `unknown allocator "glbc"; known: go, glibc, jemalloc, mimalloc, bump`},
+		{[]string{"-allocators", "glbc"}, `unknown allocator "glbc"; known: make, bump, go, modernc,`},
+		{[]string{"-library", "glibc"}, `"glibc" is not backend=path`},
+		{[]string{"-library", "nope=/lib/libc.so.6"}, `"nope" is not a native backend; known: glibc,`},
+		{[]string{"-library", "mimalloc=/no/such/libmimalloc.so"}, "no such file or directory"},
+		{[]string{"-library", "glibc=libc.so.6", "-library", "glibc=libc.so.6"}, "a column glibc@libc.so.6 is there already"},
 		{[]string{"-allocators", "go,,glibc"}, "empty name"},
 		{[]string{"-workloads", "glibc-smple"}, `unknown workload "glibc-smple"; known: glibc-simple,`},
 		{[]string{"-threads", "0"}, "-threads 0"},

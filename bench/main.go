@@ -1,39 +1,71 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
 // Command bench is nalloc's shoot-out: it runs every workload on every
-// allocator that loads, runs the same workloads in C against each native
-// library, and says which allocator wins which workload on this machine
-// and what crossing from Go costs.
+// allocator that loads, beside what a Go program uses without nalloc (the
+// peers), runs the same workloads in C and through cgo against each
+// native library, and says which allocator wins which workload on this
+// machine and what crossing from Go costs.
 //
 //	go run ./bench                          # from the repository root
 //	go run ./bench -quick                   # a smoke run of seconds
 //	go run ./bench -format json > out.json  # or csv, benchstat
 //	go run ./bench -chart shootout.png      # or .svg
+//	go run ./bench -library mimalloc=/opt/mimalloc/lib/libmimalloc.so
+//	go run ./bench -from out.json -chart shootout.svg  # redraw, measure nothing
 //
 // An allocator that does not load (a library not installed, a backend
 // package not linked in) is skipped with one line that says why and how to
 // fix it. go run ./bench -h lists the flags.
 //
 // go run ./bench probe is the mmap/brk laboratory: for one allocator it
-// allocates, touches, frees and optionally trims blocks of given sizes,
-// and prints what each stage did to the program break, the anonymous
-// mappings, RSS and page faults, with the allocator's knobs settable from
-// flags (-mallopt, -mallctl, -malloc-conf, -mi-option). go run ./bench
-// probe -h lists its flags.
+// allocates, touches, frees and optionally gives memory back (-trim,
+// through the allocator's Purge), and prints what each stage did to the
+// program break, the anonymous mappings, RSS and page faults, with the
+// allocator's settings changed through its Tune (-set name=value) or its
+// environment (-env NAME=value). go run ./bench probe -h lists its flags.
+//
+// # Allocators
+//
+// The columns are every registered allocator (nalloc.Names, with every
+// backend linked in through github.com/nalloc/nalloc/all), in this order:
+//
+//   - make: the idiomatic Go program, make([]byte, n) for each block and
+//     nothing on free: the garbage collector collects once the workload
+//     drops its pointer.
+//   - the Go allocators and peers: bump (nalloc's arena), go (nalloc's
+//     GoHeap, which keeps each block in a table until Deallocate, as the
+//     Allocator contract asks), modernc (modernc.org/memory, the pure-Go
+//     mmap allocator, one instance shared behind a mutex as modernc.org/libc
+//     shares it).
+//   - the native backends, sorted; each with two more figures: via cgo,
+//     the same Go workload calling the library through cgo (dlopen'ed with
+//     RTLD_LOCAL, one cgo call per allocate and per free), and in C, the
+//     workload in C against the library. Both call the pair of functions the
+//     backend calls for a small block (malloc/free for glibc and
+//     jemalloc, mi_malloc/mi_free, tc_malloc/tc_free, scalable_malloc/
+//     scalable_free), as the backend declares them (native.Spec.Pair);
+//     sized frees (free(p, size)) and jemalloc's mallocx/sdallocx are
+//     taken too, for a backend that declares them.
+//   - -library backend=path columns: a library of the user's measured under
+//     a backend that knows its functions (backend@file), through nalloc,
+//     cgo and C alike, as mimalloc-bench measures external allocators.
 //
 // # Workloads
 //
 // Every block has an alignment of 8 and goes through the nalloc.Allocator
-// interface (Allocate, Deallocate), as a program would use it.
+// interface (Allocate, Deallocate), as a program would use it. Each
+// workload is a file of its own (simple.go, thread.go, large.go,
+// boxes.go, gcpressure.go, mallocthread.go, xmalloc.go) with its C twin in
+// csrc.
 //
 //   - glibc-simple: 1600 blocks of S bytes (S = 16, 32, 64, 128, 256),
 //     byte j of each written as byte(j); the first 800 freed in allocation
 //     order, the other 800 from last to first. Nanoseconds per
 //     allocate+free pair.
 //   - glibc-thread: the same cycle at 128 B on N goroutines, each locked to
-//     its OS thread with its own nalloc.Open of the allocator, N = 1, 2, 4,
-//     ... up to -threads. Pairs per second over all threads, and the
-//     scaling against N = 1 within the same run.
+//     its OS thread with its own handle on the allocator, N = 1, 2, 4, ...
+//     up to -threads. Pairs per second over all threads, and the scaling
+//     against N = 1 within the same run.
 //   - malloc-large: 20 slots, 1000 steps; each step picks a slot and a size
 //     uniform in [5 MiB, 25 MiB] from math/rand/v2's ChaCha8 seeded with 42
 //     (in the first 8 bytes, little-endian), frees what the slot held and
@@ -43,55 +75,74 @@
 //     10 000 times. An allocator with a Reset method (the bump arena) is
 //     Reset once per round instead of freeing each box. Nanoseconds per box.
 //   - gc-pressure: a live set (-gc-live, default 1 GiB) of 1 KiB blocks,
-//     written, held in the allocator's memory (for "go", the baseline, in
+//     written, held in the allocator's memory (for make, the baseline, in
 //     a [][]byte of Go-heap blocks, as a program without nalloc would hold
-//     it), while the program allocates twice that in
-//     short-lived Go objects. GC cycles, GC CPU seconds
+//     it), while the program allocates twice that in short-lived Go
+//     objects. GC cycles, GC CPU seconds
 //     (/cpu/classes/gc/total:cpu-seconds) and the p99 GC pause
 //     (/sched/pauses/total/gc:seconds) during that stream, and the CPU
 //     time to build the live set and to run the stream.
 //   - gc-pressure-paced: gc-pressure under nalloc.StartGCPacer, started
 //     with its defaults once the live set is built, so that the
 //     collector's goal counts the off-heap set as GOGC would count it on
-//     the heap. Native allocators only: for "go" and the bump arena the
-//     set is Go heap already.
+//     the heap. Not for the allocators whose memory is the Go heap (make,
+//     go, the bump arena).
+//   - malloc-thread: glibc's benchtests/bench-malloc-thread.c. Each of N
+//     threads keeps 1024 blocks and at every iteration frees the block of a
+//     random slot and allocates one of a random size there, 4 to 32768 B
+//     with an inverse-square distribution; the sizes and slots are its
+//     tables, drawn from glibc's rand() as it draws them. 200 000
+//     iterations per thread, N = 1, 2, 4, ... up to -threads: nanoseconds
+//     per iteration (the round's wall time over one thread's iterations)
+//     and the scaling of the throughput against N = 1.
+//   - xmalloc: mimalloc-bench's xmalloc-test (-s 64): N/2 producer threads
+//     allocate batches of 4096 blocks of 64 B and write each, N/2 consumer
+//     threads take the batches from a LIFO of at most 100 and free every
+//     block, so that every free is on another thread than its allocation.
+//     100 batches per producer, N = 2, 4, ... up to -threads. Frees per
+//     second, and the peak RSS of each N.
 //
 // An arena is also Reset at the end of each glibc-simple and glibc-thread
-// cycle (its Deallocate reclaims nothing), and malloc-large does not apply
-// to it.
+// cycle (its Deallocate reclaims nothing), and malloc-large,
+// malloc-thread and xmalloc do not apply to it.
 //
-// Every workload also reports the peak RSS and minor page faults of its
-// process, and the allocator's nalloc.Stats, where it has them: while it
-// holds its blocks ("held") and after it freed them ("after").
+// Every workload also reports what mimalloc-bench reports of each run,
+// the figures of its process from the workload's start to its end: peak
+// RSS, minor and major page faults, elapsed (wall) time, user and system
+// CPU; and the allocator's nalloc.Stats, where it has them: while it holds
+// its blocks ("held") and after it freed them ("after").
 //
 // # How it measures
 //
 // Times are the CPU time of the run's process (CLOCK_PROCESS_CPUTIME_ID:
 // user and system, every thread, the garbage collector's included), on
-// both the Go and the C side, so that other load on the machine does not
-// count while everything the run itself spends does; glibc-thread, whose
-// point is how throughput scales with threads, is timed by the wall clock.
+// every side, so that other load on the machine does not count while
+// everything the run itself spends does; glibc-thread, malloc-thread and
+// xmalloc, whose point is how they scale with threads, are timed by the
+// wall clock, from the moment every thread is set up to the moment the
+// last one is done.
 //
 // Each run of a workload on an allocator is a process of its own (this
-// binary, re-executed), so that RSS, faults and the garbage collector's
-// state belong to that run alone; runs of different allocators interleave.
-// Every figure is the median of -runs runs (default 5), with the fastest
-// and slowest beside it. The table marks the best median of each row.
+// binary, re-executed, or the C program), so that RSS, faults and the
+// garbage collector's state belong to that run alone; runs of different
+// allocators interleave. Every figure is the median of -runs runs
+// (default 5), with the fastest and slowest beside it. The table marks the
+// best median of each row.
 //
-// The native column compiles shootout.c (embedded) with the system C
-// compiler ($CC, default cc) into a temporary directory, and runs the same
-// workloads, with the same sizes, orders, writes and random steps, against
-// each native library through dlopen and dlsym, calling the functions the
-// nalloc backend calls (malloc/free, mallocx/sdallocx, mi_malloc/mi_free).
-// xC is the Go figure's cost over the C figure's: 2.0 means the workload
-// costs twice as much through nalloc. The C program starts and joins a
+// The C side compiles csrc (embedded) with the system C compiler ($CC,
+// default cc) into a temporary directory, and runs the same workloads,
+// with the same sizes, orders, writes and random steps, against each
+// native library through dlopen and dlsym. xC is the Go figure's cost over
+// the C figure's: 2.0 means the workload costs twice as much through
+// nalloc; xcgo is the cgo figure's. The C program starts and joins a
 // thread before it measures anything: a Go process is always
 // multi-threaded, and glibc's malloc skips its atomics and arena locking
 // in a process that never was, which would make the C side measure a
-// glibc no Go program can have. Where two native allocators differ
-// by more than 10% in C, the shoot-out checks that their order through
-// nalloc is the same, and says so in a note when it is not. Without a C
-// compiler the column is skipped with a note.
+// glibc no Go program can have. Where two native libraries differ by more
+// than 10% in C, or through cgo, the shoot-out checks that their order
+// through nalloc is the same, and says so in a note when it is not.
+// Without a C compiler the C figures are skipped with a note; in a binary
+// built with CGO_ENABLED=0 the cgo figures are.
 //
 // Every child, Go or C, starts with
 // GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384, which lets Debian's
@@ -100,12 +151,14 @@
 // # Output formats
 //
 // -format table (default): per workload, a row per figure and a column per
-// allocator. -format csv: one line per row and allocator, with the columns
-// workload, case, metric, unit, better, allocator, go_median, go_min,
-// go_max, c_median, c_min, c_max, xc, winner, runs. -format benchstat: one
-// line per run in Go's benchmark format, named
-// BenchmarkGlibcSimple/size=16B/impl=glibc/via=go (or via=c), for
-// benchstat -col /impl or -col /via.
+// allocator; under a figure the native libraries also have via cgo and in
+// C, a row for each and their xcgo and xC. -format csv: one line per row
+// and allocator, with the columns workload, case, metric, unit, better,
+// allocator, go_median, go_min, go_max, c_median, c_min, c_max, xc,
+// winner, runs, cgo_median, cgo_min, cgo_max, xcgo (columns are only
+// added, at the end). -format benchstat: one line per run in Go's
+// benchmark format, named BenchmarkGlibcSimple/size=16B/impl=glibc/via=go
+// (or via=cgo, via=c), for benchstat -col /impl or -col /via.
 //
 // -format json prints one object, schema "nalloc-bench/v1". Within a
 // version, fields are only added, never renamed or removed:
@@ -120,20 +173,26 @@
 //	                        "thread_counts", "thread_reps", "large_slots",
 //	                        "large_steps", "large_min", "large_max",
 //	                        "large_seed", "large_touch", "box_rounds", "boxes",
-//	                        "box_size", "gc_live", "gc_block", "gc_stream"}},
-//	  "allocators": [{"name", "loaded", "error"?, "info"?: {"type",
-//	                  "library"?, "version"?}}],
+//	                        "box_size", "gc_live", "gc_block", "gc_stream",
+//	                        "mt_thread_counts", "mt_iters", "mt_working_set",
+//	                        "mt_min", "mt_max", "mt_sizes", "mt_slots",
+//	                        "mt_seed", "xmalloc_thread_counts",
+//	                        "xmalloc_object_size", "xmalloc_batch",
+//	                        "xmalloc_batches", "xmalloc_queue"}},
+//	  "allocators": [{"name", "backend"?, "path"?, "loaded", "error"?,
+//	                  "info"?: {"type", "library"?, "version"?, "arena"?}}],
 //	  "native": {"enabled", "compiler"?, "skipped"?},
+//	  "cgo": {"enabled", "skipped"?},
 //	  "workloads": [{
 //	    "name", "description",
 //	    "rows": [{"case", "metric", "label", "unit", "better"?,
 //	              "cells": [{"allocator", "go"?: summary, "c"?: summary,
-//	                         "xc"?}],
+//	                         "cgo"?: summary, "xc"?, "xcgo"?}],
 //	              "winners"?: [allocator]}],
 //	    "not_applicable"?: {allocator: why},
-//	    "errors"?: {allocator or "allocator (C)": error}}],
-//	  "ranking_checks": [{"workload", "case", "metric", "faster_in_c",
-//	                      "slower_in_c", "c_gap", "agrees"}],
+//	    "errors"?: {allocator, "allocator (C)" or "allocator (cgo)": error}}],
+//	  "ranking_checks": [{"workload", "case", "metric", "against",
+//	                      "faster_in_c", "slower_in_c", "c_gap", "agrees"}],
 //	  "notes": [string]
 //	}
 //
@@ -141,12 +200,16 @@
 // order]}, "case" is "size=16B", "threads=4" or "" (the whole workload),
 // and "unit" is one of ns, us, s, B, 1/s (per second), count, x (a ratio).
 // "better" is lower or higher, or absent for figures no one wins (the
-// allocator's Stats). The metric IDs: ns_per_pair, pairs_per_sec, scaling,
-// us_per_step, ns_per_box, build_seconds, stream_seconds, gc_cycles,
-// gc_cpu_seconds, gc_pause_p99_seconds, peak_rss, minor_faults, and
-// stats_held_FIELD, stats_after_FIELD for the nalloc.Stats fields
-// allocated, active, resident, mapped, retained, metadata. Fields marked ?
-// may be absent.
+// allocator's Stats). A ranking check's "against" is c or cgo, and
+// faster_in_c, slower_in_c and c_gap are the order and gap there (the
+// names date from when C was the only reference). The metric IDs:
+// ns_per_pair, pairs_per_sec, scaling, us_per_step, ns_per_box,
+// build_seconds, stream_seconds, gc_cycles, gc_cpu_seconds,
+// gc_pause_p99_seconds, ns_per_iter, frees_per_sec; the process figures
+// peak_rss, minor_faults, major_faults, elapsed_seconds,
+// user_cpu_seconds, system_cpu_seconds; and stats_held_FIELD,
+// stats_after_FIELD for the nalloc.Stats fields allocated, active,
+// resident, mapped, retained, metadata. Fields marked ? may be absent.
 //
 // # Exit status
 //
@@ -157,6 +220,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -226,5 +290,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: %v\nrun 'go run ./bench -h' for the flags\n", err)
 		return 2
 	}
+	if cfg.From != "" {
+		return replay(cfg, stdout, stderr)
+	}
 	return shootout(ctx, cfg, stdout, stderr)
+}
+
+// replay prints a report saved with -format json, as -from asks: in
+// another format, or as a chart, without measuring again.
+func replay(cfg *config, stdout, stderr io.Writer) int {
+	b, err := os.ReadFile(cfg.From)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: -from: %v\n", err)
+		return 1
+	}
+	var rep Report
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Schema != schemaVersion {
+		fmt.Fprintf(stderr, "bench: -from %s: not a report of schema %s (save one with -format json): %v\n", cfg.From, schemaVersion, err)
+		return 1
+	}
+	return writeOutputs(cfg, &rep, stdout, stderr)
 }

@@ -6,9 +6,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
@@ -46,6 +49,44 @@ func init() {
 	})
 	// An arena: Reset frees everything, Deallocate nothing.
 	nalloc.Register("test-arena", func() (nalloc.Allocator, error) { return &arena{}, nil })
+	// One with settings (a nalloc.Tuner) that can give memory back (a
+	// nalloc.Purger), for the probe's -set and -trim.
+	nalloc.Register("test-tuner", func() (nalloc.Allocator, error) { return theTuner, nil })
+}
+
+// timeoutForTests is the -timeout of the children the tests start.
+const timeoutForTests = 2 * time.Minute
+
+// tuner is the test-tuner allocator: the Go heap, with one setting,
+// "threshold", that takes a size, and a Purge that counts its calls.
+type tuner struct {
+	*nalloc.GoHeap
+	mu        sync.Mutex
+	threshold int64
+	purges    int
+}
+
+var theTuner = &tuner{GoHeap: nalloc.NewGoHeap()}
+
+func (t *tuner) Tune(name, value string) error {
+	if name != "threshold" {
+		return fmt.Errorf("test-tuner: unknown setting %q (known: threshold)", name)
+	}
+	v, err := parseSize(value)
+	if err != nil {
+		return fmt.Errorf("test-tuner: threshold: %w", err)
+	}
+	t.mu.Lock()
+	t.threshold = v
+	t.mu.Unlock()
+	return nil
+}
+
+func (t *tuner) Purge() error {
+	t.mu.Lock()
+	t.purges++
+	t.mu.Unlock()
+	return nil
 }
 
 type failing struct {
@@ -119,8 +160,8 @@ func TestQuickSmoke(t *testing.T) {
 		t.Skip("runs the whole shoot-out (-short skips it)")
 	}
 	chart := t.TempDir() + "/chart.png"
-	code, stdout, stderr := runCmd(t, "-quick", "-runs", "2", "-gc-live", "4MiB",
-		"-allocators", "go,glibc,test-broken,test-arena", "-format", "json", "-chart", chart)
+	code, stdout, stderr := runCmd(t, "-quick", "-runs", "2", "-gc-live", "4MiB", "-threads", "4",
+		"-allocators", "make,go,modernc,glibc,test-broken,test-arena", "-format", "json", "-chart", chart)
 	if code != 0 {
 		t.Fatalf("exit status %d\nstderr:\n%s", code, stderr)
 	}
@@ -131,8 +172,8 @@ func TestQuickSmoke(t *testing.T) {
 	if rep.Schema != schemaVersion {
 		t.Errorf("schema = %q, want %q", rep.Schema, schemaVersion)
 	}
-	if got := rep.loadedNames(); strings.Join(got, ",") != "go,glibc,test-arena" {
-		t.Errorf("loaded %v, want go, glibc, test-arena", got)
+	if got := rep.loadedNames(); strings.Join(got, ",") != "make,go,modernc,glibc,test-arena" {
+		t.Errorf("loaded %v, want make, go, modernc, glibc, test-arena", got)
 	}
 	// Exactly one line for the allocator that did not load, on stderr
 	// (stdout is the JSON), with its reason flattened.
@@ -163,15 +204,48 @@ func TestQuickSmoke(t *testing.T) {
 			}
 		}
 	}
-	if why := rep.Workloads[2].NotApplicable["test-arena"]; !strings.Contains(why, "Reset") {
-		t.Errorf("malloc-large on an arena: not_applicable = %q, want the reason", why)
+	for _, wr := range rep.Workloads {
+		w := workloadByName(wr.Name)
+		// Every workload with a notFor rules the arena out (for its
+		// Reset, or because its chunks are Go heap memory), with a reason.
+		if why := wr.NotApplicable["test-arena"]; (w.notFor != nil) != (why != "") {
+			t.Errorf("%s on an arena: not_applicable = %q", wr.Name, why)
+		}
+		// What mimalloc-bench reports of every run, for every allocator
+		// the workload applies to, and for the C and cgo sides of
+		// glibc where it has them.
+		for _, m := range processMetrics {
+			row := findRow(t, &rep, wr.Name, "", m)
+			for _, c := range row.Cells {
+				if c.Go == nil && wr.NotApplicable[c.Allocator] == "" {
+					t.Errorf("%s: no %s for %s", wr.Name, m, c.Allocator)
+				}
+				if c.Allocator == "glibc" && w.cArgs != nil && (rep.Native.Enabled && c.C == nil || rep.Cgo.Enabled && c.CGO == nil) {
+					t.Errorf("%s: no %s for glibc in C or through cgo", wr.Name, m)
+				}
+			}
+		}
 	}
 	if rep.Native.Enabled {
-		if !rowHasC(rep, "glibc-simple", mNsPerPair, "glibc") {
-			t.Errorf("native column enabled but glibc-simple has no C figure for glibc")
+		for _, w := range []string{glibcSimple.name, mallocThread.name, xmalloc.name} {
+			if !rowHasC(rep, w, "glibc") {
+				t.Errorf("native column enabled but %s has no C figure for glibc", w)
+			}
 		}
 	} else if os.Getenv("NALLOC_REQUIRE_CC") == "1" {
 		t.Errorf("no native column: %s (NALLOC_REQUIRE_CC=1)", rep.Native.Skipped)
+	}
+	if rep.Cgo.Enabled != cgoBuilt {
+		t.Errorf("cgo enabled %v in a binary built with cgo %v (%s)", rep.Cgo.Enabled, cgoBuilt, rep.Cgo.Skipped)
+	}
+	if rep.Cgo.Enabled && rep.Native.Enabled {
+		r := findRow(t, &rep, glibcSimple.name, "size=64B", mNsPerPair)
+		if c := r.Cells[3]; c.Allocator != "glibc" || c.CGO == nil || c.XCGO <= 0 {
+			t.Errorf("glibc-simple 64 B: the glibc cell has no cgo figure: %+v", c)
+		}
+	}
+	if !cgoBuilt && !strings.Contains(strings.Join(rep.Notes, "\n"), "no cgo column: this binary was built with CGO_ENABLED=0") {
+		t.Errorf("without cgo, no note says why there is no cgo column: %q", rep.Notes)
 	}
 	b, err := os.ReadFile(chart)
 	if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
@@ -179,11 +253,13 @@ func TestQuickSmoke(t *testing.T) {
 	}
 }
 
-func rowHasC(rep Report, workload, metric, alloc string) bool {
+// rowHasC reports whether a crossing row of workload has a C figure for
+// alloc, with its xC.
+func rowHasC(rep Report, workload, alloc string) bool {
 	for _, wr := range rep.Workloads {
 		for _, row := range wr.Rows {
 			for _, c := range row.Cells {
-				if wr.Name == workload && row.Metric == metric && c.Allocator == alloc && c.C != nil && c.XC > 0 {
+				if wr.Name == workload && metrics[row.Metric].Crossing && c.Allocator == alloc && c.C != nil && c.XC > 0 {
 					return true
 				}
 			}
@@ -226,5 +302,61 @@ func TestCommands(t *testing.T) {
 	code, _, stderr = runCmd(t, "-h")
 	if code != 0 || !strings.Contains(stderr, "glibc-simple") || !strings.Contains(stderr, "-allocators") {
 		t.Errorf("-h: exit status %d, usage:\n%s", code, stderr)
+	}
+}
+
+// TestLibraryColumn measures a library at a path of the user's under its
+// backend, as -library does for a newer build: the column loads that
+// file, on the Go side and in C alike.
+func TestLibraryColumn(t *testing.T) {
+	const path = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2.0"
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("no %s to measure: %v", path, err)
+	}
+	code, stdout, stderr := runCmd(t, "-quick", "-runs", "1", "-allocators", "go", "-library", "mimalloc="+path,
+		"-workloads", "glibc-simple", "-format", "json")
+	if code != 0 {
+		t.Fatalf("exit status %d\nstderr:\n%s", code, stderr)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	a := rep.Allocators[1]
+	if a.Name != "mimalloc@libmimalloc.so.2.0" || a.Backend != "mimalloc" || a.Path != path || !a.Loaded {
+		t.Fatalf("the -library column: %+v", a)
+	}
+	// The library the backend says it loaded (a nalloc.Native; mimalloc
+	// is one once its Version is a string).
+	if lib := a.Info["library"]; lib != "" && lib != path {
+		t.Errorf("the -library column loaded %s, not %s", lib, path)
+	}
+	if rep.Native.Enabled && !rowHasC(rep, glibcSimple.name, a.Name) {
+		t.Errorf("no C figure for %s", a.Name)
+	}
+}
+
+// TestFrom prints a saved report again, in another format, without
+// measuring: the table from the JSON is the table of the same report.
+func TestFrom(t *testing.T) {
+	rep := testReport(t)
+	var js, want bytes.Buffer
+	if err := writeJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeTable(&want, rep); err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/out.json"
+	if err := os.WriteFile(path, js.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, "-from", path, "-format", "table")
+	// The saved report has a failed cell (testReport's jemalloc): exit 1.
+	if code != 1 || stdout != want.String() {
+		t.Errorf("-from: exit status %d, stderr %q; table\n%s\nwant\n%s", code, stderr, stdout, want.String())
+	}
+	if code, _, stderr := runCmd(t, "-from", os.Args[0]); code != 1 || !strings.Contains(stderr, "not a report of schema") {
+		t.Errorf("-from a binary: exit status %d, stderr %q", code, stderr)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // A metric is one kind of figure a workload reports. Its ID is part of
@@ -22,6 +23,10 @@ type metric struct {
 	Crossing bool
 	// Table is false for figures only the JSON and CSV carry.
 	Table bool
+	// BenchUnit is the unit in benchstat's format: no spaces, and "ns",
+	// "sec" or "B" where benchstat should scale. Every metric has one:
+	// defMetric refuses a metric without.
+	BenchUnit string
 }
 
 // The metrics, by ID.
@@ -31,24 +36,41 @@ func defMetric(m metric) string {
 	if metrics[m.ID] != nil {
 		panic("bench: metric " + m.ID + " defined twice")
 	}
+	if m.BenchUnit == "" || strings.ContainsAny(m.BenchUnit, " \t") {
+		panic("bench: metric " + m.ID + " has no benchstat unit (BenchUnit, without spaces)")
+	}
 	metrics[m.ID] = &m
 	return m.ID
 }
 
 var (
-	mNsPerPair   = defMetric(metric{ID: "ns_per_pair", Label: "ns/pair", Unit: "ns", Better: "lower", Crossing: true, Table: true})
-	mPairsPerSec = defMetric(metric{ID: "pairs_per_sec", Label: "pairs/s", Unit: "1/s", Better: "higher", Crossing: true, Table: true})
-	mScaling     = defMetric(metric{ID: "scaling", Label: "vs 1 thread", Unit: "x", Better: "higher", Table: true})
-	mUsPerStep   = defMetric(metric{ID: "us_per_step", Label: "µs/step", Unit: "us", Better: "lower", Crossing: true, Table: true})
-	mNsPerBox    = defMetric(metric{ID: "ns_per_box", Label: "ns/box", Unit: "ns", Better: "lower", Crossing: true, Table: true})
-	mBuildS      = defMetric(metric{ID: "build_seconds", Label: "build live set, CPU", Unit: "s", Better: "lower", Table: true})
-	mStreamS     = defMetric(metric{ID: "stream_seconds", Label: "Go alloc stream, CPU", Unit: "s", Better: "lower", Table: true})
-	mGCCycles    = defMetric(metric{ID: "gc_cycles", Label: "GC cycles", Unit: "count", Better: "lower", Table: true})
-	mGCCPU       = defMetric(metric{ID: "gc_cpu_seconds", Label: "GC CPU", Unit: "s", Better: "lower", Table: true})
-	mGCP99       = defMetric(metric{ID: "gc_pause_p99_seconds", Label: "GC pause p99", Unit: "s", Better: "lower", Table: true})
-	mPeakRSS     = defMetric(metric{ID: "peak_rss", Label: "peak RSS", Unit: "B", Better: "lower", Table: true})
-	mFaults      = defMetric(metric{ID: "minor_faults", Label: "minor faults", Unit: "count", Better: "lower", Table: true})
+	mNsPerPair   = defMetric(metric{ID: "ns_per_pair", Label: "ns/pair", Unit: "ns", Better: "lower", Crossing: true, Table: true, BenchUnit: "ns/pair"})
+	mPairsPerSec = defMetric(metric{ID: "pairs_per_sec", Label: "pairs/s", Unit: "1/s", Better: "higher", Crossing: true, Table: true, BenchUnit: "pairs/s"})
+	mScaling     = defMetric(metric{ID: "scaling", Label: "vs 1 thread", Unit: "x", Better: "higher", Table: true, BenchUnit: "x-vs-1-thread"})
+	mUsPerStep   = defMetric(metric{ID: "us_per_step", Label: "µs/step", Unit: "us", Better: "lower", Crossing: true, Table: true, BenchUnit: "us/step"})
+	mNsPerBox    = defMetric(metric{ID: "ns_per_box", Label: "ns/box", Unit: "ns", Better: "lower", Crossing: true, Table: true, BenchUnit: "ns/box"})
+	mBuildS      = defMetric(metric{ID: "build_seconds", Label: "build live set, CPU", Unit: "s", Better: "lower", Table: true, BenchUnit: "sec/build"})
+	mStreamS     = defMetric(metric{ID: "stream_seconds", Label: "Go alloc stream, CPU", Unit: "s", Better: "lower", Table: true, BenchUnit: "sec/stream"})
+	mGCCycles    = defMetric(metric{ID: "gc_cycles", Label: "GC cycles", Unit: "count", Better: "lower", Table: true, BenchUnit: "gc-cycles"})
+	mGCCPU       = defMetric(metric{ID: "gc_cpu_seconds", Label: "GC CPU", Unit: "s", Better: "lower", Table: true, BenchUnit: "gc-cpu-sec"})
+	mGCP99       = defMetric(metric{ID: "gc_pause_p99_seconds", Label: "GC pause p99", Unit: "s", Better: "lower", Table: true, BenchUnit: "gc-p99-pause-sec"})
+	mNsPerIter   = defMetric(metric{ID: "ns_per_iter", Label: "ns/iteration", Unit: "ns", Better: "lower", Crossing: true, Table: true, BenchUnit: "ns/iter"})
+	mFreesPerSec = defMetric(metric{ID: "frees_per_sec", Label: "frees/s", Unit: "1/s", Better: "higher", Crossing: true, Table: true, BenchUnit: "frees/s"})
+
+	// What mimalloc-bench reports of every run: the process's figures,
+	// from the start of the workload to its end (each run is a process
+	// of its own).
+	mPeakRSS     = defMetric(metric{ID: "peak_rss", Label: "peak RSS", Unit: "B", Better: "lower", Table: true, BenchUnit: "peak-RSS-B"})
+	mFaults      = defMetric(metric{ID: "minor_faults", Label: "minor faults", Unit: "count", Better: "lower", Table: true, BenchUnit: "minor-faults"})
+	mMajorFaults = defMetric(metric{ID: "major_faults", Label: "major faults", Unit: "count", Better: "lower", BenchUnit: "major-faults"})
+	mElapsed     = defMetric(metric{ID: "elapsed_seconds", Label: "elapsed", Unit: "s", Better: "lower", BenchUnit: "sec/run"})
+	mUserCPU     = defMetric(metric{ID: "user_cpu_seconds", Label: "user CPU", Unit: "s", Better: "lower", BenchUnit: "user-sec/run"})
+	mSysCPU      = defMetric(metric{ID: "system_cpu_seconds", Label: "system CPU", Unit: "s", Better: "lower", BenchUnit: "sys-sec/run"})
 )
+
+// processMetrics are the process figures every run reports, in the
+// order of the rows.
+var processMetrics = []string{mPeakRSS, mFaults, mMajorFaults, mElapsed, mUserCPU, mSysCPU}
 
 // statsFields are the nalloc.Stats fields, in the order of the struct.
 var statsFields = [...]string{"allocated", "active", "resident", "mapped", "retained", "metadata"}
@@ -67,7 +89,8 @@ func init() {
 				Unit:  "B",
 				// Only Mapped is in the table: the one figure every
 				// backend fills. The rest are in JSON and CSV.
-				Table: f == "mapped",
+				Table:     f == "mapped",
+				BenchUnit: "stats-" + when + "-" + f + "-B",
 			})
 		}
 	}

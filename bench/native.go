@@ -4,8 +4,9 @@ package main
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,27 +15,12 @@ import (
 	"github.com/nalloc/nalloc/internal/platform"
 )
 
-// The native column: the workloads of shootout.c, compiled at run time
-// with the system C compiler and run against each native library in the
-// same session as the Go runs.
+// The C column: the workloads of csrc, compiled at run time with the
+// system C compiler and run against each native library in the same
+// session as the Go runs.
 
-//go:embed csrc/shootout.c
-var cSource []byte
-
-// nativeRecipe is how the C side reaches an allocator: the library and the
-// pair of functions the nalloc backend calls for a block of blockAlign,
-// so that Go and C time the same C code.
-type nativeRecipe struct {
-	Library     string // default soname; the backend's own, if it says, wins
-	Alloc, Free string
-	Kind        string // "plain": alloc(size), free(p); "x": mallocx(size, 0), sdallocx(p, size, 0)
-}
-
-var nativeRecipes = map[string]nativeRecipe{
-	"glibc":    {Library: "libc.so.6", Alloc: "malloc", Free: "free", Kind: "plain"},
-	"jemalloc": {Library: "libjemalloc.so.2", Alloc: "mallocx", Free: "sdallocx", Kind: "x"},
-	"mimalloc": {Library: "libmimalloc.so.2", Alloc: "mi_malloc", Free: "mi_free", Kind: "plain"},
-}
+//go:embed csrc/*.c csrc/*.h
+var cSources embed.FS
 
 // nativeSide is the compiled C program, or why there is none.
 type nativeSide struct {
@@ -43,7 +29,7 @@ type nativeSide struct {
 	skipped  string // why the column is not there
 }
 
-// buildNative compiles shootout.c into dir with the C compiler for this
+// buildNative compiles csrc into dir with the C compiler for this
 // process's architecture (platform.CCompiler: $CC, cc, or the cross
 // compiler of a linux/arm64 process under emulation, whose C side must run
 // under the same emulator to be compared). A missing compiler, or one that
@@ -58,12 +44,27 @@ func buildNative(ctx context.Context, dir string) nativeSide {
 	if err != nil {
 		return nativeSide{skipped: fmt.Sprintf("no C compiler (%s not found): install one (apt-get install gcc) or set CC", cc)}
 	}
-	src := filepath.Join(dir, "shootout.c")
-	bin := filepath.Join(dir, "shootout")
-	if err := os.WriteFile(src, cSource, 0o644); err != nil {
-		return nativeSide{skipped: "cannot write the C source: " + err.Error()}
+	var srcs []string
+	err = fs.WalkDir(cSources, "csrc", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := cSources.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dir, filepath.Base(name))
+		if strings.HasSuffix(name, ".c") {
+			srcs = append(srcs, out)
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
+	if err != nil {
+		return nativeSide{skipped: "cannot write the C sources: " + err.Error()}
 	}
-	out, err := exec.CommandContext(ctx, path, "-O2", "-pthread", "-o", bin, src, "-ldl").CombinedOutput()
+	bin := filepath.Join(dir, "shootout")
+	args := append([]string{"-O2", "-pthread", "-o", bin}, srcs...)
+	out, err := exec.CommandContext(ctx, path, append(args, "-ldl")...).CombinedOutput()
 	if err != nil {
 		return nativeSide{skipped: fmt.Sprintf("%s could not compile the C workloads (%v): %s; "+
 			"install a complete toolchain (apt-get install gcc libc6-dev)", cc, err, flatten(string(out)))}
@@ -73,19 +74,18 @@ func buildNative(ctx context.Context, dir string) nativeSide {
 	return nativeSide{bin: bin, compiler: strings.TrimSpace(first)}
 }
 
-// run runs workload w of the C program against r's library, killing it
-// after childTimeout.
-func (n nativeSide) run(ctx context.Context, r nativeRecipe, w *workload, p params) (childResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, childTimeout)
-	defer cancel()
-	args := append([]string{w.name, r.Library, r.Alloc, r.Free, r.Kind}, w.cArgs(p)...)
-	cmd := exec.CommandContext(ctx, n.bin, args...)
-	cmd.Env = childEnviron()
+// cChild runs workload w of the C program against library, through the
+// pair the backend calls.
+func (r *runner) cChild(ctx context.Context, library string, pair nativePair, w *workload, p *params) (childResult, error) {
+	if r.c.bin == "" {
+		return childResult{}, fmt.Errorf("C: no C program: %s", r.c.skipped)
+	}
+	args := append([]string{r.c.bin, w.name, library, pair.Alloc, pair.Free, pair.Kind}, w.cArgs(p)...)
 	var stdin []byte
 	if w.cStdin != nil {
 		stdin = w.cStdin(p)
 	}
-	res, err := runChild(ctx, cmd, stdin)
+	res, err := r.child(ctx, stdin, childEnviron(), args...)
 	if err != nil {
 		return res, fmt.Errorf("C: %w", err)
 	}

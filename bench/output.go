@@ -32,9 +32,11 @@ func writeJSON(w io.Writer, r *Report) error {
 	return enc.Encode(r)
 }
 
-// csvHeader is the CSV schema: one line per allocator per row.
+// csvHeader is the CSV schema: one line per allocator per row. Columns
+// are only ever added, at the end.
 var csvHeader = []string{"workload", "case", "metric", "unit", "better", "allocator",
-	"go_median", "go_min", "go_max", "c_median", "c_min", "c_max", "xc", "winner", "runs"}
+	"go_median", "go_min", "go_max", "c_median", "c_min", "c_max", "xc", "winner", "runs",
+	"cgo_median", "cgo_min", "cgo_max", "xcgo"}
 
 func writeCSV(w io.Writer, r *Report) error {
 	cw := csv.NewWriter(w)
@@ -42,6 +44,12 @@ func writeCSV(w io.Writer, r *Report) error {
 		return err
 	}
 	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	ratio := func(v float64) string {
+		if v == 0 {
+			return ""
+		}
+		return num(v)
+	}
 	sum := func(s *Summary) []string {
 		if s == nil {
 			return []string{"", "", ""}
@@ -51,22 +59,22 @@ func writeCSV(w io.Writer, r *Report) error {
 	for _, wr := range r.Workloads {
 		for _, row := range wr.Rows {
 			for _, c := range row.Cells {
-				if c.Go == nil && c.C == nil {
+				if c.Go == nil && c.C == nil && c.CGO == nil {
 					continue
 				}
 				rec := []string{wr.Name, row.Case, row.Metric, row.Unit, row.Better, c.Allocator}
 				rec = append(rec, sum(c.Go)...)
 				rec = append(rec, sum(c.C)...)
-				xc, runs := "", 0
-				if c.XC != 0 {
-					xc = num(c.XC)
+				runs := 0
+				for _, v := range vias {
+					if s := c.of(v); s != nil {
+						runs = len(s.Runs)
+						break
+					}
 				}
-				if c.Go != nil {
-					runs = len(c.Go.Runs)
-				} else {
-					runs = len(c.C.Runs)
-				}
-				rec = append(rec, xc, strconv.FormatBool(slices.Contains(row.Winners, c.Allocator)), strconv.Itoa(runs))
+				rec = append(rec, ratio(c.XC), strconv.FormatBool(slices.Contains(row.Winners, c.Allocator)), strconv.Itoa(runs))
+				rec = append(rec, sum(c.CGO)...)
+				rec = append(rec, ratio(c.XCGO))
 				if err := cw.Write(rec); err != nil {
 					return err
 				}
@@ -75,23 +83,6 @@ func writeCSV(w io.Writer, r *Report) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// benchUnit is a metric's unit in benchstat's format: no spaces, and
-// "ns" or "B" where benchstat should scale.
-var benchUnits = map[string]string{
-	mNsPerPair: "ns/pair", mPairsPerSec: "pairs/s", mScaling: "x-vs-1-thread",
-	mUsPerStep: "us/step", mNsPerBox: "ns/box",
-	mBuildS: "sec/build", mStreamS: "sec/stream", mGCCycles: "gc-cycles",
-	mGCCPU: "gc-cpu-sec", mGCP99: "gc-p99-pause-sec",
-	mPeakRSS: "peak-RSS-B", mFaults: "minor-faults",
-}
-
-func benchUnit(id string) string {
-	if u, ok := benchUnits[id]; ok {
-		return u
-	}
-	return strings.ReplaceAll(id, "_", "-") + "-B" // the Stats fields
 }
 
 // benchName turns "glibc-simple" into "GlibcSimple".
@@ -106,8 +97,8 @@ func benchName(workload string) string {
 }
 
 // writeBenchstat prints every run as a line of Go's benchmark format, so
-// that benchstat can compare allocators (-col /impl) or Go with C
-// (-col /via):
+// that benchstat can compare allocators (-col /impl) or nalloc with cgo
+// and C (-col /via):
 //
 //	BenchmarkGlibcSimple/size=16B/impl=glibc/via=go 1 18.2 ns/pair
 func writeBenchstat(w io.Writer, r *Report) error {
@@ -125,13 +116,13 @@ func writeBenchstat(w io.Writer, r *Report) error {
 			}
 		}
 		for _, a := range r.loadedNames() {
-			for _, via := range []string{"go", "c"} {
+			for _, via := range vias {
 				for _, cs := range cases {
 					name := "Benchmark" + benchName(wr.Name)
 					if cs != "" {
 						name += "/" + cs
 					}
-					name += "/impl=" + a + "/via=" + via
+					name += "/impl=" + a + "/via=" + string(via)
 					for i := 0; ; i++ {
 						var b strings.Builder
 						for _, row := range wr.Rows {
@@ -139,12 +130,9 @@ func writeBenchstat(w io.Writer, r *Report) error {
 								continue
 							}
 							for _, c := range row.Cells {
-								s := c.Go
-								if via == "c" {
-									s = c.C
-								}
+								s := c.of(via)
 								if c.Allocator == a && s != nil && i < len(s.Runs) {
-									fmt.Fprintf(&b, " %s %s", strconv.FormatFloat(s.Runs[i], 'g', -1, 64), benchUnit(row.Metric))
+									fmt.Fprintf(&b, " %s %s", strconv.FormatFloat(s.Runs[i], 'g', -1, 64), metrics[row.Metric].BenchUnit)
 								}
 							}
 						}
@@ -164,6 +152,8 @@ func writeBenchstat(w io.Writer, r *Report) error {
 
 // writeTable prints the report for people: per workload, one row per
 // figure and one column per allocator, the best of each row marked.
+// Under a figure that native libraries have through cgo and in C too, a
+// row for each, and for times and rates their cost over C's (xcgo, xC).
 func writeTable(w io.Writer, r *Report) error {
 	m := r.Machine
 	cgo := ""
@@ -178,7 +168,8 @@ func writeTable(w io.Writer, r *Report) error {
 		fmt.Fprintln(w, m.Emulated)
 	}
 	fmt.Fprintf(w, "%d run(s) per figure, each in a fresh process; shown: median ±half the range; * = best of the row\n", r.Config.Runs)
-	fmt.Fprintf(w, "times are the process's CPU time (user+system, all threads, the GC's included), so other load does not count; glibc-thread: wall time\n")
+	fmt.Fprintf(w, "times are the process's CPU time (user+system, all threads, the GC's included), so other load does not count; "+
+		"glibc-thread, malloc-thread and xmalloc: wall time\n")
 	for _, a := range r.Allocators {
 		if a.Loaded {
 			fmt.Fprintf(w, "allocator %s: %s\n", a.Name, describe(a.Info))
@@ -188,42 +179,50 @@ func writeTable(w io.Writer, r *Report) error {
 	}
 	switch n := r.Native; {
 	case n.Enabled:
-		fmt.Fprintf(w, "native column: the same workloads in C (%s); C = its figure, xC = the Go figure's cost over C's\n", n.Compiler)
+		fmt.Fprintf(w, "in C: the same workloads in C (%s); xC = the Go figure's cost over C's\n", n.Compiler)
 	case n.Skipped != "":
 		fmt.Fprintf(w, "native column skipped: %s\n", n.Skipped)
+	}
+	switch c := r.Cgo; {
+	case c.Enabled:
+		fmt.Fprintf(w, "via cgo: the same Go workloads calling the library through cgo; xcgo = their cost over C's\n")
+	case c.Skipped != "":
+		fmt.Fprintf(w, "cgo rows skipped: %s\n", c.Skipped)
 	}
 	names := r.loadedNames()
 	for _, wr := range r.Workloads {
 		fmt.Fprintf(w, "\n%s: %s\n", wr.Name, wr.Description)
-		withC := make([]bool, len(names))
-		head := []string{"", ""}
-		for i, a := range names {
-			head = append(head, a)
-			if withC[i] = wr.hasC(a); withC[i] {
-				head = append(head, "C", "xC")
-			}
-		}
-		grid := [][]string{head}
+		grid := [][]string{append([]string{"", ""}, names...)}
 		for _, row := range wr.Rows {
 			mt := metrics[row.Metric]
 			if !mt.Table {
 				continue
 			}
 			line := []string{row.Case, row.Label}
-			for i, c := range row.Cells {
+			for _, c := range row.Cells {
 				line = append(line, goCell(wr, mt, row, c))
-				if withC[i] {
-					cv, xc := "", ""
-					if c.C != nil {
-						cv = mt.format(c.C.Median)
-					}
-					if c.XC != 0 {
-						xc = fmt.Sprintf("%.2f", c.XC)
-					}
-					line = append(line, cv, xc)
-				}
 			}
 			grid = append(grid, line)
+			for _, sub := range []struct {
+				label string
+				cell  func(c Cell) string
+			}{
+				{"  via cgo", func(c Cell) string { return medianText(mt, c.CGO) }},
+				{"  in C", func(c Cell) string { return medianText(mt, c.C) }},
+				{"  xcgo", func(c Cell) string { return ratioText(c.XCGO) }},
+				{"  xC", func(c Cell) string { return ratioText(c.XC) }},
+			} {
+				line := []string{"", sub.label}
+				any := false
+				for _, c := range row.Cells {
+					t := sub.cell(c)
+					any = any || t != ""
+					line = append(line, t)
+				}
+				if any {
+					grid = append(grid, line)
+				}
+			}
 		}
 		writeGrid(w, grid, 2)
 		for _, a := range names {
@@ -243,6 +242,20 @@ func writeTable(w io.Writer, r *Report) error {
 	}
 	_, err := fmt.Fprintf(w, "\ntook %s\n", fmtDuration(r.Seconds))
 	return err
+}
+
+func medianText(m *metric, s *Summary) string {
+	if s == nil {
+		return ""
+	}
+	return m.format(s.Median)
+}
+
+func ratioText(x float64) string {
+	if x == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f", x)
 }
 
 // goCell is the table's text for one allocator's Go figure.

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,10 +18,7 @@ import (
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
-	"github.com/nalloc/nalloc/glibc"
 	"github.com/nalloc/nalloc/internal/sysmem"
-	"github.com/nalloc/nalloc/jemalloc"
-	"github.com/nalloc/nalloc/mimalloc"
 	"github.com/nalloc/nalloc/osmem"
 )
 
@@ -46,29 +42,34 @@ anonymous mappings, of RSS and of page faults, and the allocator's Stats.
 
   go run ./bench probe -sizes 1KiB,1MiB -count 16
   go run ./bench probe -sizes 1MiB,1MiB -count 8          # glibc's threshold adapts
-  go run ./bench probe -mallopt M_MMAP_THRESHOLD=4MiB -sizes 1MiB
-  go run ./bench probe -allocator jemalloc -mallctl arenas.dirty_decay_ms=0 -trim
-  go run ./bench probe -allocator jemalloc -malloc-conf narenas:1,dirty_decay_ms:0
-  go run ./bench probe -allocator mimalloc -mi-option page_reset=1 -sizes 64KiB
+  go run ./bench probe -set M_MMAP_THRESHOLD=4MiB -sizes 1MiB
+  go run ./bench probe -allocator jemalloc -set arenas.dirty_decay_ms=0 -trim
+  go run ./bench probe -allocator jemalloc -env MALLOC_CONF=narenas:1,dirty_decay_ms:0
+  go run ./bench probe -allocator mimalloc -set purge_delay=0 -sizes 64KiB
   go run ./bench probe -sizes 64KiB -count 2000 -timeline probe.png
+
+-set hands name=value to the allocator's Tune (nalloc.Tuner), which
+parses and checks it: glibc's mallopt parameters, jemalloc's writable
+mallctls, mimalloc's options, tcmalloc's numeric properties, tbbmalloc's
+modes. -env sets a variable that the library reads when it starts
+(MALLOC_CONF, MIMALLOC_*, TCMALLOC_*, GLIBC_TUNABLES): the probe starts
+itself again with it.
 
 flags:
 `
 
 // probeConfig is the probe's settings, from its flags.
 type probeConfig struct {
-	Allocator  string
-	Sizes      []int64
-	Count      int
-	Order      string
-	Trim       bool
-	Touch      bool
-	Seed       uint64
-	Mallopt    []setting // glibc
-	Mallctl    []setting // jemalloc
-	MiOption   []setting // mimalloc
-	MallocConf string    // jemalloc, through the environment
-	Timeline   string
+	Allocator string
+	Sizes     []int64
+	Count     int
+	Order     string
+	Trim      bool
+	Touch     bool
+	Seed      uint64
+	Set       []setting // through the allocator's Tune
+	Env       []setting // in the environment the probe runs in
+	Timeline  string
 }
 
 // setting is one name=value knob from the command line.
@@ -110,13 +111,11 @@ func parseProbeFlags(args []string, stderr io.Writer) (*probeConfig, error) {
 	sizes := fs.String("sizes", "1KiB,1MiB", "block `sizes`, one round each, with units: 64, 64KiB, 1MiB, 1.5GiB")
 	fs.IntVar(&c.Count, "count", 16, "blocks per round (`n`)")
 	fs.StringVar(&c.Order, "order", "fifo", "free `order`: fifo (first allocated, first freed), lifo or random")
-	fs.BoolVar(&c.Trim, "trim", false, "after freeing, give memory back: glibc malloc_trim(0), jemalloc purge, mimalloc collect, go FreeOSMemory, bump Release")
+	fs.BoolVar(&c.Trim, "trim", false, "after freeing, give memory back to the OS (the allocator's Purge: malloc_trim(0), an arena purge, mi_collect, FreeOSMemory)")
 	fs.BoolVar(&c.Touch, "touch", true, "write one byte in every page of every block (makes it resident)")
 	fs.Uint64Var(&c.Seed, "seed", 42, "seed of -order random (`n`)")
-	fs.Var(settingsFlag{&c.Mallopt}, "mallopt", "glibc: mallopt(`M_NAME=value`) before the first round; repeatable; sizes take units")
-	fs.Var(settingsFlag{&c.Mallctl}, "mallctl", "jemalloc: write a mallctl (`name=value`) before the first round; repeatable")
-	fs.Var(settingsFlag{&c.MiOption}, "mi-option", "mimalloc: mi_option_set(`name=value`) before the first round; repeatable")
-	fs.StringVar(&c.MallocConf, "malloc-conf", "", "jemalloc: run with MALLOC_CONF=`conf` (read when jemalloc starts: the probe re-executes itself with it)")
+	fs.Var(settingsFlag{&c.Set}, "set", "tune the allocator before the first round (`name=value`, its Tune parses it); repeatable")
+	fs.Var(settingsFlag{&c.Env}, "env", "run with the environment variable `NAME=value`, read when the library starts (the probe re-executes itself); repeatable")
 	fs.StringVar(&c.Timeline, "timeline", "", "sample RSS and the break every millisecond and draw them to `file` (.png or .svg)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, probeUsage)
@@ -163,45 +162,25 @@ func parseProbeFlags(args []string, stderr io.Writer) (*probeConfig, error) {
 	if !slices.Contains(probeOrders, c.Order) {
 		return nil, usagef("probe: -order %q: use %s", c.Order, strings.Join(probeOrders, ", "))
 	}
-	knobs := []struct {
-		flag, allocator string
-		list            []setting
-	}{{"-mallopt", "glibc", c.Mallopt}, {"-mallctl", "jemalloc", c.Mallctl}, {"-mi-option", "mimalloc", c.MiOption}}
-	for _, k := range knobs {
-		if len(k.list) > 0 && c.Allocator != k.allocator {
-			return nil, usagef("probe: %s sets %s's knobs; add -allocator %s", k.flag, k.allocator, k.allocator)
+	if len(c.Set) > 0 || c.Trim {
+		// Open it here, before anything is allocated, to check that it
+		// can take what was asked: a name that cannot is a usage error.
+		a, err := nalloc.Open(c.Allocator)
+		if err == nil {
+			if _, ok := a.(nalloc.Tuner); len(c.Set) > 0 && !ok {
+				return nil, usagef("probe: -set: %s (%T) has no settings to tune (it is not a nalloc.Tuner)", c.Allocator, a)
+			}
+			if _, ok := a.(nalloc.Purger); c.Trim && !ok {
+				return nil, usagef("probe: -trim: %s (%T) cannot give memory back on demand (it is not a nalloc.Purger)", c.Allocator, a)
+			}
 		}
 	}
-	if c.MallocConf != "" && c.Allocator != "jemalloc" {
-		return nil, usagef("probe: -malloc-conf configures jemalloc; add -allocator jemalloc")
-	}
-	for _, s := range c.Mallopt {
-		if _, err := glibc.ParseParam(s.name); err != nil {
-			return nil, usagef("probe: -mallopt %s: %v", s.name, err)
-		}
-		if _, err := parseSignedSize(s.value); err != nil {
-			return nil, usagef("probe: -mallopt %s=%s: %v", s.name, s.value, err)
-		}
-	}
-	for _, s := range c.MiOption {
-		if _, err := mimalloc.ParseOption(s.name); err != nil {
-			return nil, usagef("probe: -mi-option %s: %v", s.name, err)
-		}
-		if _, err := parseSignedSize(s.value); err != nil {
-			return nil, usagef("probe: -mi-option %s=%s: %v", s.name, s.value, err)
+	for _, e := range c.Env {
+		if strings.ContainsAny(e.name, "= \t") {
+			return nil, usagef("probe: -env %s=%s: not a variable name", e.name, e.value)
 		}
 	}
 	return c, nil
-}
-
-// parseSignedSize is parseSize for knob values, which may be negative
-// (M_TRIM_THRESHOLD=-1, dirty_decay_ms=-1).
-func parseSignedSize(s string) (int64, error) {
-	if rest, ok := strings.CutPrefix(strings.TrimSpace(s), "-"); ok {
-		v, err := parseSize(rest)
-		return -v, err
-	}
-	return parseSize(s)
 }
 
 // runProbe is the probe subcommand.
@@ -215,14 +194,12 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "go run ./bench probe -h lists the flags")
 		return 2
 	}
-	if c.MallocConf != "" && os.Getenv("MALLOC_CONF") != c.MallocConf {
-		// jemalloc read MALLOC_CONF when it started (setupProcess loads
-		// it); start again with the new one. The check above ends the loop.
-		env := append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
-			return strings.HasPrefix(kv, "MALLOC_CONF=")
-		}), "MALLOC_CONF="+c.MallocConf)
+	if env, ok := probeEnviron(os.Environ(), c.Env); !ok {
+		// The libraries read their variables when they start (and
+		// setupProcess has started jemalloc): start again with them. The
+		// check above ends the loop.
 		err := syscall.Exec("/proc/self/exe", os.Args, env)
-		fmt.Fprintf(stderr, "probe: re-executing with MALLOC_CONF: %v\n", err)
+		fmt.Fprintf(stderr, "probe: re-executing with -env: %v\n", err)
 		return 1
 	}
 	if err := probe(ctx, c, stdout); err != nil {
@@ -232,14 +209,32 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
-// probe opens the allocator, applies the knobs and runs the rounds.
+// probeEnviron returns env with the -env settings, and whether env has
+// them all already.
+func probeEnviron(env []string, set []setting) ([]string, bool) {
+	ok := true
+	for _, e := range set {
+		kv := e.name + "=" + e.value
+		if slices.Contains(env, kv) {
+			continue
+		}
+		ok = false
+		env = append(slices.DeleteFunc(env, func(s string) bool { return strings.HasPrefix(s, e.name+"=") }), kv)
+	}
+	return env, ok
+}
+
+// probe opens the allocator, applies the settings and runs the rounds.
 func probe(ctx context.Context, c *probeConfig, w io.Writer) error {
 	a, err := nalloc.Open(c.Allocator)
 	if err != nil {
 		return err
 	}
-	if err := applyKnobs(a, c); err != nil {
-		return err
+	for _, k := range c.Set {
+		// parseProbeFlags checked that a is a Tuner.
+		if err := a.(nalloc.Tuner).Tune(k.name, k.value); err != nil {
+			return fmt.Errorf("-set %s=%s: %w", k.name, k.value, err)
+		}
 	}
 	var tl *timeline
 	if c.Timeline != "" {
@@ -250,10 +245,10 @@ func probe(ctx context.Context, c *probeConfig, w io.Writer) error {
 	if e := emulationWarning(emulatedMechanisms); e != "" {
 		fmt.Fprintln(w, e)
 	}
-	if c.MallocConf != "" {
-		fmt.Fprintf(w, "MALLOC_CONF=%s\n", c.MallocConf)
+	for _, k := range c.Env {
+		fmt.Fprintf(w, "env %s=%s\n", k.name, k.value)
 	}
-	for _, k := range append(append(slices.Clone(c.Mallopt), c.Mallctl...), c.MiOption...) {
+	for _, k := range c.Set {
 		fmt.Fprintf(w, "set %s=%s\n", k.name, k.value)
 	}
 	rng := rand.New(rand.NewPCG(c.Seed, 0))
@@ -279,75 +274,13 @@ func probe(ctx context.Context, c *probeConfig, w io.Writer) error {
 
 func describeAllocator(a nalloc.Allocator) string {
 	parts := []string{fmt.Sprintf("%T", a)}
-	if l, ok := a.(interface{ Library() string }); ok {
-		parts = append(parts, l.Library())
-	}
-	if v, ok := a.(interface{ Version() string }); ok && v.Version() != "" {
-		parts = append(parts, v.Version())
+	if n, ok := a.(nalloc.Native); ok {
+		parts = append(parts, n.Library())
+		if v := n.Version(); v != "" {
+			parts = append(parts, v)
+		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// applyKnobs sets the -mallopt, -mallctl and -mi-option settings.
-func applyKnobs(a nalloc.Allocator, c *probeConfig) error {
-	for _, s := range c.Mallopt {
-		g, ok := a.(*glibc.Allocator)
-		if !ok {
-			return fmt.Errorf("-mallopt needs the glibc allocator, not %T", a)
-		}
-		p, _ := glibc.ParseParam(s.name)
-		v, _ := parseSignedSize(s.value)
-		if err := g.Mallopt(p, int(v)); err != nil {
-			return err
-		}
-	}
-	for _, s := range c.Mallctl {
-		j, ok := a.(*jemalloc.Allocator)
-		if !ok {
-			return fmt.Errorf("-mallctl needs the jemalloc allocator, not %T", a)
-		}
-		if err := setMallctl(j, s.name, s.value); err != nil {
-			return err
-		}
-	}
-	for _, s := range c.MiOption {
-		m, ok := a.(*mimalloc.Allocator)
-		if !ok {
-			return fmt.Errorf("-mi-option needs the mimalloc allocator, not %T", a)
-		}
-		o, _ := mimalloc.ParseOption(s.name)
-		v, _ := parseSignedSize(s.value)
-		if err := m.SetOption(o, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// setMallctl writes a mallctl from its text: true and false as a bool, a
-// number (units allowed) as whichever integer width jemalloc says the
-// mallctl has, anything else as a string. jemalloc checks the width of
-// what it is given, so the first width that fits is the right one.
-func setMallctl(a *jemalloc.Allocator, name, value string) error {
-	if b, err := strconv.ParseBool(value); err == nil && !isNumber(value) {
-		return jemalloc.SetMallctl(a, name, b)
-	}
-	v, err := parseSignedSize(value)
-	if err != nil {
-		return jemalloc.SetMallctl(a, name, value)
-	}
-	err = jemalloc.SetMallctl(a, name, v) // 8 bytes: size_t, ssize_t, uint64_t
-	if errors.Is(err, jemalloc.ErrMallctlValue) && v >= 0 && v <= 1<<32-1 {
-		if err4 := jemalloc.SetMallctl(a, name, uint32(v)); err4 == nil {
-			return nil
-		}
-	}
-	return err
-}
-
-func isNumber(s string) bool {
-	_, err := strconv.ParseFloat(s, 64)
-	return err == nil
 }
 
 // stage is one line of a round's table.
@@ -430,14 +363,13 @@ func probeRound(w io.Writer, a nalloc.Allocator, c *probeConfig, round int, size
 		return err
 	}
 	if c.Trim {
-		what, err := release(a, c.Allocator)
-		if err != nil {
-			return err
+		// parseProbeFlags checked that a is a Purger.
+		if err := a.(nalloc.Purger).Purge(); err != nil {
+			return fmt.Errorf("-trim: %w", err)
 		}
 		if err := mark("trimmed"); err != nil {
 			return err
 		}
-		stages[len(stages)-1].name += " (" + what + ")"
 	}
 	fmt.Fprintf(w, "\nround %d: %d blocks of %s; they landed in %s\n", round, c.Count, formatBytes(float64(size)), where)
 	writeStages(w, stages)
@@ -472,28 +404,6 @@ func locate(blocks []unsafe.Pointer) (string, error) {
 		}
 	}
 	return strings.Join(parts, ", "), nil
-}
-
-// release gives freed memory back to the OS the allocator's way, and says
-// which way.
-func release(a nalloc.Allocator, name string) (string, error) {
-	switch x := a.(type) {
-	case *glibc.Allocator:
-		released, err := x.Trim(0)
-		return fmt.Sprintf("malloc_trim(0) = %v", released), err
-	case *jemalloc.Allocator:
-		return "arena.<all>.purge", x.Purge()
-	case *mimalloc.Allocator:
-		return "mi_collect(true)", x.Purge()
-	case interface{ Release() }:
-		x.Release()
-		return "Release", nil
-	}
-	if name == "go" {
-		debug.FreeOSMemory()
-		return "debug.FreeOSMemory", nil
-	}
-	return "", fmt.Errorf("-trim: %T has no way to give memory back", a)
 }
 
 // writeStages prints a round's stages: the figures at each stage and

@@ -138,11 +138,11 @@ func drawTimeline(samples []sample, marks []stageMark, c *probeConfig, path stri
 		}
 		return p, nil
 	}
-	rss, err := panel("resident set (RSS)", "MiB", func(s sample) float64 { return s.rss }, allocatorColors["go"])
+	rss, err := panel("resident set (RSS)", "MiB", func(s sample) float64 { return s.rss }, palette[0])
 	if err != nil {
 		return err
 	}
-	brk, err := panel("program break, above where it was at the start", "MiB", func(s sample) float64 { return s.brk }, allocatorColors["glibc"])
+	brk, err := panel("program break, above where it was at the start", "MiB", func(s sample) float64 { return s.brk }, palette[1])
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ type Report struct {
 	Config     ReportConfig      `json:"config"`
 	Allocators []AllocatorStatus `json:"allocators"`
 	Native     NativeStatus      `json:"native"`
+	Cgo        CgoStatus         `json:"cgo"`
 	Workloads  []WorkloadReport  `json:"workloads"`
 	Rankings   []RankingCheck    `json:"ranking_checks"`
 	Notes      []string          `json:"notes"`
@@ -60,10 +61,12 @@ type ReportConfig struct {
 
 // AllocatorStatus says whether an allocator took part, and if not, why.
 type AllocatorStatus struct {
-	Name   string            `json:"name"`
-	Loaded bool              `json:"loaded"`
-	Error  string            `json:"error,omitempty"`
-	Info   map[string]string `json:"info,omitempty"` // type, library, version
+	Name    string            `json:"name"`
+	Backend string            `json:"backend,omitempty"` // the native backend, for a native library
+	Path    string            `json:"path,omitempty"`    // a -library column's path
+	Loaded  bool              `json:"loaded"`
+	Error   string            `json:"error,omitempty"`
+	Info    map[string]string `json:"info,omitempty"` // type, library, version, arena
 }
 
 // NativeStatus says whether the C column was measured.
@@ -73,13 +76,31 @@ type NativeStatus struct {
 	Skipped  string `json:"skipped,omitempty"`
 }
 
+// CgoStatus says whether the cgo peer was measured.
+type CgoStatus struct {
+	Enabled bool   `json:"enabled"`
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// via is how a figure was measured.
+type via string
+
+const (
+	viaGo  via = "go"  // the Go workload through nalloc's Allocator (or a peer's)
+	viaC   via = "c"   // the workload in C (csrc), calling the library's pair
+	viaCgo via = "cgo" // the Go workload calling the library's pair through cgo
+)
+
+// vias are the ways, in the order of the output.
+var vias = []via{viaGo, viaCgo, viaC}
+
 // WorkloadReport is one workload's figures, row by row.
 type WorkloadReport struct {
 	Name          string            `json:"name"`
 	Description   string            `json:"description"`
 	Rows          []Row             `json:"rows"`
 	NotApplicable map[string]string `json:"not_applicable,omitempty"` // allocator -> why
-	Errors        map[string]string `json:"errors,omitempty"`         // allocator (or "allocator (C)") -> error
+	Errors        map[string]string `json:"errors,omitempty"`         // allocator, "allocator (C)" or "allocator (cgo)" -> error
 }
 
 // Row is one figure of a workload for every allocator.
@@ -94,44 +115,77 @@ type Row struct {
 }
 
 // Cell is one allocator's figure in a row: through nalloc from Go, and,
-// for the native allocators, the same workload in C.
+// for the native allocators, the same Go workload through cgo and the
+// same workload in C.
 type Cell struct {
 	Allocator string   `json:"allocator"`
 	Go        *Summary `json:"go,omitempty"`
 	C         *Summary `json:"c,omitempty"`
+	CGO       *Summary `json:"cgo,omitempty"`
 	// XC is the Go figure's cost over the C figure's (Go/C for times,
 	// C/Go for throughputs): 2 means twice the C cost. 0 when absent.
 	XC float64 `json:"xc,omitempty"`
+	// XCGO is the cgo figure's cost over the C figure's, beside XC.
+	XCGO float64 `json:"xcgo,omitempty"`
+}
+
+// of returns the cell's summary measured by v.
+func (c *Cell) of(v via) *Summary {
+	switch v {
+	case viaC:
+		return c.C
+	case viaCgo:
+		return c.CGO
+	}
+	return c.Go
 }
 
 // RankingCheck compares the order of two native allocators in a row
-// through nalloc with their order in C, where C's gap is over 10%.
+// through nalloc with their order in a reference, C or cgo, where the
+// reference's gap is over 10%.
 type RankingCheck struct {
-	Workload string  `json:"workload"`
-	Case     string  `json:"case"`
-	Metric   string  `json:"metric"`
-	Faster   string  `json:"faster_in_c"`
-	Slower   string  `json:"slower_in_c"`
-	CGap     float64 `json:"c_gap"` // how much costlier the slower is in C: 0.25 = 25%
-	Agrees   bool    `json:"agrees"`
+	Workload string `json:"workload"`
+	Case     string `json:"case"`
+	Metric   string `json:"metric"`
+	Against  via    `json:"against"` // the reference: c or cgo
+	// Faster, Slower and Gap are the reference's order and gap (the JSON
+	// names date from when C was the only reference).
+	Faster string  `json:"faster_in_c"`
+	Slower string  `json:"slower_in_c"`
+	Gap    float64 `json:"c_gap"` // how much costlier the slower is there: 0.25 = 25%
+	Agrees bool    `json:"agrees"`
 }
 
-// rankingGap is the C gap from which the Go order must agree.
+// rankingGap is the reference's gap from which the Go order must agree.
 const rankingGap = 0.10
 
-// cellData is what the runs of one workload on one allocator produced.
+// cellData is what the runs of one workload on one allocator produced,
+// by way of measuring.
 type cellData struct {
-	goRuns map[rowKey][]float64
-	cRuns  map[rowKey][]float64
-	na     string // the workload does not apply
-	goErr  string
-	cErr   string
+	runs map[via]map[rowKey][]float64
+	errs map[via]string
+	na   string // the workload does not apply
 }
 
 type cellKey struct{ workload, allocator string }
 
 func newCellData() *cellData {
-	return &cellData{goRuns: map[rowKey][]float64{}, cRuns: map[rowKey][]float64{}}
+	d := &cellData{runs: map[via]map[rowKey][]float64{}, errs: map[via]string{}}
+	for _, v := range vias {
+		d.runs[v] = map[rowKey][]float64{}
+	}
+	return d
+}
+
+// errorKey is the key of an error in WorkloadReport.Errors.
+func errorKey(allocator string, v via) string {
+	switch v {
+	case viaC:
+		return allocator + " (C)"
+	case viaCgo:
+		return allocator + " (cgo)"
+	}
+	return allocator
 }
 
 // buildWorkloads turns the runs into rows, winners and ratios.
@@ -139,7 +193,7 @@ func buildWorkloads(cfg *config, loaded []string, cells map[cellKey]*cellData) [
 	var out []WorkloadReport
 	for _, w := range cfg.Workloads {
 		wr := WorkloadReport{Name: w.name, Description: w.desc}
-		for _, k := range append(w.rows(cfg.Params), commonRows()...) {
+		for _, k := range append(w.rows(&cfg.Params), commonRows()...) {
 			m := metrics[k.Metric]
 			row := Row{Case: k.Case, Metric: m.ID, Label: m.Label, Unit: m.Unit, Better: m.Better}
 			any := false
@@ -148,11 +202,11 @@ func buildWorkloads(cfg *config, loaded []string, cells map[cellKey]*cellData) [
 				if d == nil {
 					d = newCellData()
 				}
-				c := Cell{Allocator: a, Go: summarize(d.goRuns[k]), C: summarize(d.cRuns[k])}
-				if m.Crossing && c.Go != nil && c.C != nil && c.Go.Median > 0 && c.C.Median > 0 {
-					c.XC = cost(m, c.Go.Median) / cost(m, c.C.Median)
+				c := Cell{Allocator: a, Go: summarize(d.runs[viaGo][k]), C: summarize(d.runs[viaC][k]), CGO: summarize(d.runs[viaCgo][k])}
+				if m.Crossing {
+					c.XC, c.XCGO = overC(m, c.Go, c.C), overC(m, c.CGO, c.C)
 				}
-				any = any || c.Go != nil || c.C != nil
+				any = any || c.Go != nil || c.C != nil || c.CGO != nil
 				row.Cells = append(row.Cells, c)
 			}
 			if !any {
@@ -169,11 +223,10 @@ func buildWorkloads(cfg *config, loaded []string, cells map[cellKey]*cellData) [
 			if d.na != "" {
 				setKey(&wr.NotApplicable, a, d.na)
 			}
-			if d.goErr != "" {
-				setKey(&wr.Errors, a, d.goErr)
-			}
-			if d.cErr != "" {
-				setKey(&wr.Errors, a+" (C)", d.cErr)
+			for _, v := range vias {
+				if d.errs[v] != "" {
+					setKey(&wr.Errors, errorKey(a, v), d.errs[v])
+				}
 			}
 		}
 		out = append(out, wr)
@@ -186,6 +239,14 @@ func setKey(m *map[string]string, k, v string) {
 		*m = map[string]string{}
 	}
 	(*m)[k] = v
+}
+
+// overC is s's cost over the C figure's, or 0 if either is missing.
+func overC(m *metric, s, c *Summary) float64 {
+	if s == nil || c == nil || s.Median <= 0 || c.Median <= 0 {
+		return 0
+	}
+	return cost(m, s.Median) / cost(m, c.Median)
 }
 
 // cost turns a figure into something lower-is-better.
@@ -222,35 +283,38 @@ func winners(m *metric, cells []Cell) []string {
 }
 
 // checkRankings compares, for every crossing row, each pair of allocators
-// with C figures: where C's gap is over rankingGap, the order through
-// nalloc should be the same.
+// with figures from a reference (C, then cgo): where the reference's gap
+// is over rankingGap, the order through nalloc should be the same.
 func checkRankings(wrs []WorkloadReport) []RankingCheck {
 	var out []RankingCheck
-	for _, wr := range wrs {
-		for _, row := range wr.Rows {
-			m := metrics[row.Metric]
-			if !m.Crossing {
-				continue
-			}
-			for i, a := range row.Cells {
-				for _, b := range row.Cells[i+1:] {
-					if a.Go == nil || a.C == nil || b.Go == nil || b.C == nil {
-						continue
+	for _, ref := range []via{viaC, viaCgo} {
+		for _, wr := range wrs {
+			for _, row := range wr.Rows {
+				m := metrics[row.Metric]
+				if !m.Crossing {
+					continue
+				}
+				for i := range row.Cells {
+					for j := i + 1; j < len(row.Cells); j++ {
+						a, b := &row.Cells[i], &row.Cells[j]
+						if a.Go == nil || a.of(ref) == nil || b.Go == nil || b.of(ref) == nil {
+							continue
+						}
+						ca, cb := cost(m, a.of(ref).Median), cost(m, b.of(ref).Median)
+						fast, slow := a, b
+						if cb < ca {
+							fast, slow, ca, cb = b, a, cb, ca
+						}
+						gap := cb/ca - 1
+						if ca <= 0 || gap <= rankingGap {
+							continue
+						}
+						out = append(out, RankingCheck{
+							Workload: wr.Name, Case: row.Case, Metric: row.Metric, Against: ref,
+							Faster: fast.Allocator, Slower: slow.Allocator, Gap: gap,
+							Agrees: cost(m, fast.Go.Median) < cost(m, slow.Go.Median),
+						})
 					}
-					ca, cb := cost(m, a.C.Median), cost(m, b.C.Median)
-					fast, slow := a, b
-					if cb < ca {
-						fast, slow, ca, cb = b, a, cb, ca
-					}
-					gap := cb/ca - 1
-					if ca <= 0 || gap <= rankingGap {
-						continue
-					}
-					out = append(out, RankingCheck{
-						Workload: wr.Name, Case: row.Case, Metric: row.Metric,
-						Faster: fast.Allocator, Slower: slow.Allocator, CGap: gap,
-						Agrees: cost(m, fast.Go.Median) < cost(m, slow.Go.Median),
-					})
 				}
 			}
 		}
@@ -259,39 +323,47 @@ func checkRankings(wrs []WorkloadReport) []RankingCheck {
 }
 
 // rankingNotes says how the rankings compare, visibly: one line per
-// disagreement, and one line of summary.
+// disagreement, and one line of summary per reference.
 func rankingNotes(r *Report) []string {
-	if !r.Native.Enabled {
-		return nil
-	}
 	var notes []string
-	agree := 0
-	for _, c := range r.Rankings {
-		if c.Agrees {
-			agree++
-			continue
-		}
-		where := c.Workload
-		if c.Case != "" {
-			where += " " + c.Case
-		}
-		notes = append(notes, fmt.Sprintf("ranking differs from C: %s: in C %s beats %s by %.0f%%, through nalloc it does not",
-			where, c.Faster, c.Slower, 100*c.CGap))
-	}
 	natives := 0
 	for _, a := range r.Allocators {
-		if _, ok := nativeRecipes[a.Name]; ok && a.Loaded {
+		if a.Backend != "" && a.Loaded {
 			natives++
 		}
 	}
-	switch {
-	case natives < 2:
-		notes = append(notes, "ranking check against C: needs two or more of glibc, jemalloc, mimalloc loaded; nothing to compare")
-	case len(r.Rankings) == 0:
-		notes = append(notes, "ranking check against C: no row where the native allocators differ by more than 10% in C")
-	default:
-		notes = append(notes, fmt.Sprintf("ranking check against C: the order through nalloc agrees in %d of %d comparisons where C's gap is over 10%%",
-			agree, len(r.Rankings)))
+	for _, ref := range []via{viaC, viaCgo} {
+		name := map[via]string{viaC: "C", viaCgo: "cgo"}[ref]
+		switch {
+		case ref == viaC && !r.Native.Enabled, ref == viaCgo && !r.Cgo.Enabled:
+			continue
+		case natives < 2:
+			notes = append(notes, fmt.Sprintf("ranking check against %s: needs two or more native libraries loaded; nothing to compare", name))
+			continue
+		}
+		agree, n := 0, 0
+		for _, c := range r.Rankings {
+			if c.Against != ref {
+				continue
+			}
+			n++
+			if c.Agrees {
+				agree++
+				continue
+			}
+			where := c.Workload
+			if c.Case != "" {
+				where += " " + c.Case
+			}
+			notes = append(notes, fmt.Sprintf("ranking differs from %s: %s: through %s %s beats %s by %.0f%%, through nalloc it does not",
+				name, where, name, c.Faster, c.Slower, 100*c.Gap))
+		}
+		if n == 0 {
+			notes = append(notes, fmt.Sprintf("ranking check against %s: no row where the native libraries differ by more than 10%% through %s", name, name))
+		} else {
+			notes = append(notes, fmt.Sprintf("ranking check against %s: the order through nalloc agrees in %d of %d comparisons where %s's gap is over 10%%",
+				name, agree, n, name))
+		}
 	}
 	return notes
 }
@@ -339,5 +411,12 @@ func (r *Report) loadedNames() []string {
 func (wr *WorkloadReport) hasC(a string) bool {
 	return slices.ContainsFunc(wr.Rows, func(r Row) bool {
 		return slices.ContainsFunc(r.Cells, func(c Cell) bool { return c.Allocator == a && c.C != nil })
+	})
+}
+
+// hasCgo reports whether any row of wr has a cgo figure for allocator a.
+func (wr *WorkloadReport) hasCgo(a string) bool {
+	return slices.ContainsFunc(wr.Rows, func(r Row) bool {
+		return slices.ContainsFunc(r.Cells, func(c Cell) bool { return c.Allocator == a && c.CGO != nil })
 	})
 }

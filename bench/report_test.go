@@ -77,44 +77,49 @@ func testReport(t *testing.T) *Report {
 	}
 	loaded := []string{"go", "glibc", "jemalloc"}
 	cells := map[cellKey]*cellData{}
-	put := func(w, a string, c bool, k rowKey, vs ...float64) {
+	put := func(w, a string, v via, k rowKey, vs ...float64) {
 		d := cells[cellKey{w, a}]
 		if d == nil {
 			d = newCellData()
 			cells[cellKey{w, a}] = d
 		}
-		if c {
-			d.cRuns[k] = vs
-		} else {
-			d.goRuns[k] = vs
-		}
+		d.runs[v][k] = vs
 	}
 	k16 := rowKey{"size=16B", mNsPerPair}
-	put("glibc-simple", "go", false, k16, 30, 31, 29)
-	put("glibc-simple", "glibc", false, k16, 20, 22, 21)
-	put("glibc-simple", "glibc", true, k16, 10, 10, 10)
+	put("glibc-simple", "go", viaGo, k16, 30, 31, 29)
+	put("glibc-simple", "glibc", viaGo, k16, 20, 22, 21)
+	put("glibc-simple", "glibc", viaC, k16, 10, 10, 10)
 	// In C jemalloc is 50% faster than glibc; through nalloc it is slower.
-	put("glibc-simple", "jemalloc", false, k16, 25, 25, 25)
-	put("glibc-simple", "jemalloc", true, k16, 5, 5, 5)
+	put("glibc-simple", "jemalloc", viaGo, k16, 25, 25, 25)
+	put("glibc-simple", "jemalloc", viaC, k16, 5, 5, 5)
 	k32 := rowKey{"size=32B", mNsPerPair}
-	put("glibc-simple", "glibc", false, k32, 20, 20, 20)
-	put("glibc-simple", "jemalloc", false, k32, 20, 20, 20) // a tie
-	put("glibc-simple", "go", false, rowKey{"", mPeakRSS}, 10<<20, 11<<20, 12<<20)
-	put("glibc-simple", "glibc", false, rowKey{"", statsMetric("after", "mapped")}, 1<<20, 1<<20, 1<<20)
+	put("glibc-simple", "glibc", viaGo, k32, 20, 20, 20)
+	put("glibc-simple", "jemalloc", viaGo, k32, 20, 20, 20) // a tie
+	put("glibc-simple", "go", viaGo, rowKey{"", mPeakRSS}, 10<<20, 11<<20, 12<<20)
+	put("glibc-simple", "glibc", viaGo, rowKey{"", statsMetric("after", "mapped")}, 1<<20, 1<<20, 1<<20)
 	kt := rowKey{"threads=1", mPairsPerSec}
-	put("glibc-thread", "glibc", false, kt, 10e6, 11e6, 12e6)
-	put("glibc-thread", "glibc", true, kt, 20e6, 20e6, 20e6)
-	put("glibc-thread", "go", false, kt, 5e6, 5e6, 5e6)
-	cells[cellKey{"glibc-thread", "jemalloc"}] = &cellData{goErr: "killed by signal segmentation fault"}
+	put("glibc-thread", "glibc", viaGo, kt, 10e6, 11e6, 12e6)
+	put("glibc-thread", "glibc", viaC, kt, 20e6, 20e6, 20e6)
+	put("glibc-thread", "go", viaGo, kt, 5e6, 5e6, 5e6)
+	// Through cgo glibc and jemalloc are within 10%: no check; at 32 B
+	// jemalloc is faster through cgo, but not through nalloc (a tie).
+	put("glibc-simple", "glibc", viaCgo, k16, 60, 60, 60)
+	put("glibc-simple", "jemalloc", viaCgo, k16, 62, 62, 62)
+	put("glibc-simple", "glibc", viaCgo, k32, 70, 70, 70)
+	put("glibc-simple", "jemalloc", viaCgo, k32, 50, 50, 50)
+	d := newCellData()
+	d.errs[viaGo] = "killed by signal segmentation fault"
+	cells[cellKey{"glibc-thread", "jemalloc"}] = d
 	rep := &Report{
 		Schema: schemaVersion, Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Seconds: 12,
 		Machine: Machine{OS: "linux", Arch: "amd64", CPU: "Test CPU", CPUs: 2, GoVersion: "go1.26"},
 		Config:  ReportConfig{Runs: 3, Threads: 2, Native: true, Params: cfg.Params},
 		Allocators: []AllocatorStatus{
-			{Name: "go", Loaded: true}, {Name: "glibc", Loaded: true, Info: map[string]string{"library": "libc.so.6"}},
-			{Name: "jemalloc", Loaded: true}, {Name: "mimalloc", Error: "nalloc: library not found: mimalloc"},
+			{Name: "go", Loaded: true}, {Name: "glibc", Backend: "glibc", Loaded: true, Info: map[string]string{"library": "libc.so.6"}},
+			{Name: "jemalloc", Backend: "jemalloc", Loaded: true}, {Name: "mimalloc", Backend: "mimalloc", Error: "nalloc: library not found: mimalloc"},
 		},
 		Native: NativeStatus{Enabled: true, Compiler: "cc 12"},
+		Cgo:    CgoStatus{Enabled: true},
 	}
 	rep.Workloads = buildWorkloads(cfg, loaded, cells)
 	rep.Rankings = checkRankings(rep.Workloads)
@@ -170,21 +175,31 @@ func TestBuildWorkloads(t *testing.T) {
 
 func TestRankingCheck(t *testing.T) {
 	rep := testReport(t)
-	if len(rep.Rankings) != 1 {
-		t.Fatalf("ranking checks %+v, want one (glibc vs jemalloc at 16 B)", rep.Rankings)
+	if len(rep.Rankings) != 2 {
+		t.Fatalf("ranking checks %+v, want two (glibc vs jemalloc at 16 B against C, at 32 B against cgo)", rep.Rankings)
 	}
 	c := rep.Rankings[0]
-	if c.Faster != "jemalloc" || c.Slower != "glibc" || c.CGap != 1 || c.Agrees {
-		t.Errorf("check %+v", c)
+	if c.Against != viaC || c.Case != "size=16B" || c.Faster != "jemalloc" || c.Slower != "glibc" || c.Gap != 1 || c.Agrees {
+		t.Errorf("check against C %+v", c)
+	}
+	c = rep.Rankings[1]
+	if c.Against != viaCgo || c.Case != "size=32B" || c.Faster != "jemalloc" || c.Slower != "glibc" || math.Abs(c.Gap-0.4) > 1e-9 || c.Agrees {
+		t.Errorf("check against cgo %+v", c)
 	}
 	joined := strings.Join(rep.Notes, "\n")
 	for _, want := range []string{
-		"ranking differs from C: glibc-simple size=16B: in C jemalloc beats glibc by 100%",
-		"agrees in 0 of 1 comparisons",
+		"ranking differs from C: glibc-simple size=16B: through C jemalloc beats glibc by 100%",
+		"ranking check against C: the order through nalloc agrees in 0 of 1 comparisons",
+		"ranking differs from cgo: glibc-simple size=32B: through cgo jemalloc beats glibc by 40%",
+		"ranking check against cgo: the order through nalloc agrees in 0 of 1 comparisons",
 	} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("notes lack %q:\n%s", want, joined)
 		}
+	}
+	// xcgo is the cgo figure's cost over C's, beside xC.
+	if r := findRow(t, rep, "glibc-simple", "size=16B", mNsPerPair); r.Cells[1].XCGO != 6 || r.Cells[1].XC != 2.1 {
+		t.Errorf("glibc 16 B: xcgo %v, xC %v; want 6 and 2.1", r.Cells[1].XCGO, r.Cells[1].XC)
 	}
 }
 
@@ -198,7 +213,8 @@ func TestTable(t *testing.T) {
 		"nalloc shoot-out: linux/amd64, Test CPU, 2 CPUs",
 		"skipped mimalloc: nalloc: library not found: mimalloc",
 		"allocator glibc: libc.so.6",
-		"native column: the same workloads in C (cc 12)",
+		"in C: the same workloads in C (cc 12)",
+		"via cgo: the same Go workloads calling the library through cgo",
 		"*21.0 ±5%", // glibc wins 16 B: marked, with the spread of 20..22
 		"error jemalloc: killed by signal segmentation fault",
 		"note: ranking differs from C",
@@ -239,7 +255,8 @@ func TestCSV(t *testing.T) {
 		}
 		if r[0] == "glibc-simple" && r[1] == "size=16B" && r[5] == "glibc" {
 			found = true
-			want := []string{"glibc-simple", "size=16B", "ns_per_pair", "ns", "lower", "glibc", "21", "20", "22", "10", "10", "10", "2.1", "true", "3"}
+			want := []string{"glibc-simple", "size=16B", "ns_per_pair", "ns", "lower", "glibc", "21", "20", "22", "10", "10", "10", "2.1", "true", "3",
+				"60", "60", "60", "6"}
 			if !slices.Equal(r, want) {
 				t.Errorf("glibc 16B record\n got %v\nwant %v", r, want)
 			}
@@ -265,7 +282,7 @@ func TestJSONSchema(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"allocators", "config", "machine", "native", "notes", "ranking_checks", "schema", "seconds", "started", "workloads"}
+	want := []string{"allocators", "cgo", "config", "machine", "native", "notes", "ranking_checks", "schema", "seconds", "started", "workloads"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("top-level keys %v, want %v", keys, want)
 	}
@@ -328,13 +345,41 @@ func TestBenchstat(t *testing.T) {
 	}
 	// benchfmt scales ns to sec, as benchstat will show them.
 	for k, want := range map[string][]float64{
-		"GlibcSimple/size=16B/impl=glibc/via=go sec/pair": {20e-9, 22e-9, 21e-9},
-		"GlibcSimple/size=16B/impl=glibc/via=c sec/pair":  {10e-9, 10e-9, 10e-9},
-		"GlibcSimple/impl=go/via=go peak-RSS-B":           {10 << 20, 11 << 20, 12 << 20},
-		"GlibcThread/threads=1/impl=go/via=go pairs/s":    {5e6, 5e6, 5e6},
+		"GlibcSimple/size=16B/impl=glibc/via=go sec/pair":  {20e-9, 22e-9, 21e-9},
+		"GlibcSimple/size=16B/impl=glibc/via=c sec/pair":   {10e-9, 10e-9, 10e-9},
+		"GlibcSimple/size=16B/impl=glibc/via=cgo sec/pair": {60e-9, 60e-9, 60e-9},
+		"GlibcSimple/impl=go/via=go peak-RSS-B":            {10 << 20, 11 << 20, 12 << 20},
+		"GlibcThread/threads=1/impl=go/via=go pairs/s":     {5e6, 5e6, 5e6},
 	} {
 		if !slices.EqualFunc(got[k], want, func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Abs(b) }) {
 			t.Errorf("%s: %v, want %v", k, got[k], want)
+		}
+	}
+}
+
+// TestMetricsComplete: every metric has its benchstat unit (defMetric
+// refuses one without, so that none is labelled bytes by default), and
+// every row a workload declares names a metric.
+func TestMetricsComplete(t *testing.T) {
+	for id, m := range metrics {
+		if m.BenchUnit == "" || strings.ContainsAny(m.BenchUnit, " \t") {
+			t.Errorf("%s: benchstat unit %q", id, m.BenchUnit)
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Errorf("defMetric accepted a metric without a benchstat unit")
+			}
+		}()
+		defMetric(metric{ID: "test_no_unit", Unit: "B"})
+	}()
+	p := paramsFor(false, 16, false, 1<<30)
+	for _, w := range workloads {
+		for _, k := range append(w.rows(&p), commonRows()...) {
+			if metrics[k.Metric] == nil {
+				t.Errorf("%s: row %v names no metric", w.name, k)
+			}
 		}
 	}
 }

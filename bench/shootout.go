@@ -11,35 +11,51 @@ import (
 	"time"
 )
 
-// job is one run of one workload on one allocator, in Go or in C.
+// job is one run of one workload on one allocator, by one way.
 type job struct {
-	w     *workload
-	alloc string
-	run   int
-	c     bool
+	w   *workload
+	c   *column
+	run int
+	via via
 }
 
 func (j job) String() string {
-	via := ""
-	if j.c {
-		via = " in C"
+	switch j.via {
+	case viaC:
+		return j.w.name + " on " + j.c.Name + " in C"
+	case viaCgo:
+		return j.w.name + " on " + j.c.Name + " through cgo"
 	}
-	return fmt.Sprintf("%s on %s%s", j.w.name, j.alloc, via)
+	return j.w.name + " on " + j.c.Name
+}
+
+// column is a contender that loaded, and what its native library is
+// measured through besides nalloc.
+type column struct {
+	contender
+	library string // the library the C and cgo sides load: what the backend loaded
+	c, cgo  bool   // it has a C figure, a cgo figure
 }
 
 // plan orders the runs: run by run, workload by workload, every allocator
-// (and its C twin right after it) within, starting each run from a
-// different allocator, so that slow drifts of a shared machine spread over
-// all of them instead of favouring whoever comes first.
-func plan(cfg *config, loaded []string, withC map[string]nativeRecipe) []job {
+// (and its cgo and C twins right after it) within, starting each run from
+// a different allocator, so that slow drifts of a shared machine spread
+// over all of them instead of favouring whoever comes first.
+func plan(cfg *config, cols []*column) []job {
 	var jobs []job
 	for r := range cfg.Runs {
 		for _, w := range cfg.Workloads {
-			for i := range loaded {
-				a := loaded[(i+r)%len(loaded)]
-				jobs = append(jobs, job{w: w, alloc: a, run: r})
-				if _, ok := withC[a]; ok && w.cArgs != nil {
-					jobs = append(jobs, job{w: w, alloc: a, run: r, c: true})
+			for i := range cols {
+				c := cols[(i+r)%len(cols)]
+				jobs = append(jobs, job{w: w, c: c, run: r, via: viaGo})
+				if w.cArgs == nil {
+					continue
+				}
+				if c.cgo {
+					jobs = append(jobs, job{w: w, c: c, run: r, via: viaCgo})
+				}
+				if c.c {
+					jobs = append(jobs, job{w: w, c: c, run: r, via: viaC})
 				}
 			}
 		}
@@ -51,7 +67,6 @@ func plan(cfg *config, loaded []string, withC map[string]nativeRecipe) []job {
 // to stdout. It returns the exit status: 0, 1 if a run failed or no
 // allocator loaded, 130 if interrupted.
 func shootout(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
-	childTimeout = cfg.Timeout
 	t0 := time.Now()
 	rep := &Report{
 		Notes:   []string{},
@@ -65,22 +80,10 @@ func shootout(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 	}
 	prog := newProgress(stderr)
 	defer prog.done()
+	r := &runner{timeout: cfg.Timeout}
 
-	// Which allocators load: each tried in a child, as the runs will be.
-	var loaded []string
-	for _, name := range cfg.Allocators {
-		prog.show("loading " + name)
-		st := AllocatorStatus{Name: name}
-		res, err := runGoChild(ctx, childSpec{Allocator: name})
-		if err != nil {
-			st.Error = strings.TrimPrefix(oneLine(err), errNoOpen.Error()+": ")
-		} else {
-			st.Loaded, st.Info = true, res.info
-			loaded = append(loaded, name)
-		}
-		rep.Allocators = append(rep.Allocators, st)
-	}
-	if len(loaded) == 0 {
+	cols := loadAllocators(ctx, cfg, r, rep, prog)
+	if len(cols) == 0 {
 		prog.done()
 		for _, a := range rep.Allocators {
 			fmt.Fprintf(stderr, "skipped %s: %s\n", a.Name, a.Error)
@@ -88,93 +91,138 @@ func shootout(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bench: no allocator loaded; nothing to compare")
 		return 1
 	}
-
-	// The native column.
-	var side nativeSide
-	withC := map[string]nativeRecipe{}
 	if cfg.Native {
 		prog.show("compiling the C workloads")
 		dir, err := os.MkdirTemp("", "nalloc-bench-")
 		if err != nil {
-			side.skipped = "no temporary directory for the C program: " + err.Error()
+			r.c.skipped = "no temporary directory for the C program: " + err.Error()
 		} else {
 			defer os.RemoveAll(dir)
-			side = buildNative(ctx, dir)
+			r.c = buildNative(ctx, dir)
 		}
-		rep.Native = NativeStatus{Enabled: side.bin != "", Compiler: side.compiler, Skipped: side.skipped}
-		for _, st := range rep.Allocators {
-			if r, ok := nativeRecipes[st.Name]; ok && st.Loaded && side.bin != "" {
-				if lib := st.Info["library"]; lib != "" {
-					r.Library = lib // the library the backend itself loaded
-				}
-				withC[st.Name] = r
-			}
-		}
+		rep.Native = NativeStatus{Enabled: r.c.bin != "", Compiler: r.c.compiler, Skipped: r.c.skipped}
 	} else {
 		rep.Native.Skipped = "turned off with -no-native"
 	}
+	rep.Cgo = CgoStatus{Enabled: cgoBuilt}
+	if !cgoBuilt {
+		rep.Cgo.Skipped = errNoCgo.Error()
+	}
+	for _, c := range cols {
+		c.c = c.Native != nil && rep.Native.Enabled
+		c.cgo = c.Native != nil && rep.Cgo.Enabled
+	}
 
-	jobs := plan(cfg, loaded, withC)
-	cells := map[cellKey]*cellData{}
-	eta := newETA()
-	interrupted := false
-	for i, j := range jobs {
-		if ctx.Err() != nil {
-			interrupted = true
-			rep.Notes = append(rep.Notes, fmt.Sprintf("interrupted after %d of %d runs: the figures are partial", i, len(jobs)))
-			break
-		}
-		key := cellKey{j.w.name, j.alloc}
-		d := cells[key]
-		if d == nil {
-			d = newCellData()
-			cells[key] = d
-		}
-		if d.na != "" || (!j.c && d.goErr != "") || (j.c && d.cErr != "") {
-			continue // it failed or does not apply: once is enough
-		}
-		prog.show(fmt.Sprintf("[%d/%d] run %d/%d: %s%s", i+1, len(jobs), j.run+1, cfg.Runs, j, eta.left(jobs[i:])))
-		var res childResult
-		var err error
-		if j.c {
-			res, err = side.run(ctx, withC[j.alloc], j.w, cfg.Params)
-		} else {
-			res, err = runGoChild(ctx, childSpec{Allocator: j.alloc, Workload: j.w.name, Params: cfg.Params})
-		}
-		eta.record(j, res.took)
-		switch {
-		case err != nil && ctx.Err() != nil:
-			// interrupted: reported at the top of the loop
-		case err != nil && j.c:
-			d.cErr = oneLine(err)
-		case err != nil:
-			d.goErr = oneLine(err)
-		case res.na != "":
-			d.na = res.na
-		default:
-			runs, errp := d.goRuns, &d.goErr
-			if j.c {
-				runs, errp = d.cRuns, &d.cErr
-			}
-			for _, v := range res.values {
-				if metrics[v.Metric] == nil {
-					*errp = fmt.Sprintf("reported an unknown metric %q", v.Metric)
-					break
-				}
-				runs[v.rowKey] = append(runs[v.rowKey], v.V)
-			}
-		}
+	cells, interrupted := runJobs(ctx, cfg, r, plan(cfg, cols), prog)
+	if interrupted != "" {
+		rep.Notes = append(rep.Notes, interrupted)
 	}
 	prog.done()
 
-	rep.Workloads = buildWorkloads(cfg, loaded, cells)
+	var names []string
+	for _, c := range cols {
+		names = append(names, c.Name)
+	}
+	rep.Workloads = buildWorkloads(cfg, names, cells)
 	rep.Rankings = append([]RankingCheck{}, checkRankings(rep.Workloads)...) // [] in JSON, not null
 	rep.Notes = append(rep.Notes, rankingNotes(rep)...)
 	rep.Notes = append(rep.Notes, contextNotes(cfg, rep)...)
 	rep.Seconds = time.Since(t0).Seconds()
 
-	// The table carries the skipped allocators and the failures; the
-	// machine-readable formats keep stdout clean, so they go to stderr.
+	code := writeOutputs(cfg, rep, stdout, stderr)
+	if interrupted != "" {
+		return 130
+	}
+	return code
+}
+
+// loadAllocators tries each allocator in a child, as the runs will open
+// it, and records in rep which loaded and why the others did not.
+func loadAllocators(ctx context.Context, cfg *config, r *runner, rep *Report, prog *progress) []*column {
+	var cols []*column
+	for _, c := range cfg.Allocators {
+		prog.show("loading " + c.Name)
+		st := AllocatorStatus{Name: c.Name, Path: c.Library}
+		if c.Native != nil {
+			st.Backend = c.Native.Name
+		}
+		res, err := r.goChild(ctx, c.childSpec(viaGo, ""))
+		if err != nil {
+			st.Error = strings.TrimPrefix(oneLine(err), errNoOpen.Error()+": ")
+		} else {
+			st.Loaded, st.Info = true, res.info
+			col := &column{contender: c, library: c.Library}
+			if lib := res.info["library"]; lib != "" {
+				col.library = lib // the library the backend itself loaded
+			}
+			if col.library == "" && c.Native != nil {
+				col.library = c.Native.Sonames[0]
+			}
+			cols = append(cols, col)
+		}
+		rep.Allocators = append(rep.Allocators, st)
+	}
+	return cols
+}
+
+// runJobs runs the jobs in order, each in a child, and gathers their
+// figures. A cell that failed, or does not apply, is not run again. If
+// ctx ends first, it stops and says so in the returned note.
+func runJobs(ctx context.Context, cfg *config, r *runner, jobs []job, prog *progress) (map[cellKey]*cellData, string) {
+	cells := map[cellKey]*cellData{}
+	eta := newETA()
+	for i, j := range jobs {
+		if ctx.Err() != nil {
+			return cells, fmt.Sprintf("interrupted after %d of %d runs: the figures are partial", i, len(jobs))
+		}
+		key := cellKey{j.w.name, j.c.Name}
+		d := cells[key]
+		if d == nil {
+			d = newCellData()
+			cells[key] = d
+		}
+		if d.na != "" || d.errs[j.via] != "" {
+			continue // it failed or does not apply: once is enough
+		}
+		prog.show(fmt.Sprintf("[%d/%d] run %d/%d: %s%s", i+1, len(jobs), j.run+1, cfg.Runs, j, eta.left(jobs[i:])))
+		var res childResult
+		var err error
+		if j.via == viaC {
+			res, err = r.cChild(ctx, j.c.library, j.c.Native.Pair, j.w, &cfg.Params)
+		} else {
+			spec := j.c.childSpec(j.via, j.c.library)
+			spec.Workload, spec.Params = j.w.name, cfg.Params
+			res, err = r.goChild(ctx, spec)
+		}
+		eta.record(j, res.took)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			// interrupted: reported at the top of the loop
+		case err != nil:
+			d.errs[j.via] = oneLine(err)
+		case res.na != "":
+			d.na = res.na
+		default:
+			for _, v := range res.values {
+				if metrics[v.Metric] == nil {
+					d.errs[j.via] = fmt.Sprintf("reported an unknown metric %q", v.Metric)
+					break
+				}
+				d.runs[j.via][v.rowKey] = append(d.runs[j.via][v.rowKey], v.V)
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return cells, "interrupted during the last run: the figures are partial"
+	}
+	return cells, ""
+}
+
+// writeOutputs writes the report in the format asked for, and the chart.
+// The table carries the skipped allocators and the failures; the
+// machine-readable formats keep stdout clean, so they go to stderr. It
+// returns 1 if a run failed or the output could not be written.
+func writeOutputs(cfg *config, rep *Report, stdout, stderr io.Writer) int {
 	failed := false
 	for _, wr := range rep.Workloads {
 		for _, k := range sortedKeys(wr.Errors) {
@@ -204,10 +252,7 @@ func shootout(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "chart: %s\n", cfg.Chart)
 		}
 	}
-	switch {
-	case interrupted:
-		return 130
-	case failed:
+	if failed {
 		return 1
 	}
 	return 0
@@ -216,36 +261,55 @@ func shootout(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 // contextNotes are what a reader needs to read the figures right.
 func contextNotes(cfg *config, rep *Report) []string {
 	var notes []string
+	threaded := false
 	for _, w := range cfg.Workloads {
-		if w.name == "glibc-thread" && cfg.Params.ThreadCounts[len(cfg.Params.ThreadCounts)-1] > rep.Machine.CPUs {
-			notes = append(notes, fmt.Sprintf("glibc-thread: this machine has %d CPUs; beyond that, more threads measure contention and scheduling, not parallel speed-up",
-				rep.Machine.CPUs))
-		}
-		if w.name == "gc-pressure" {
+		switch w.name {
+		case glibcThread.name, mallocThread.name, xmalloc.name:
+			threaded = true
+		case gcPressure.name:
 			notes = append(notes, fmt.Sprintf("gc-pressure: %s live in %s blocks, then %s of short-lived Go allocations; "+
-				"on \"go\" the live set is a [][]byte, as a program without nalloc would hold it, and the GC paces on it "+
-				"(so it does on a bump arena's chunks, which come from the Go heap); off the Go heap, the heap the GC paces on is small, "+
-				"so it runs more often, on less; GOGC=%s, GOMEMLIMIT=%s",
+				"on make the live set is a [][]byte, as a program without nalloc would hold it, and the GC paces on it "+
+				"(so it does on the go allocator's blocks and on a bump arena's chunks, which are Go memory); off the Go heap, "+
+				"the heap the GC paces on is small, so it runs more often, on less; GOGC=%s, GOMEMLIMIT=%s",
 				formatBytes(float64(cfg.Params.GCLive)), formatBytes(float64(cfg.Params.GCBlock)),
 				formatBytes(float64(cfg.Params.GCStream)), orDefault(os.Getenv("GOGC"), "100"), orDefault(os.Getenv("GOMEMLIMIT"), "off")))
 		}
-		if w.name == "gc-pressure-paced" {
+		if w.name == gcPressurePaced.name {
 			notes = append(notes, "gc-pressure-paced: the same under nalloc.StartGCPacer(), which counts the process's "+
 				"resident memory outside the Go runtime as live heap for GOGC (and takes it off GOMEMLIMIT): "+
 				"the Go heap grows into the headroom the set would have given it on the heap, so cycles and peak RSS "+
-				"come near go's in gc-pressure")
+				"come near make's in gc-pressure")
 		}
 	}
+	if threaded && cfg.Threads > rep.Machine.CPUs {
+		notes = append(notes, fmt.Sprintf("threads: this machine has %d CPUs; beyond that, more threads measure contention and scheduling, not parallel speed-up",
+			rep.Machine.CPUs))
+	}
 	for _, a := range rep.Allocators {
-		if a.Name == "go" && a.Loaded {
+		if !a.Loaded {
+			continue
+		}
+		switch a.Name {
+		case makeName:
+			notes = append(notes, "make is the idiomatic Go program: make([]byte, n) for each block, nothing on free, "+
+				"the garbage collector collects once the workload drops its pointer (its times include the GC's)")
+		case "go":
 			notes = append(notes, "go is nalloc's GoHeap: each block is a Go byte slice that it keeps in a table until "+
-				"Deallocate, so its figures include that table (a lock, a map insert and delete per block); "+
-				"a bare make([]byte, 64) costs about a quarter of its glibc-simple figure")
+				"Deallocate, so its figures are make's plus that table (a lock, a map insert and delete per block)")
+		case moderncName:
+			notes = append(notes, "modernc is modernc.org/memory, one allocator shared behind a mutex, as modernc.org/libc "+
+				"(under modernc's sqlite) shares it")
 		}
 		if a.Info["arena"] != "" {
 			notes = append(notes, fmt.Sprintf("%s is an arena (it has Reset): glibc-simple and glibc-thread Reset it at the end of each cycle, "+
-				"arena-boxes once per round instead of freeing the boxes; malloc-large does not apply", a.Name))
+				"arena-boxes once per round instead of freeing the boxes; malloc-large, malloc-thread and xmalloc do not apply", a.Name))
 		}
+	}
+	if rep.Cgo.Enabled {
+		notes = append(notes, "cgo: the same Go workload calling each native library's pair through cgo (one cgo call per "+
+			"allocate and per free, the library dlopen'ed with RTLD_LOCAL); xcgo is its cost over C's, beside xC")
+	} else if rep.Cgo.Skipped != "" {
+		notes = append(notes, "no cgo column: "+rep.Cgo.Skipped)
 	}
 	var below []string
 	for _, wr := range rep.Workloads {

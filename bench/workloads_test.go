@@ -17,15 +17,16 @@ import (
 )
 
 // tinyParams are the workloads at their smallest, for tests.
-func tinyParams() params {
-	p := paramsFor(true, 3, true, 2<<20)
+func tinyParams() *params {
+	p := paramsFor(true, 4, true, 2<<20)
 	p.SimpleReps, p.ThreadReps, p.LargeSteps, p.BoxRounds = 2, 2, 10, 5
 	p.GCStream = 4 << 20
-	return p
+	p.MTIters, p.XBatches, p.XBatch, p.XQueue = 3000, 3, 512, 2
+	return &p
 }
 
 func TestLargeSteps(t *testing.T) {
-	p := paramsFor(false, 16, false, 1<<30)
+	p := paramsFor(false, 16, false, 1<<30).largeParams
 	a, b := largeSteps(p), largeSteps(p)
 	if len(a) != 1000 || !slices.Equal(a, b) {
 		t.Fatalf("largeSteps: %d steps, deterministic %v", len(a), slices.Equal(a, b))
@@ -49,11 +50,74 @@ func TestLargeSteps(t *testing.T) {
 	}
 }
 
+// TestGlibcRand checks glibcRand against glibc's rand(): the first values
+// after srand(1) (the default seed) and after srand(88) are those every
+// glibc prints.
+func TestGlibcRand(t *testing.T) {
+	for seed, want := range map[uint32][]uint32{
+		1:  {1804289383, 846930886, 1681692777, 1714636915, 1957747793},
+		0:  {1804289383, 846930886, 1681692777}, // srand(0) is srand(1)
+		42: {71876166, 708592740, 1483128881},
+	} {
+		r := newGlibcRand(seed)
+		for i, w := range want {
+			if got := r.next(); got != w {
+				t.Errorf("seed %d: value %d is %d, want %d", seed, i, got, w)
+			}
+		}
+	}
+}
+
+// TestMallocThreadTables: the tables are bench-malloc-thread's: sizes in
+// [4, 32768], mostly small (inverse square: half of them under 8 B, the
+// median of 1/x² on [4, 32768]), slots in the working set.
+func TestMallocThreadTables(t *testing.T) {
+	p := paramsFor(false, 16, false, 1<<30).mallocThreadParams
+	sizes, slots := mtTables(p)
+	if len(sizes) != 8000 || len(slots) != 4096 {
+		t.Fatalf("%d sizes, %d slots", len(sizes), len(slots))
+	}
+	small, big := 0, 0
+	for _, s := range sizes {
+		if s < 4 || s > 32768 {
+			t.Fatalf("size %d out of [4, 32768]", s)
+		}
+		if s < 8 {
+			small++
+		}
+		if s > 1024 {
+			big++
+		}
+	}
+	// P(size < 8) = (1/4 - 1/8) / (1/4 - 1/32768) ≈ 0.5; P(size > 1024)
+	// = (1/1024 - 1/32768) / (1/4 - 1/32768) ≈ 0.0038.
+	if small < 3800 || small > 4200 || big < 10 || big > 60 {
+		t.Errorf("%d of 8000 sizes under 8 B (want about 4000), %d over 1 KiB (want about 30)", small, big)
+	}
+	for _, s := range slots {
+		if s >= 1024 {
+			t.Fatalf("slot %d out of the working set", s)
+		}
+	}
+	// The first sizes and slots, as bench-malloc-thread's own
+	// init_random_values computes them with glibc's rand and powf (the
+	// whole tables were checked against it so).
+	if want := []uint32{25, 6, 18, 19, 45}; !slices.Equal(sizes[:5], want) {
+		t.Errorf("first sizes %v, want %v", sizes[:5], want)
+	}
+	if want := []uint32{546, 911, 1001}; !slices.Equal(slots[:3], want) {
+		t.Errorf("first slots %v, want %v", slots[:3], want)
+	}
+	if s2, _ := mtTables(p); !slices.Equal(s2, sizes) {
+		t.Errorf("the tables are not deterministic")
+	}
+}
+
 // TestWorkloadsInProcess runs every workload's Go side, at its smallest,
-// on a native allocator, the Go heap and an arena, and checks that each
-// reports every row it declares.
+// on a native allocator, the Go heap, the peers and an arena, and checks
+// that each reports every row it declares.
 func TestWorkloadsInProcess(t *testing.T) {
-	for _, name := range []string{"glibc", "go", "test-arena"} {
+	for _, name := range []string{"glibc", "go", makeName, moderncName, "test-arena"} {
 		for _, w := range workloads {
 			t.Run(name+"/"+w.name, func(t *testing.T) {
 				a, err := nalloc.Open(name)
@@ -61,29 +125,37 @@ func TestWorkloadsInProcess(t *testing.T) {
 					t.Fatal(err)
 				}
 				if w.notFor != nil && w.notFor(a) != "" {
-					// Not for an arena: malloc-large. Not for Go memory
-					// (the Go heap, the arena's chunks): pacing on it.
-					if !(name == "test-arena" && w.name == "malloc-large" || name != "glibc" && w.name == "gc-pressure-paced") {
+					// Not for an arena: the workloads that free at
+					// random. Not for Go memory (the Go heap, make, the
+					// arena's chunks): pacing on off-heap memory.
+					goHeap := name == "go" || name == makeName
+					if name != "test-arena" && !(goHeap && w == gcPressurePaced) {
 						t.Errorf("unexpectedly not applicable: %s", w.notFor(a))
 					}
 					return
 				}
+				if name == "test-arena" && w.notFor != nil {
+					t.Errorf("%s applies to an arena", w.name)
+				}
 				got := map[rowKey]float64{}
-				e := &runEnv{name: name, a: a, p: tinyParams(), put: func(c, m string, v float64) {
-					if metrics[m] == nil {
-						t.Errorf("unknown metric %q", m)
-					}
-					got[rowKey{c, m}] = v
-				}}
+				e := &runEnv{a: a, open: func() (nalloc.Allocator, error) { return nalloc.Open(name) }, p: tinyParams(),
+					put: func(c, m string, v float64) {
+						if metrics[m] == nil {
+							t.Errorf("unknown metric %q", m)
+						}
+						got[rowKey{c, m}] = v
+					}}
 				if err := w.run(e); err != nil {
 					t.Fatal(err)
 				}
 				for _, k := range w.rows(e.p) {
-					if v, ok := got[k]; !ok || v < 0 {
+					// Times and rates are positive; the GC's figures may be 0.
+					if v, ok := got[k]; !ok || v < 0 || v == 0 && metrics[k.Metric].Crossing {
 						t.Errorf("row %v: %v, %v", k, v, ok)
 					}
 				}
-				if _, ok := a.(nalloc.StatsReporter); ok && w.name != "glibc-thread" {
+				held := []string{glibcSimple.name, mallocLarge.name, arenaBoxes.name, gcPressure.name}
+				if _, ok := a.(nalloc.StatsReporter); ok && slices.Contains(held, w.name) {
 					if _, ok := got[rowKey{"", statsMetric("held", "mapped")}]; !ok {
 						t.Errorf("no Stats while held")
 					}
@@ -93,10 +165,53 @@ func TestWorkloadsInProcess(t *testing.T) {
 	}
 	// The arena was Reset, not freed block by block, in arena-boxes.
 	a, _ := nalloc.Open("test-arena")
-	e := &runEnv{name: "test-arena", a: a, p: tinyParams(), put: func(string, string, float64) {}}
+	e := &runEnv{a: a, p: tinyParams(), put: func(string, string, float64) {}}
 	if err := runBoxes(e); err != nil || a.(*arena).resets != e.p.BoxRounds+2 {
 		t.Errorf("arena-boxes on an arena: %v, %d resets, want %d", err, a.(*arena).resets, e.p.BoxRounds+2)
 	}
+}
+
+// TestXmallocFreesEverything counts blocks: every block a producer
+// allocates is freed by a consumer, on another thread.
+func TestXmallocFreesEverything(t *testing.T) {
+	c := nalloc.NewCounting(nalloc.NewGoHeap())
+	p := tinyParams()
+	e := &runEnv{a: c, p: p, put: func(string, string, float64) {}}
+	if err := runXmalloc(e); err != nil {
+		t.Fatal(err)
+	}
+	n := c.Counts()
+	want := 0
+	for _, threads := range p.XThreadCounts {
+		want += threads / 2 * p.XBatches * p.XBatch
+	}
+	if n.Allocations != uint64(want) || n.Deallocations != uint64(want) || n.LiveBytes != 0 {
+		t.Errorf("counts %+v, want %d allocations, all freed", n, want)
+	}
+}
+
+// cLibraries are the libraries the C and cgo sides are tested against:
+// every registered backend's, through the pair it declares, and the two
+// other kinds of pair the C and cgo sides take (a sized free, and
+// jemalloc's mallocx/sdallocx), which no backend declares today.
+func cLibraries() map[string]struct {
+	lib  string
+	pair nativePair
+} {
+	libs := map[string]struct {
+		lib  string
+		pair nativePair
+	}{
+		"tcmalloc-sized": {"libtcmalloc_minimal.so.4", nativePair{Alloc: "tc_malloc", Free: "tc_free_sized", Kind: "sized"}},
+		"jemalloc-x":     {"libjemalloc.so.2", nativePair{Alloc: "mallocx", Free: "sdallocx", Kind: "x"}},
+	}
+	for _, s := range nativeSpecs() {
+		libs[s.Name] = struct {
+			lib  string
+			pair nativePair
+		}{s.Sonames[0], s.Pair}
+	}
+	return libs
 }
 
 // TestNative compiles the C side and runs every workload of it against
@@ -104,24 +219,23 @@ func TestWorkloadsInProcess(t *testing.T) {
 // rows as the Go side. It also checks that jemalloc loads in C with the
 // tunable the children get.
 func TestNative(t *testing.T) {
-	side := buildNative(context.Background(), t.TempDir())
-	if side.bin == "" {
+	r := &runner{timeout: timeoutForTests, c: buildNative(context.Background(), t.TempDir())}
+	if r.c.bin == "" {
 		if os.Getenv("NALLOC_REQUIRE_CC") == "1" {
-			t.Fatalf("%s (NALLOC_REQUIRE_CC=1)", side.skipped)
+			t.Fatalf("%s (NALLOC_REQUIRE_CC=1)", r.c.skipped)
 		}
-		t.Skip(side.skipped)
+		t.Skip(r.c.skipped)
 	}
 	p := tinyParams()
-	for _, name := range []string{"glibc", "jemalloc", "mimalloc"} {
-		r := nativeRecipes[name]
+	for name, l := range cLibraries() {
 		for _, w := range workloads {
 			if w.cArgs == nil {
 				continue
 			}
 			t.Run(name+"/"+w.name, func(t *testing.T) {
-				res, err := side.run(context.Background(), r, w, p)
+				res, err := r.cChild(context.Background(), l.lib, l.pair, w, p)
 				if err != nil && strings.Contains(err.Error(), "cannot open shared object file") {
-					t.Skipf("%s is not installed: %v", r.Library, err)
+					t.Skipf("%s is not installed: %v", l.lib, err)
 				}
 				if err != nil {
 					t.Fatal(err)
@@ -130,7 +244,10 @@ func TestNative(t *testing.T) {
 				for _, v := range res.values {
 					got = append(got, v.rowKey)
 				}
-				want := append(w.rows(p), rowKey{"", mFaults}, rowKey{"", mPeakRSS})
+				want := w.rows(p)
+				for _, m := range processMetrics {
+					want = append(want, rowKey{"", m})
+				}
 				for _, k := range want {
 					if !slices.Contains(got, k) {
 						t.Errorf("C reports no %v (it reports %v)", k, got)
@@ -155,6 +272,35 @@ func TestResetSignature(t *testing.T) {
 			if _, ok := a.(resetter); !ok {
 				t.Errorf("%s: %T has Reset of type %v, not func(): the shoot-out would not see it is an arena", name, a, m.Type)
 			}
+		}
+	}
+}
+
+// TestNativeSpecs: every native backend registered is described, with a
+// pair the C side knows, and opens through its OpenLibrary the same
+// library the registry gives.
+func TestNativeSpecs(t *testing.T) {
+	specs := nativeSpecs()
+	if !slices.IsSortedFunc(specs, func(a, b *nativeSpec) int { return strings.Compare(a.Name, b.Name) }) {
+		t.Errorf("nativeSpecs is not sorted by name")
+	}
+	for _, s := range specs {
+		if !slices.Contains(nalloc.Names(), s.Name) {
+			t.Errorf("%s is not registered", s.Name)
+		}
+		if !slices.Contains([]string{"plain", "sized", "x"}, s.Pair.Kind) || s.Pair.Alloc == "" || s.Pair.Free == "" {
+			t.Errorf("%s: pair %+v", s.Name, s.Pair)
+		}
+		a, err := s.OpenLibrary("")
+		if err != nil {
+			if errors.Is(err, nalloc.ErrLibraryNotFound) {
+				continue
+			}
+			t.Errorf("%s: OpenLibrary: %v", s.Name, err)
+			continue
+		}
+		if b, err := nalloc.Open(s.Name); err != nil || b != a {
+			t.Errorf("%s: OpenLibrary(\"\") gives %p, Open %p (%v): want the same", s.Name, a, b, err)
 		}
 	}
 }

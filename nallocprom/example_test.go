@@ -35,3 +35,24 @@ func Example() {
 	// # TYPE nalloc_live_bytes gauge
 	// nalloc_live_bytes{allocator="cache"} 1.048576e+06
 }
+
+func ExampleWithGCPacer() {
+	p, err := nalloc.StartGCPacer()
+	if err != nil {
+		panic(err)
+	}
+	defer p.Stop()
+	c, err := nallocprom.NewCollector(nallocprom.WithGCPacer(p))
+	if err != nil {
+		panic(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+
+	text, _ := testutil.GatherAndFormat(reg, expfmt.TypeTextPlain, "nalloc_gcpacer_running")
+	fmt.Print(strings.TrimSpace(string(text)))
+	// Output:
+	// # HELP nalloc_gcpacer_running 1 while the GC pacer runs, 0 once it is stopped.
+	// # TYPE nalloc_gcpacer_running gauge
+	// nalloc_gcpacer_running 1
+}

@@ -8,14 +8,23 @@
 //	nalloc_allocated_bytes{allocator="jemalloc"} 1.048576e+06
 //	nalloc_allocations_total{allocator="cache"} 5123
 //
-// It follows client_golang's conventions: base units in the name (bytes),
-// counters ending in _total, one label to tell the allocators apart, and
-// no registration of its own; the program registers the Collector where it
+// WithGCPacer adds the GC pacer's state (nalloc.GCPacer.AppendMetrics),
+// which describes the process rather than an allocator, and so has no
+// label:
+//
+//	nalloc_gcpacer_off_heap_bytes 1.073741824e+09
+//	nalloc_gcpacer_gogc_percent 2533
+//
+// It follows client_golang's conventions: base units in the name (bytes;
+// GOGC in percent, as the Go collector's go_gc_gogc_percent), counters
+// ending in _total, one label to tell the allocators apart, and no
+// registration of its own; the program registers the Collector where it
 // wants it:
 //
 //	c, err := nallocprom.NewCollector(
 //		nallocprom.WithAllocator("jemalloc", je),
 //		nallocprom.WithAllocator("cache", counted),
+//		nallocprom.WithGCPacer(pacer),
 //	)
 //	prometheus.MustRegister(c)
 //
@@ -57,8 +66,8 @@ type Collector struct {
 }
 
 // source is one thing the Collector reads: the names and values of its
-// labels (an allocator's; none for a process-wide source such as the GC
-// pacer will be), and how to read its metrics.
+// labels (an allocator's; none for a process-wide source, the GC pacer),
+// and how to read its metrics.
 type source struct {
 	labelNames, labels []string
 	read               func([]nalloc.Metric) ([]nalloc.Metric, error)
@@ -70,6 +79,7 @@ type Option func(*config) error
 type config struct {
 	sources []source
 	names   map[string]bool
+	pacer   bool // WithGCPacer was given
 }
 
 // WithAllocator adds an allocator under a name, the value of its
@@ -97,9 +107,32 @@ func WithAllocator(name string, a nalloc.Allocator) Option {
 	}
 }
 
+// WithGCPacer adds the metrics of the GC pacer p, unlabelled. They show p
+// for as long as the Collector is registered, running or stopped
+// (nalloc_gcpacer_running says which): a program that stops its pacer and
+// starts another registers a new Collector for it in place of this one.
+// One Collector takes one pacer (there is one per process).
+func WithGCPacer(p *nalloc.GCPacer) Option {
+	return func(c *config) error {
+		switch {
+		case p == nil:
+			return fmt.Errorf("%w: WithGCPacer with a nil pacer; give it the one StartGCPacer returned", ErrConfig)
+		case c.pacer:
+			return fmt.Errorf("%w: WithGCPacer given twice; a process has one pacer", ErrConfig)
+		}
+		c.pacer = true
+		c.sources = append(c.sources, source{
+			read: func(dst []nalloc.Metric) ([]nalloc.Metric, error) {
+				return p.AppendMetrics(dst), nil
+			},
+		})
+		return nil
+	}
+}
+
 // NewCollector returns a Collector of the metrics of what the options
-// add. It reads each allocator's metrics once, to learn which it has (that
-// depends on the allocator's type only; see nalloc.AppendMetrics). An
+// add. It reads each source's metrics once, to learn which it has (for an
+// allocator that depends on its type only; see nalloc.AppendMetrics). An
 // option that cannot be used gets an error wrapping ErrConfig.
 func NewCollector(opts ...Option) (*Collector, error) {
 	cfg := config{names: map[string]bool{}}
@@ -161,7 +194,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, m := range ms {
 			// Every name has its Desc: the set of metrics depends on the
-			// allocator's type alone, and NewCollector read it.
+			// source's type alone, and NewCollector read it.
 			ch <- prometheus.MustNewConstMetric(c.descs[m.Name], c.kinds[m.Name], float64(m.Value), s.labels...)
 		}
 	}

@@ -4,8 +4,11 @@ package nallocprom_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net/http/httptest"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/nalloc/nalloc/bump"
 	"github.com/nalloc/nalloc/nallocprom"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
@@ -251,5 +255,159 @@ func TestScrape(t *testing.T) {
 	// A second Collector of the same metrics is refused, as the doc says.
 	if err := reg.Register(col); err == nil {
 		t.Errorf("registering the Collector twice succeeded")
+	}
+}
+
+// offHeap is an allocator that allocates nothing and reports a fixed
+// Mapped figure, for a GC pacer to count exactly.
+type offHeap struct{ *nalloc.GoHeap }
+
+const offHeapBytes = 96 << 20
+
+func (offHeap) Stats() (nalloc.Stats, error) { return nalloc.Stats{Mapped: offHeapBytes}, nil }
+
+// startPacer starts a GC pacer counting offHeapBytes under the given
+// settings, and returns the function that stops it and puts the settings
+// back.
+func startPacer(t *testing.T, gogc int, limit int64) (*nalloc.GCPacer, func()) {
+	t.Helper()
+	oldG, oldL := debug.SetGCPercent(gogc), debug.SetMemoryLimit(limit)
+	p, err := nalloc.StartGCPacer(nalloc.GCPacerAllocators(offHeap{nalloc.NewGoHeap()}))
+	if err != nil {
+		debug.SetGCPercent(oldG)
+		debug.SetMemoryLimit(oldL)
+		t.Fatal(err)
+	}
+	return p, func() {
+		p.Stop()
+		debug.SetGCPercent(oldG)
+		debug.SetMemoryLimit(oldL)
+	}
+}
+
+// TestGCPacer gathers a pacer's metrics from a pedantic registry, beside
+// an allocator's and the Go collector's: with GOGC off and a 1 GiB limit
+// every figure is known, and the limit the pacer reports is the one the
+// Go collector reads from the runtime.
+func TestGCPacer(t *testing.T) {
+	p, stop := startPacer(t, -1, 1<<30)
+	defer stop()
+	col, err := nallocprom.NewCollector(
+		nallocprom.WithAllocator("go", nalloc.NewGoHeap()),
+		nallocprom.WithGCPacer(p),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(col, collectors.NewGoCollector())
+	names := []string{
+		"nalloc_gcpacer_running", "nalloc_gcpacer_off_heap_bytes",
+		"nalloc_gcpacer_gogc_percent", "nalloc_gcpacer_program_gogc_percent",
+		"nalloc_gcpacer_gomemlimit_bytes", "nalloc_gcpacer_program_gomemlimit_bytes",
+	}
+	exposition := func(running int, limit int64) string {
+		return fmt.Sprintf(`
+# HELP nalloc_gcpacer_running 1 while the GC pacer runs, 0 once it is stopped.
+# TYPE nalloc_gcpacer_running gauge
+nalloc_gcpacer_running %d
+# HELP nalloc_gcpacer_off_heap_bytes Off-heap bytes the GC pacer counted last; it paces on the highest count of the last second.
+# TYPE nalloc_gcpacer_off_heap_bytes gauge
+nalloc_gcpacer_off_heap_bytes %d
+# HELP nalloc_gcpacer_gogc_percent The GOGC the GC pacer has set for the Go heap plus the off-heap bytes (-1: off); the program's after Stop.
+# TYPE nalloc_gcpacer_gogc_percent gauge
+nalloc_gcpacer_gogc_percent -1
+# HELP nalloc_gcpacer_program_gogc_percent The program's own GOGC, which the GC pacer scales and Stop puts back (-1: off).
+# TYPE nalloc_gcpacer_program_gogc_percent gauge
+nalloc_gcpacer_program_gogc_percent -1
+# HELP nalloc_gcpacer_gomemlimit_bytes The Go runtime's memory limit as the GC pacer has set it, the program's less the off-heap bytes (math.MaxInt64: none); the program's after Stop.
+# TYPE nalloc_gcpacer_gomemlimit_bytes gauge
+nalloc_gcpacer_gomemlimit_bytes %d
+# HELP nalloc_gcpacer_program_gomemlimit_bytes The program's own memory limit, on the Go runtime plus the off-heap bytes, which Stop puts back (math.MaxInt64: none).
+# TYPE nalloc_gcpacer_program_gomemlimit_bytes gauge
+nalloc_gcpacer_program_gomemlimit_bytes %d
+`, running, offHeapBytes, limit, 1<<30)
+	}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(exposition(1, 1<<30-offHeapBytes)), names...); err != nil {
+		t.Error(err)
+	}
+	if got, want := value(t, reg, "nalloc_gcpacer_gomemlimit_bytes"), value(t, reg, "go_gc_gomemlimit_bytes"); got != want {
+		t.Errorf("nalloc_gcpacer_gomemlimit_bytes %v, the Go collector's go_gc_gomemlimit_bytes %v", got, want)
+	}
+	// The allocator's series keep their label; the pacer's have none.
+	if n, err := testutil.GatherAndCount(reg, names...); err != nil || n != len(names) {
+		t.Errorf("%d pacer series (err %v), want %d", n, err, len(names))
+	}
+	if got := gauge(t, reg, "nalloc_allocated_bytes", "go"); got != 0 {
+		t.Errorf(`nalloc_allocated_bytes{allocator="go"} = %v beside the pacer, want 0`, got)
+	}
+	// Stopped: the settings Stop put back.
+	p.Stop()
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(exposition(0, 1<<30)), names...); err != nil {
+		t.Errorf("after Stop: %v", err)
+	}
+
+	problems, err := testutil.CollectAndLint(col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// TestGCPacerGOGC: under GOGC=100 the pacer's GOGC is the runtime's, as
+// the Go collector reads it, and above the program's 100.
+func TestGCPacerGOGC(t *testing.T) {
+	p, stop := startPacer(t, 100, math.MaxInt64)
+	defer stop()
+	col, err := nallocprom.NewCollector(nallocprom.WithGCPacer(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(col, collectors.NewGoCollector())
+	var paced, runtime float64
+	for range 10 { // a recomputation may fall between the two reads; not ten times in a row
+		if paced, runtime = value(t, reg, "nalloc_gcpacer_gogc_percent"), value(t, reg, "go_gc_gogc_percent"); paced == runtime {
+			break
+		}
+	}
+	if paced != runtime || paced <= 100 || value(t, reg, "nalloc_gcpacer_program_gogc_percent") != 100 {
+		t.Errorf("nalloc_gcpacer_gogc_percent %v, go_gc_gogc_percent %v, program's %v; want the first two equal and above 100",
+			paced, runtime, value(t, reg, "nalloc_gcpacer_program_gogc_percent"))
+	}
+	if got := value(t, reg, "nalloc_gcpacer_gomemlimit_bytes"); got != math.MaxInt64 {
+		t.Errorf("nalloc_gcpacer_gomemlimit_bytes %v with no limit, want math.MaxInt64", got)
+	}
+}
+
+// value returns the value of the unlabelled metric name in what reg
+// gathers, or fails t.
+func value(t *testing.T, reg prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 && len(mf.GetMetric()[0].GetLabel()) == 0 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no unlabelled %s gathered", name)
+	return 0
+}
+
+func TestGCPacerConfigErrors(t *testing.T) {
+	p, stop := startPacer(t, 100, math.MaxInt64)
+	defer stop()
+	for name, opts := range map[string][]nallocprom.Option{
+		"nil":   {nallocprom.WithGCPacer(nil)},
+		"twice": {nallocprom.WithGCPacer(p), nallocprom.WithGCPacer(p)},
+	} {
+		if _, err := nallocprom.NewCollector(opts...); !errors.Is(err, nallocprom.ErrConfig) {
+			t.Errorf("%s: err = %v, want ErrConfig", name, err)
+		}
 	}
 }

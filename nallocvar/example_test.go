@@ -33,3 +33,23 @@ func ExamplePublish() {
 	// allocations_total: 1
 	// live_bytes: 4096
 }
+
+func ExamplePublishGCPacer() {
+	p, err := nalloc.StartGCPacer()
+	if err != nil {
+		panic(err)
+	}
+	defer p.Stop()
+	if err := nallocvar.PublishGCPacer(p); err != nil {
+		panic(err)
+	}
+	defer nallocvar.Unpublish(nallocvar.GCPacerName)
+
+	var vars struct {
+		Nalloc map[string]map[string]int64 `json:"nalloc"`
+	}
+	json.Unmarshal([]byte("{\"nalloc\": "+expvar.Get("nalloc").String()+"}"), &vars)
+	fmt.Println("gcpacer_running:", vars.Nalloc["gcpacer"]["gcpacer_running"])
+	// Output:
+	// gcpacer_running: 1
+}

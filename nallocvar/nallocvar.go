@@ -20,6 +20,14 @@
 // backend's Stats call), the map holds the figures as 0 and an "error"
 // key with the reason.
 //
+// PublishGCPacer adds the GC pacer's state beside them, as the map
+// "gcpacer" (GCPacerName), keyed by the names of
+// nalloc.GCPacer.AppendMetrics:
+//
+//	"nalloc": {
+//		"gcpacer": {"gcpacer_running": 1, "gcpacer_off_heap_bytes": 1073741824, "gcpacer_gogc_percent": 2533, ...}
+//	}
+//
 // It is a package of its own because expvar registers its handler on
 // http.DefaultServeMux and links in net/http: a program that does not
 // import nallocvar pays for neither.
@@ -66,6 +74,26 @@ var (
 func Publish(name string, a nalloc.Allocator) error {
 	return publish(name, func(dst []nalloc.Metric) ([]nalloc.Metric, error) {
 		return nalloc.AppendMetrics(dst, a)
+	})
+}
+
+// GCPacerName is the name under Var of the map PublishGCPacer publishes.
+const GCPacerName = "gcpacer"
+
+// PublishGCPacer publishes p's metrics under Var as GCPacerName. It
+// returns an error wrapping ErrPublished if that name is taken (by an
+// earlier PublishGCPacer, or an allocator published as "gcpacer"), or
+// ErrVarTaken as Publish does.
+//
+// The map shows p for as long as it is published, running or stopped
+// (gcpacer_running says which); a program that stops its pacer and starts
+// another publishes the new one after Unpublish(GCPacerName).
+func PublishGCPacer(p *nalloc.GCPacer) error {
+	if p == nil {
+		return errors.New("nallocvar: PublishGCPacer with a nil pacer; publish the one StartGCPacer returned")
+	}
+	return publish(GCPacerName, func(dst []nalloc.Metric) ([]nalloc.Metric, error) {
+		return p.AppendMetrics(dst), nil
 	})
 }
 

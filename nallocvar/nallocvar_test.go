@@ -7,9 +7,12 @@ import (
 	"errors"
 	"expvar"
 	"io"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"testing"
 
@@ -181,4 +184,82 @@ func TestVarTaken(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
+}
+
+// offHeap is an allocator that allocates nothing and reports a fixed
+// Mapped figure, for a GC pacer to count exactly.
+type offHeap struct{ *nalloc.GoHeap }
+
+const offHeapBytes = 96 << 20
+
+func (offHeap) Stats() (nalloc.Stats, error) { return nalloc.Stats{Mapped: offHeapBytes}, nil }
+
+// gcSettings reads GOGC and the memory limit as the runtime reports them.
+func gcSettings() (gogc, limit int64) {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64()), int64(s[1].Value.Uint64())
+}
+
+func TestPublishGCPacer(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 30))
+	p, err := nalloc.StartGCPacer(nalloc.GCPacerAllocators(offHeap{nalloc.NewGoHeap()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	if err := nallocvar.PublishGCPacer(p); err != nil {
+		t.Fatal(err)
+	}
+	defer nallocvar.Unpublish(nallocvar.GCPacerName)
+
+	gogc, limit := gcSettings()
+	want := map[string]float64{
+		"gcpacer_running":              1,
+		"gcpacer_off_heap_bytes":       offHeapBytes,
+		"gcpacer_gogc_percent":         float64(gogc),
+		"gcpacer_program_gogc_percent": 100,
+		"gcpacer_gomemlimit_bytes":     float64(limit), "gcpacer_program_gomemlimit_bytes": 1 << 30,
+	}
+	if gogc <= 100 || limit != 1<<30-offHeapBytes {
+		t.Errorf("pacing %d bytes: GOGC %d, limit %d", offHeapBytes, gogc, limit)
+	}
+	if m := read(t, nallocvar.GCPacerName); !maps.Equal(m, toAny(want)) {
+		t.Errorf("%s.%s = %v, want %v", nallocvar.Var, nallocvar.GCPacerName, m, want)
+	}
+	if err := nallocvar.PublishGCPacer(p); !errors.Is(err, nallocvar.ErrPublished) {
+		t.Errorf("second PublishGCPacer: %v, want ErrPublished", err)
+	}
+	// Read afresh: a stopped pacer says so, with the settings Stop put back.
+	p.Stop()
+	want["gcpacer_running"] = 0
+	want["gcpacer_gogc_percent"], want["gcpacer_gomemlimit_bytes"] = 100, 1<<30
+	if m := read(t, nallocvar.GCPacerName); !maps.Equal(m, toAny(want)) {
+		t.Errorf("after Stop: %v, want %v", m, want)
+	}
+	// The next pacer is published once the name is free.
+	nallocvar.Unpublish(nallocvar.GCPacerName)
+	q, err := nalloc.StartGCPacer(nalloc.GCPacerAllocators(offHeap{nalloc.NewGoHeap()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop()
+	if err := nallocvar.PublishGCPacer(q); err != nil {
+		t.Fatalf("PublishGCPacer of the next pacer: %v", err)
+	}
+	if m := read(t, nallocvar.GCPacerName); m["gcpacer_running"] != 1.0 {
+		t.Errorf("the next pacer: %v", m)
+	}
+	if err := nallocvar.PublishGCPacer(nil); err == nil {
+		t.Errorf("PublishGCPacer(nil): no error")
+	}
+}
+
+func toAny(m map[string]float64) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }

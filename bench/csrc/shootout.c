@@ -1,29 +1,31 @@
 /* Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
  *
- * The shoot-out's workloads in C: the native column. The bench command
- * embeds this file, compiles it with the system C compiler into a temporary
- * directory, and runs it once per library, workload and run, interleaved
- * with the Go runs. Each workload here does exactly what its Go twin in
- * workloads.go does (same sizes, orders, writes and random steps), calling
- * the library's functions through pointers found with dlopen and dlsym, as
- * nalloc does; the difference between the two is the cost of crossing from
- * Go.
+ * The shoot-out's workloads in C: the C column. The bench command embeds
+ * csrc, compiles it with the system C compiler into a temporary directory,
+ * and runs it once per library, workload and run, interleaved with the Go
+ * runs. Each workload here does exactly what its Go twin does (same sizes,
+ * orders, writes and random steps), calling the library's functions
+ * through pointers found with dlopen and dlsym, as nalloc does; the
+ * difference between the two is the cost of crossing from Go.
  *
  * usage: shootout WORKLOAD LIBRARY ALLOC FREE KIND [key=value ...]
  *   LIBRARY  a soname or path given to dlopen (libc.so.6, libjemalloc.so.2)
- *   ALLOC    void *ALLOC(size_t)              (KIND plain)
+ *   ALLOC    void *ALLOC(size_t)              (KIND plain or sized)
  *            void *ALLOC(size_t, int flags)    (KIND x: jemalloc's mallocx)
  *   FREE     void FREE(void *)                (KIND plain)
+ *            void FREE(void *, size_t)         (KIND sized: tc_free_sized)
  *            void FREE(void *, size_t, int)    (KIND x: jemalloc's sdallocx)
- *   keys     sizes=16,32 reps=N threads=1,2 rounds=N boxes=N boxsize=N
- *            touch=0|1; malloc-large reads "slot size" lines from stdin.
+ *   keys     each workload's own (see its function); malloc-large reads
+ *            "slot size" lines from stdin, malloc-thread its tables.
  *
  * Output, one figure a line: "V<TAB>case<TAB>metric<TAB>value". Errors go
- * to stderr with a non-zero exit status.
+ * to stderr with a non-zero exit status; 3 means the library did not
+ * load.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,51 +35,30 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The library's functions. Exactly one pair is set. */
-static void *(*plain_alloc)(size_t);
-static void (*plain_free)(void *);
-static void *(*x_alloc)(size_t, int);
-static void (*x_free)(void *, size_t, int);
+#include "shootout.h"
 
-static inline void *lib_alloc(size_t n) { return x_alloc ? x_alloc(n, 0) : plain_alloc(n); }
-static inline void lib_free(void *p, size_t n) {
-	if (x_free)
-		x_free(p, n, 0);
-	else
-		plain_free(p);
-}
-
-/* pattern[j] == j: blocks are written "byte j as byte(j)" with one memcpy,
- * as the Go side does with one copy. */
-static unsigned char pattern[256];
+enum kind lib_kind;
+void *lib_a, *lib_f;
+unsigned char pattern[256];
 
 #define BLOCKS 1600 /* glibc-simple and glibc-thread: blocks per cycle */
 #define HALF (BLOCKS / 2)
 
-static void die(const char *what) {
+void die(const char *what) {
 	fprintf(stderr, "shootout.c: %s\n", what);
 	exit(1);
 }
 
-/* cpu_ns is the process's CPU time (user and system, all threads), which
- * times the single-threaded workloads, as on the Go side; wall_ns times
- * glibc-thread, whose point is how it scales. */
-static double cpu_ns(void) {
+double cpu_ns(void) {
 	struct timespec ts;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static double wall_ns(void) {
+double wall_ns(void) {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static long minor_faults(void) {
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_minflt;
 }
 
 /* peak_rss is VmHWM from /proc/self/status, in bytes. Not getrusage's
@@ -95,19 +76,32 @@ static double peak_rss(void) {
 	return kb * 1024;
 }
 
-static void put(const char *cas, const char *metric, double v) {
-	printf("V\t%s\t%s\t%.6g\n", cas, metric, v);
+void reset_peak_rss(void) {
+	int fd = open("/proc/self/clear_refs", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "5", 1) < 0) { /* Linux before 4.0: the peak includes start-up */
+		}
+		close(fd);
+	}
 }
 
-/* The key=value arguments. */
+static double highest_peak;
+
+double round_peak(void) {
+	double v = peak_rss();
+	if (v > highest_peak) highest_peak = v;
+	return v;
+}
+
+void put(const char *cas, const char *metric, double v) { printf("V\t%s\t%s\t%.6g\n", cas, metric, v); }
+
 static int nargs;
 static char **args;
 
-static const char *arg(const char *key, const char *def) {
+const char *arg(const char *key, const char *def) {
 	size_t n = strlen(key);
 	for (int i = 0; i < nargs; i++)
-		if (strncmp(args[i], key, n) == 0 && args[i][n] == '=')
-			return args[i] + n + 1;
+		if (strncmp(args[i], key, n) == 0 && args[i][n] == '=') return args[i] + n + 1;
 	if (!def) {
 		fprintf(stderr, "shootout.c: missing argument %s=\n", key);
 		exit(2);
@@ -115,10 +109,9 @@ static const char *arg(const char *key, const char *def) {
 	return def;
 }
 
-static long arg_long(const char *key) { return strtol(arg(key, NULL), NULL, 10); }
+long arg_long(const char *key) { return strtol(arg(key, NULL), NULL, 10); }
 
-/* list parses "16,32,64" into out, returning the count. */
-static int list(const char *key, long *out, int max) {
+int list(const char *key, long *out, int max) {
 	const char *s = arg(key, NULL);
 	int n = 0;
 	while (*s && n < max) {
@@ -129,6 +122,65 @@ static int list(const char *key, long *out, int max) {
 		s = *end == ',' ? end + 1 : end;
 	}
 	return n;
+}
+
+/* A round of threads (run_round). */
+struct round {
+	pthread_barrier_t ready, start;
+	round_work work;
+	void *arg;
+	double *stop; /* each thread's end, wall_ns */
+};
+
+struct starter {
+	pthread_t t;
+	struct round *r;
+	int i;
+};
+
+static void *round_thread(void *p) {
+	struct starter *s = p;
+	s->r->stop[s->i] = 0;
+	s->r->work(s->r, s->i, s->r->arg);
+	if (s->r->stop[s->i] == 0) s->r->stop[s->i] = wall_ns();
+	return NULL;
+}
+
+void round_ready(struct round *r) {
+	pthread_barrier_wait(&r->ready);
+	pthread_barrier_wait(&r->start);
+}
+
+void round_stop(struct round *r, int i) { r->stop[i] = wall_ns(); }
+
+double run_round(int n, round_work work, void *arg) {
+	struct round r = {.work = work, .arg = arg, .stop = calloc((size_t)n, sizeof(double))};
+	struct starter *ss = calloc((size_t)n, sizeof *ss);
+	if (!r.stop || !ss || pthread_barrier_init(&r.ready, NULL, (unsigned)n + 1) ||
+	    pthread_barrier_init(&r.start, NULL, (unsigned)n + 1))
+		die("thread setup failed");
+	for (int i = 0; i < n; i++) {
+		ss[i] = (struct starter){.r = &r, .i = i};
+		if (pthread_create(&ss[i].t, NULL, round_thread, &ss[i])) die("pthread_create failed");
+	}
+	/* As on the Go side: every thread set up and waiting, then the clock
+	 * starts, then the threads are released. Reading the clock after the
+	 * release instead would miss whatever the threads did before this
+	 * thread got a CPU back (with more threads than CPUs, most of the
+	 * run). */
+	pthread_barrier_wait(&r.ready);
+	double t0 = wall_ns();
+	pthread_barrier_wait(&r.start);
+	double end = t0;
+	for (int i = 0; i < n; i++) {
+		pthread_join(ss[i].t, NULL);
+		if (r.stop[i] > end) end = r.stop[i];
+	}
+	pthread_barrier_destroy(&r.ready);
+	pthread_barrier_destroy(&r.start);
+	free(r.stop);
+	free(ss);
+	return end - t0;
 }
 
 /* cycle is one round of glibc-simple: BLOCKS blocks of size s, each written,
@@ -144,6 +196,7 @@ static void cycle(void **blocks, size_t s) {
 	for (int i = BLOCKS - 1; i >= HALF; i--) lib_free(blocks[i], s);
 }
 
+/* glibc-simple: sizes=16,32 reps=N */
 static void simple(void) {
 	long sizes[16];
 	int ns = list("sizes", sizes, 16);
@@ -161,62 +214,39 @@ static void simple(void) {
 	}
 }
 
-struct worker {
-	pthread_t t;
-	pthread_barrier_t *ready, *start;
+struct thread_arg {
 	long reps;
 	size_t size;
 };
 
-static void *work(void *arg) {
-	struct worker *w = arg;
+static void thread_work(struct round *r, int i, void *p) {
+	struct thread_arg *a = p;
 	void *blocks[BLOCKS];
-	cycle(blocks, w->size); /* warm this thread's caches before the clock */
-	pthread_barrier_wait(w->ready);
-	pthread_barrier_wait(w->start);
-	for (long r = 0; r < w->reps; r++) cycle(blocks, w->size);
-	return NULL;
+	(void)i;
+	cycle(blocks, a->size); /* warm this thread's caches before the clock */
+	round_ready(r);
+	for (long k = 0; k < a->reps; k++) cycle(blocks, a->size);
 }
 
+/* glibc-thread: threads=1,2,4 reps=N size=S */
 static void thread(void) {
 	long counts[16];
 	int nc = list("threads", counts, 16);
-	long reps = arg_long("reps");
-	size_t size = (size_t)arg_long("size");
+	struct thread_arg a = {.reps = arg_long("reps"), .size = (size_t)arg_long("size")};
 	double base = 0;
 	for (int k = 0; k < nc; k++) {
 		int n = (int)counts[k];
-		struct worker *ws = calloc((size_t)n, sizeof *ws);
-		pthread_barrier_t ready, start;
-		if (!ws || pthread_barrier_init(&ready, NULL, (unsigned)n + 1) ||
-		    pthread_barrier_init(&start, NULL, (unsigned)n + 1))
-			die("thread setup failed");
-		for (int i = 0; i < n; i++) {
-			ws[i] = (struct worker){.ready = &ready, .start = &start, .reps = reps, .size = size};
-			if (pthread_create(&ws[i].t, NULL, work, &ws[i])) die("pthread_create failed");
-		}
-		/* As on the Go side: every thread warmed up and waiting, then the
-		 * clock starts, then the threads are released. Reading the clock
-		 * after the release instead would miss whatever the threads did
-		 * before this thread got a CPU back (with more threads than CPUs,
-		 * most of the run). */
-		pthread_barrier_wait(&ready);
-		double t0 = wall_ns();
-		pthread_barrier_wait(&start);
-		for (int i = 0; i < n; i++) pthread_join(ws[i].t, NULL);
-		double dt = wall_ns() - t0;
-		pthread_barrier_destroy(&ready);
-		pthread_barrier_destroy(&start);
-		free(ws);
-		double rate = (double)n * (double)reps * BLOCKS / (dt / 1e9);
+		double dt = run_round(n, thread_work, &a);
+		double rate = (double)n * (double)a.reps * BLOCKS / (dt / 1e9);
 		if (k == 0) base = rate;
 		char cas[32];
 		snprintf(cas, sizeof cas, "threads=%d", n);
 		put(cas, "pairs_per_sec", rate);
-		put(cas, "scaling", rate / base);
+		if (k > 0) put(cas, "scaling", rate / base);
 	}
 }
 
+/* malloc-large: slots=N touch=0|1, the steps on stdin. */
 static void large(void) {
 	long slots = arg_long("slots");
 	int touch = (int)arg_long("touch");
@@ -257,6 +287,7 @@ static void large(void) {
 	put("", "us_per_step", dt / 1e3 / (double)n);
 }
 
+/* arena-boxes: rounds=N boxes=N boxsize=S */
 static void boxes(void) {
 	long rounds = arg_long("rounds"), nboxes = arg_long("boxes");
 	size_t bs = (size_t)arg_long("boxsize");
@@ -278,15 +309,27 @@ static void boxes(void) {
 
 static void *nothing(void *arg) { return arg; }
 
+static double tv_seconds(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
+
 int main(int argc, char **argv) {
 	if (argc < 6) {
-		fprintf(stderr, "usage: shootout WORKLOAD LIBRARY ALLOC FREE plain|x [key=value ...]\n");
+		fprintf(stderr, "usage: shootout WORKLOAD LIBRARY ALLOC FREE plain|sized|x [key=value ...]\n");
 		return 2;
 	}
 	const char *workload = argv[1], *lib = argv[2], *kind = argv[5];
 	nargs = argc - 6;
 	args = argv + 6;
 	for (int j = 0; j < 256; j++) pattern[j] = (unsigned char)j;
+	if (strcmp(kind, "plain") == 0)
+		lib_kind = PLAIN;
+	else if (strcmp(kind, "sized") == 0)
+		lib_kind = SIZED;
+	else if (strcmp(kind, "x") == 0)
+		lib_kind = X;
+	else {
+		fprintf(stderr, "shootout.c: unknown kind %s: plain, sized or x\n", kind);
+		return 2;
+	}
 
 	/* A Go process is always multi-threaded. glibc's malloc takes faster
 	 * paths (no atomic operations on the fastbins, no arena locking) in a
@@ -301,23 +344,21 @@ int main(int argc, char **argv) {
 		fprintf(stderr, "shootout.c: dlopen %s: %s\n", lib, dlerror());
 		return 3;
 	}
-	void *a = dlsym(h, argv[3]), *f = dlsym(h, argv[4]);
-	if (!a || !f) {
+	lib_a = dlsym(h, argv[3]);
+	lib_f = dlsym(h, argv[4]);
+	if (!lib_a || !lib_f) {
 		fprintf(stderr, "shootout.c: %s has no %s or %s\n", lib, argv[3], argv[4]);
 		return 3;
-	}
-	if (strcmp(kind, "x") == 0) {
-		x_alloc = (void *(*)(size_t, int))a;
-		x_free = (void (*)(void *, size_t, int))f;
-	} else {
-		plain_alloc = (void *(*)(size_t))a;
-		plain_free = (void (*)(void *))f;
 	}
 	/* The library's first call initialises it; keep it out of the clock,
 	 * as the Go side does when it opens the allocator. */
 	lib_free(lib_alloc(1), 1);
 
-	long f0 = minor_faults();
+	/* The run's process figures, as the Go side's startProcess. */
+	reset_peak_rss();
+	struct rusage ru0, ru1;
+	getrusage(RUSAGE_SELF, &ru0);
+	double w0 = wall_ns();
 	if (strcmp(workload, "glibc-simple") == 0)
 		simple();
 	else if (strcmp(workload, "glibc-thread") == 0)
@@ -326,11 +367,22 @@ int main(int argc, char **argv) {
 		large();
 	else if (strcmp(workload, "arena-boxes") == 0)
 		boxes();
+	else if (strcmp(workload, "malloc-thread") == 0)
+		malloc_thread();
+	else if (strcmp(workload, "xmalloc") == 0)
+		xmalloc();
 	else {
 		fprintf(stderr, "shootout.c: no workload %s\n", workload);
 		return 2;
 	}
-	put("", "minor_faults", (double)(minor_faults() - f0));
-	put("", "peak_rss", peak_rss());
+	double elapsed = (wall_ns() - w0) / 1e9;
+	getrusage(RUSAGE_SELF, &ru1);
+	round_peak();
+	put("", "peak_rss", highest_peak);
+	put("", "minor_faults", (double)(ru1.ru_minflt - ru0.ru_minflt));
+	put("", "major_faults", (double)(ru1.ru_majflt - ru0.ru_majflt));
+	put("", "elapsed_seconds", elapsed);
+	put("", "user_cpu_seconds", tv_seconds(ru1.ru_utime) - tv_seconds(ru0.ru_utime));
+	put("", "system_cpu_seconds", tv_seconds(ru1.ru_stime) - tv_seconds(ru0.ru_stime));
 	return 0;
 }

@@ -26,7 +26,7 @@ import (
 
 // loadConfig is a load test's setting.
 type loadConfig struct {
-	stores      []string
+	runs        []string // each a store, and pacerSuffix if the server runs the pacer
 	alloc       string
 	entries     int
 	requests    int
@@ -36,15 +36,29 @@ type loadConfig struct {
 	gogc        int
 }
 
+// pacerSuffix after a store's name in a run makes the run's server start
+// the GC pacer (serve -gcpacer).
+const pacerSuffix = "+pacer"
+
+// defaultRuns are the runs of both settings: every store as it is, and
+// the nalloc store with the pacer.
+var defaultRuns = append(append([]string(nil), Stores...), "nalloc"+pacerSuffix)
+
+// parseRun returns the store of a run and whether its server paces.
+func parseRun(run string) (store string, pacer bool) {
+	store, pacer = strings.CutSuffix(run, pacerSuffix)
+	return store, pacer
+}
+
 // The two settings: full gives the figures of the README (a cache of
 // about 1 GiB); short runs in seconds, for CI.
 var (
 	fullSetting = loadConfig{
-		stores: Stores, alloc: "jemalloc", entries: 2_000_000, requests: 600_000,
+		runs: defaultRuns, alloc: "jemalloc", entries: 2_000_000, requests: 600_000,
 		duration: 60 * time.Second, concurrency: 16, getRatio: 0.9,
 	}
 	shortSetting = loadConfig{
-		stores: Stores, alloc: "jemalloc", entries: 50_000, requests: 6_000,
+		runs: defaultRuns, alloc: "jemalloc", entries: 50_000, requests: 6_000,
 		duration: 20 * time.Second, concurrency: 4, getRatio: 0.9,
 	}
 )
@@ -53,7 +67,8 @@ func load(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	short := fs.Bool("short", false, "the seconds-long setting (CI's); flags given as well override it")
-	stores := fs.String("stores", strings.Join(fullSetting.stores, ","), "the stores to compare, in order:\n"+storeUsage())
+	runs := fs.String("runs", strings.Join(fullSetting.runs, ","), "the runs to compare, in order: each a store, with "+
+		pacerSuffix+" for a server that runs the GC pacer;\n"+storeUsage())
 	alloc := fs.String("alloc", fullSetting.alloc, "the nalloc store's allocator")
 	entries := fs.Int("entries", fullSetting.entries, "entries the server fills its cache with")
 	requests := fs.Int("requests", fullSetting.requests, "requests per store, at most")
@@ -71,8 +86,8 @@ func load(args []string, stdout, stderr io.Writer) error {
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "stores":
-			cfg.stores = strings.Split(*stores, ",")
+		case "runs":
+			cfg.runs = strings.Split(*runs, ",")
 		case "alloc":
 			cfg.alloc = *alloc
 		case "entries":
@@ -92,7 +107,7 @@ func load(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	results, err := loadStores(cfg, stderr)
+	results, err := loadRuns(cfg, stderr)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -106,9 +121,10 @@ func load(args []string, stdout, stderr io.Writer) error {
 }
 
 func (c loadConfig) validate() error {
-	for _, s := range c.stores {
-		if !slices.Contains(Stores, s) {
-			return fmt.Errorf("load: unknown store %q (the stores: %s)", s, strings.Join(Stores, ", "))
+	for _, r := range c.runs {
+		if s, _ := parseRun(r); !slices.Contains(Stores, s) {
+			return fmt.Errorf("load: run %q: unknown store %q (the stores: %s, each with or without %s)",
+				r, s, strings.Join(Stores, ", "), pacerSuffix)
 		}
 	}
 	switch {
@@ -122,11 +138,11 @@ func (c loadConfig) validate() error {
 	return nil
 }
 
-// result is what the load test measured for one store. The server's
+// result is what the load test measured for one run. The server's
 // figures are differences over the load phase (GC cycles and CPU) or
-// levels at its end (memory).
+// levels at its end (memory, GOGC).
 type result struct {
-	Store       string  `json:"store"`
+	Run         string  `json:"run"`
 	Requests    int     `json:"requests"`
 	Errors      int     `json:"errors"`
 	FirstError  string  `json:"first_error,omitempty"`
@@ -143,19 +159,21 @@ type result struct {
 	PeakRSS     uint64  `json:"peak_rss_bytes"`
 	HeapLive    uint64  `json:"heap_live_bytes"`
 	OffHeap     int64   `json:"off_heap_bytes"`
+	GOGC        int64   `json:"gogc"`                             // the runtime's: the pacer's if it runs
+	PacerCount  uint64  `json:"gcpacer_off_heap_bytes,omitempty"` // the pacer's count
 	Entries     int     `json:"entries"`
 	ServerStart string  `json:"server,omitempty"` // the serve line: fill time
 }
 
-// loadStores runs the load test on each store in turn.
-func loadStores(cfg loadConfig, stderr io.Writer) ([]result, error) {
+// loadRuns runs the load test of each run in turn.
+func loadRuns(cfg loadConfig, stderr io.Writer) ([]result, error) {
 	var results []result
-	for _, s := range cfg.stores {
-		fmt.Fprintf(stderr, "load: store %s: filling %d entries, then %d requests at most, for %v at most\n",
-			s, cfg.entries, cfg.requests, cfg.duration)
-		r, err := loadStore(cfg, s, stderr)
+	for _, run := range cfg.runs {
+		fmt.Fprintf(stderr, "load: %s: filling %d entries, then %d requests at most, for %v at most\n",
+			run, cfg.entries, cfg.requests, cfg.duration)
+		r, err := loadRun(cfg, run, stderr)
 		if err != nil {
-			return results, fmt.Errorf("store %s: %w", s, err)
+			return results, fmt.Errorf("%s: %w", run, err)
 		}
 		results = append(results, r)
 	}
@@ -166,15 +184,20 @@ func loadStores(cfg loadConfig, stderr io.Writer) ([]result, error) {
 // (see TestMain), which must run serve rather than its tests.
 const childEnv = "CACHESERVICE_CHILD"
 
-// startServer starts `serve` for the store on a free loopback port and
+// startServer starts `serve` for the run on a free loopback port and
 // returns it once it serves, with its address and its first line.
-func startServer(cfg loadConfig, store string, stderr io.Writer) (*exec.Cmd, string, string, error) {
+func startServer(cfg loadConfig, run string, stderr io.Writer) (*exec.Cmd, string, string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, "", "", err
 	}
-	cmd := exec.Command(self, "serve", "-addr", "127.0.0.1:0", "-store", store, "-alloc", cfg.alloc,
-		"-entries", strconv.Itoa(cfg.entries), "-gogc", strconv.Itoa(cfg.gogc))
+	store, pacer := parseRun(run)
+	args := []string{"serve", "-addr", "127.0.0.1:0", "-store", store, "-alloc", cfg.alloc,
+		"-entries", strconv.Itoa(cfg.entries), "-gogc", strconv.Itoa(cfg.gogc)}
+	if pacer {
+		args = append(args, "-gcpacer")
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
@@ -229,8 +252,8 @@ func stopServer(cmd *exec.Cmd) error {
 	}
 }
 
-func loadStore(cfg loadConfig, store string, stderr io.Writer) (res result, err error) {
-	cmd, addr, first, err := startServer(cfg, store, stderr)
+func loadRun(cfg loadConfig, run string, stderr io.Writer) (res result, err error) {
+	cmd, addr, first, err := startServer(cfg, run, stderr)
 	if err != nil {
 		return res, err
 	}
@@ -265,7 +288,7 @@ func loadStore(cfg loadConfig, store string, stderr io.Writer) (res result, err 
 	}
 	slices.Sort(d.latencies)
 	res = result{
-		Store:       store,
+		Run:         run,
 		Requests:    d.done,
 		Errors:      d.errors,
 		FirstError:  d.firstError,
@@ -282,6 +305,8 @@ func loadStore(cfg loadConfig, store string, stderr io.Writer) (res result, err 
 		PeakRSS:     after.PeakRSSBytes,
 		HeapLive:    after.HeapLiveBytes,
 		OffHeap:     after.OffHeapBytes,
+		GOGC:        after.GOGC,
+		PacerCount:  after.PacerOffHeapBytes,
 		Entries:     after.Entries,
 		ServerStart: first,
 	}
@@ -407,28 +432,33 @@ func putValue(client *http.Client, base string, i uint64, v []byte) error {
 
 func printResults(w io.Writer, cfg loadConfig, results []result) {
 	fmt.Fprintf(w, "cacheservice load: %d entries of %d-byte values (%s), %d connections, %.0f%% GETs, "+
-		"at most %d requests or %v per store, on 127.0.0.1\n\n",
+		"at most %d requests or %v per run, on 127.0.0.1\n\n",
 		cfg.entries, valueLen, mib(uint64(cfg.entries)*valueLen), cfg.concurrency, cfg.getRatio*100, cfg.requests, cfg.duration)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "store\trequests\terrors\treq/s\tp50\tp99\tp99.9\tGC cycles\tGC CPU\tGC/CPU\tidle GC\tRSS\tpeak RSS\tGo heap\toff-heap\t")
+	fmt.Fprintln(tw, "run\trequests\terrors\treq/s\tp50\tp99\tp99.9\tGC cycles\tGC CPU\tGC/CPU\tidle GC\tGOGC\tRSS\tpeak RSS\tGo heap\toff-heap\t")
 	for _, r := range results {
 		share := 0.0
 		if r.CPU > 0 {
 			share = r.GCCPU / r.CPU
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%d\t%.2fs\t%.0f%%\t%.2fs\t%s\t%s\t%s\t%s\t\n",
-			r.Store, r.Requests, r.Errors, r.PerSecond, ms(r.P50), ms(r.P99), ms(r.P999),
-			r.GCCycles, r.GCCPU, share*100, r.GCIdle, mib(r.RSS), mib(r.PeakRSS), mib(r.HeapLive), mib(uint64(max(r.OffHeap, 0))))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%d\t%.2fs\t%.0f%%\t%.2fs\t%d\t%s\t%s\t%s\t%s\t\n",
+			r.Run, r.Requests, r.Errors, r.PerSecond, ms(r.P50), ms(r.P99), ms(r.P999),
+			r.GCCycles, r.GCCPU, share*100, r.GCIdle, r.GOGC, mib(r.RSS), mib(r.PeakRSS), mib(r.HeapLive), mib(uint64(max(r.OffHeap, 0))))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nOver the load, in the server: GC cycles; GC CPU, the garbage collector's CPU time less its idle "+
 		"mark workers (runtime/metrics /cpu/classes/gc/total less /cpu/classes/gc/mark/idle), that is what it took "+
 		"from the program; GC/CPU, that as a share of the server's CPU time; idle GC, the idle mark workers, which run "+
-		"only on CPU nothing else wanted. At its end: RSS, Go heap (live at the last GC), off-heap (the nalloc "+
-		"store's blocks). Peak RSS includes the fill.")
+		"only on CPU nothing else wanted. At its end: GOGC (the runtime's, which the GC pacer sets while it runs), "+
+		"RSS, Go heap (live at the last GC), off-heap (the nalloc store's blocks). Peak RSS includes the fill.")
+	for _, r := range results {
+		if r.PacerCount > 0 {
+			fmt.Fprintf(w, "%s: the GC pacer counted %s off the Go heap\n", r.Run, mib(r.PacerCount))
+		}
+	}
 	for _, r := range results {
 		if r.Errors > 0 {
-			fmt.Fprintf(w, "%s: %d errors, the first: %s\n", r.Store, r.Errors, r.FirstError)
+			fmt.Fprintf(w, "%s: %d errors, the first: %s\n", r.Run, r.Errors, r.FirstError)
 		}
 	}
 }

@@ -4,24 +4,28 @@
 // the Go heap or off it, in a nalloc allocator, and a load test that
 // compares the two on loopback.
 //
-//	cacheservice serve -store nalloc -alloc jemalloc -entries 2000000
+//	cacheservice serve -store nalloc -alloc jemalloc -gcpacer -entries 2000000
 //	cacheservice load           # every store in turn, the full setting
 //	cacheservice load -short    # the seconds-long setting CI runs
 //
 // serve fills the cache with -entries entries (keys of 14 bytes, values of
 // 500) and serves GET and PUT /cache/{key}, /metrics (Prometheus, with
 // nalloc's collector), /debug/vars (expvar, with nalloc's map) and
-// /debug/runtime (the figures load reads).
+// /debug/runtime (the figures load reads). With -gcpacer it starts
+// nalloc's GC pacer first, as a service that keeps its data off the Go
+// heap does, and publishes the pacer's metrics beside the allocator's.
 //
-// load starts one serve process per store, on 127.0.0.1 only, and drives
+// load starts one serve process per run, on 127.0.0.1 only, and drives
 // it from -concurrency connections with a mix of GETs and PUTs of
 // uniformly chosen keys, checking every value it reads, until -requests
 // requests are done or -duration has passed, whichever comes first. It
-// reports for each store the throughput, the latency percentiles, and
+// reports for each run the throughput, the latency percentiles, and
 // what the server spent on garbage collection (cycles and CPU seconds,
 // from runtime/metrics) and held (RSS, Go heap, off-heap) over the run.
-// The stores hold the same entries in the same structure (64 shards, each
-// a map under a lock):
+// A run is a store, or a store and the pacer ("nalloc+pacer"); the
+// default runs are the three stores and nalloc+pacer. The stores hold the
+// same entries in the same structure (64 shards, each a map under a
+// lock):
 //
 //	go       map[string][]byte on the Go heap: the idiomatic Go cache
 //	go-flat  map[key]record on the Go heap, of pointer-free fixed-size
@@ -118,6 +122,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	alloc := fs.String("alloc", "jemalloc", "the nalloc store's allocator: "+strings.Join(nalloc.Names(), ", "))
 	entries := fs.Int("entries", 1_000_000, "entries to fill the cache with before serving")
 	gogc := fs.Int("gogc", 0, "set GOGC (debug.SetGCPercent) if not 0; -1 turns the GC off")
+	pace := fs.Bool("gcpacer", false, "start nalloc's GC pacer (nalloc.StartGCPacer) before filling the cache, so that\n"+
+		"GOGC and the memory limit count the memory off the Go heap, and publish its metrics")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,7 +133,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if *gogc != 0 {
 		debug.SetGCPercent(*gogc)
 	}
-	s, err := newServer(*kind, *alloc)
+	var pacer *nalloc.GCPacer
+	if *pace {
+		var err error
+		if pacer, err = nalloc.StartGCPacer(); err != nil {
+			return err
+		}
+		defer pacer.Stop()
+	}
+	s, err := newServer(*kind, *alloc, pacer)
 	if err != nil {
 		return err
 	}
@@ -151,7 +165,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		defer cancel()
 		shutDown <- srv.Shutdown(shut)
 	}()
-	fmt.Fprintf(stdout, "%s%s (store %s, %d entries filled in %v)\n", listening, ln.Addr(), *kind, *entries, filled.Round(time.Millisecond))
+	paced := ""
+	if pacer != nil {
+		paced = ", GC pacer on"
+	}
+	fmt.Fprintf(stdout, "%s%s (store %s%s, %d entries filled in %v)\n",
+		listening, ln.Addr(), *kind, paced, *entries, filled.Round(time.Millisecond))
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

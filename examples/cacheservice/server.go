@@ -29,11 +29,14 @@ type server struct {
 	alloc string           // the nalloc store's allocator, "" for the others
 	store Store            //
 	off   *nalloc.Counting // the nalloc store's allocator, counted; nil for the others
+	pacer *nalloc.GCPacer  // the GC pacer, if the process runs one
 	mux   *http.ServeMux
+	vars  []string // the expvar maps published, for Close
 }
 
 // newServer makes the store of kind (on the allocator named alloc, for the
-// nalloc store) and its handlers:
+// nalloc store) and its handlers, with the metrics of pacer if it is not
+// nil:
 //
 //	GET /cache/{key}    the value, or 404
 //	PUT /cache/{key}    store the body: 204, or 400 (key), 413 (value), 507 (memory)
@@ -42,10 +45,10 @@ type server struct {
 //	GET /debug/vars     expvar, with nallocvar's map
 //
 // The metrics are registered on a registry of the server's own, and the
-// expvar map is published as "cache" (one server to a process) until
-// Close.
-func newServer(kind, alloc string) (*server, error) {
-	s := &server{kind: kind, mux: http.NewServeMux()}
+// expvar maps are published as "cache" and nallocvar.GCPacerName (one
+// server to a process) until Close.
+func newServer(kind, alloc string, pacer *nalloc.GCPacer) (*server, error) {
+	s := &server{kind: kind, pacer: pacer, mux: http.NewServeMux()}
 	var a nalloc.Allocator
 	if kind == "nalloc" {
 		na, err := nalloc.Open(alloc)
@@ -61,26 +64,47 @@ func newServer(kind, alloc string) (*server, error) {
 	}
 	s.store = store
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if s.off != nil {
-		col, err := nallocprom.NewCollector(nallocprom.WithAllocator(alloc, s.off))
-		if err != nil {
-			store.Close()
-			return nil, err
-		}
-		reg.MustRegister(col)
-		if err := nallocvar.Publish(expvarName, s.off); err != nil {
-			store.Close()
-			return nil, err
-		}
+	if err := s.publish(); err != nil {
+		s.Close()
+		return nil, err
 	}
 	s.mux.HandleFunc("GET /cache/{key}", s.get)
 	s.mux.HandleFunc("PUT /cache/{key}", s.put)
 	s.mux.HandleFunc("GET /debug/runtime", s.runtime)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	s.mux.Handle("GET /debug/vars", expvar.Handler())
 	return s, nil
+}
+
+// publish registers the metrics and serves them on /metrics, and
+// publishes the expvar maps: nalloc's collector and map of the nalloc
+// store's allocator and of the pacer, for those the server has.
+func (s *server) publish() error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	var opts []nallocprom.Option
+	if s.off != nil {
+		opts = append(opts, nallocprom.WithAllocator(s.alloc, s.off))
+		if err := nallocvar.Publish(expvarName, s.off); err != nil {
+			return err
+		}
+		s.vars = append(s.vars, expvarName)
+	}
+	if s.pacer != nil {
+		opts = append(opts, nallocprom.WithGCPacer(s.pacer))
+		if err := nallocvar.PublishGCPacer(s.pacer); err != nil {
+			return err
+		}
+		s.vars = append(s.vars, nallocvar.GCPacerName)
+	}
+	if len(opts) == 0 {
+		return nil
+	}
+	col, err := nallocprom.NewCollector(opts...)
+	if err != nil {
+		return err
+	}
+	return reg.Register(col)
 }
 
 // fill stores the first n entries (keyOf, appendValue at version 0).
@@ -97,10 +121,10 @@ func (s *server) fill(n int) error {
 // expvarName is the name of the nalloc store's map under nallocvar.Var.
 const expvarName = "cache"
 
-// Close frees the store.
+// Close unpublishes the expvar maps and frees the store.
 func (s *server) Close() {
-	if s.off != nil {
-		nallocvar.Unpublish(expvarName)
+	for _, name := range s.vars {
+		nallocvar.Unpublish(name)
 	}
 	s.store.Close()
 }
@@ -178,7 +202,7 @@ type runtimeStats struct {
 	HeapLiveBytes uint64  `json:"heap_live_bytes"` // /gc/heap/live:bytes, as of the last GC
 	HeapGoalBytes uint64  `json:"heap_goal_bytes"` // /gc/heap/goal:bytes
 	GoTotalBytes  uint64  `json:"go_total_bytes"`  // /memory/classes/total:bytes: all the Go runtime maps
-	GOGC          uint64  `json:"gogc"`            // /gc/gogc:percent
+	GOGC          int64   `json:"gogc"`            // /gc/gogc:percent, -1 for off; the pacer's while it runs
 	MemoryLimit   uint64  `json:"memory_limit"`    // /gc/gomemlimit:bytes
 	// From the OS: getrusage and /proc/self/status.
 	CPUSeconds   float64 `json:"cpu_seconds"` // user and system
@@ -186,6 +210,10 @@ type runtimeStats struct {
 	PeakRSSBytes uint64  `json:"peak_rss_bytes"`
 	// The nalloc store's blocks, as its Counting counts them.
 	OffHeapBytes int64 `json:"off_heap_bytes"`
+	// The GC pacer's count (GCPacer.OffHeap), if it runs: the process's
+	// anonymous memory less the Go runtime's.
+	GCPacer           bool   `json:"gcpacer"`
+	PacerOffHeapBytes uint64 `json:"gcpacer_off_heap_bytes"`
 }
 
 var runtimeMetrics = []string{
@@ -214,12 +242,15 @@ func (s *server) readRuntime() (runtimeStats, error) {
 		HeapLiveBytes: samples[2].Value.Uint64(),
 		HeapGoalBytes: samples[3].Value.Uint64(),
 		GoTotalBytes:  samples[4].Value.Uint64(),
-		GOGC:          samples[5].Value.Uint64(),
+		GOGC:          int64(samples[5].Value.Uint64()),
 		MemoryLimit:   samples[6].Value.Uint64(),
 		GCIdleSeconds: samples[7].Value.Float64(),
 	}
 	if s.off != nil {
 		st.OffHeapBytes = s.off.Counts().LiveBytes
+	}
+	if s.pacer != nil {
+		st.GCPacer, st.PacerOffHeapBytes = true, s.pacer.OffHeap()
 	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {

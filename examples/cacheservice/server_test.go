@@ -8,8 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nalloc/nalloc"
 )
 
 // request sends a request to s and returns the status and body.
@@ -24,7 +28,7 @@ func request(t *testing.T, s http.Handler, method, path string, body []byte) (in
 func TestServer(t *testing.T) {
 	for _, kind := range Stores {
 		t.Run(kind, func(t *testing.T) {
-			s, err := newServer(kind, "jemalloc")
+			s, err := newServer(kind, "jemalloc", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,6 +81,9 @@ func TestServer(t *testing.T) {
 			if nalloc := bytes.Contains(body, []byte(`nalloc_live_bytes{allocator="jemalloc"}`)); nalloc != (kind == "nalloc") {
 				t.Errorf("/metrics has nalloc_live_bytes: %v, want it for the nalloc store only", nalloc)
 			}
+			if bytes.Contains(body, []byte("nalloc_gcpacer_")) {
+				t.Errorf("/metrics has the pacer's metrics with no pacer")
+			}
 			if kind == "nalloc" {
 				_, body = request(t, s, "GET", "/debug/vars", nil)
 				var vars struct {
@@ -87,5 +94,55 @@ func TestServer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestServerWithPacer: with the GC pacer, /metrics and /debug/vars have
+// its metrics, and /debug/runtime its count and the GOGC it set.
+func TestServerWithPacer(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	p, err := nalloc.StartGCPacer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	s, err := newServer("nalloc", "jemalloc", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.fill(20_000); err != nil { // 10 MiB off the Go heap
+		t.Fatal(err)
+	}
+	waitFor(t, "the pacer to count the filled cache", func() bool { return p.OffHeap() >= 10<<20 })
+
+	_, body := request(t, s, "GET", "/metrics", nil)
+	for _, want := range []string{"nalloc_gcpacer_running 1\n", "nalloc_gcpacer_program_gogc_percent 100\n",
+		"nalloc_gcpacer_off_heap_bytes ", `nalloc_live_bytes{allocator="jemalloc"}`} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	_, body = request(t, s, "GET", "/debug/vars", nil)
+	var vars struct {
+		Nalloc map[string]map[string]int64 `json:"nalloc"`
+	}
+	if err := json.Unmarshal(body, &vars); err != nil || vars.Nalloc["gcpacer"]["gcpacer_off_heap_bytes"] < 10<<20 {
+		t.Errorf("/debug/vars: nalloc.gcpacer = %v (%v)", vars.Nalloc["gcpacer"], err)
+	}
+	_, body = request(t, s, "GET", "/debug/runtime", nil)
+	var st runtimeStats
+	if err := json.Unmarshal(body, &st); err != nil || !st.GCPacer || st.PacerOffHeapBytes < 10<<20 || st.GOGC <= 100 {
+		t.Errorf("/debug/runtime with the pacer: %s (%v)", body, err)
+	}
+}
+
+// waitFor polls cond for up to 10 seconds, or fails t.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }

@@ -1,0 +1,69 @@
+/* Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+ *
+ * What the C workloads share (shootout.c has main and the first four
+ * workloads; malloc-thread.c and xmalloc.c one each): the library's pair
+ * of functions, the clocks, the process figures and the arguments. */
+#ifndef SHOOTOUT_H
+#define SHOOTOUT_H
+
+#include <stddef.h>
+
+/* The library's pair, as its nalloc backend calls it (nativePair's Kind):
+ * PLAIN alloc(size), free(p); SIZED alloc(size), free(p, size); X
+ * alloc(size, 0), free(p, size, 0) (jemalloc's mallocx, sdallocx). */
+enum kind { PLAIN, SIZED, X };
+extern enum kind lib_kind;
+extern void *lib_a, *lib_f;
+
+static inline void *lib_alloc(size_t n) {
+	if (lib_kind == X) return ((void *(*)(size_t, int))lib_a)(n, 0);
+	return ((void *(*)(size_t))lib_a)(n);
+}
+
+static inline void lib_free(void *p, size_t n) {
+	switch (lib_kind) {
+	case PLAIN: ((void (*)(void *))lib_f)(p); break;
+	case SIZED: ((void (*)(void *, size_t))lib_f)(p, n); break;
+	case X: ((void (*)(void *, size_t, int))lib_f)(p, n, 0); break;
+	}
+}
+
+/* pattern[j] == j: blocks are written "byte j as byte(j)" with one memcpy,
+ * as the Go side does with one copy. */
+extern unsigned char pattern[256];
+
+void die(const char *what);
+/* put prints one figure: "V<TAB>case<TAB>metric<TAB>value". */
+void put(const char *cas, const char *metric, double v);
+
+/* cpu_ns is the process's CPU time (user and system, all threads), which
+ * times the single-threaded workloads, as on the Go side; wall_ns times
+ * the threaded ones, whose point is how they scale. */
+double cpu_ns(void);
+double wall_ns(void);
+
+/* reset_peak_rss sets the peak RSS back to the current RSS; round_peak
+ * reads the peak since, and keeps the highest for the run's own figure,
+ * as the Go side's roundPeak. */
+void reset_peak_rss(void);
+double round_peak(void);
+
+/* The key=value arguments: arg returns the value of key (def if absent;
+ * exit 2 if absent and def is NULL), list parses "1,2,4" into out. */
+const char *arg(const char *key, const char *def);
+long arg_long(const char *key);
+int list(const char *key, long *out, int max);
+
+/* The threads of a round, as the Go side's onThreads: every thread calls
+ * round_ready once it is set up, round_stop when its timed part is done;
+ * the round's time runs from the moment all are ready to the last stop. */
+struct round;
+typedef void (*round_work)(struct round *r, int i, void *arg);
+double run_round(int n, round_work work, void *arg);
+void round_ready(struct round *r);
+void round_stop(struct round *r, int i);
+
+void malloc_thread(void);
+void xmalloc(void);
+
+#endif
