@@ -68,7 +68,7 @@ test: deps
 
 # The whole suite as linux/arm64 (docs/README-platforms.md): every module,
 # the call-path tags (-short, as make test runs them), the linked-jemalloc
-# build, and the main module once more with cgo. Not here: the race
+# build, and the main module and the shoot-out once more with cgo. Not here: the race
 # detector (ThreadSanitizer refuses qemu-user's address space: "unsupported
 # VMA range"), so -race runs on amd64 only, and valgrind (.ci/valgrind),
 # which runs native binaries only.
@@ -80,7 +80,7 @@ test-arm64:
 	for tag in $(PATH_TAGS); do $(ARM64) $(GO) test -count=1 -short -tags $$tag ./... || exit 1; done
 	$(ARM64) $(GO) test -count=1 -tags nalloc_jemalloc_linked ./jemalloc
 	$(ARM64CGO) $(GO) test -count=1 -tags nalloc_jemalloc_linked ./jemalloc
-	cd bench && $(ARM64) $(GO) test -count=1 ./...
+	cd bench && $(ARM64) $(GO) test -count=1 ./... && $(ARM64CGO) $(GO) test -count=1 -short ./...
 	for m in $(MODULES); do (cd $$m && GOARCH=arm64 $(GO) vet ./... && $(ARM64) $(GO) test -count=1 ./...) || exit 1; done
 
 # With a C compiler the shoot-out is built with cgo, for its cgo column.

@@ -49,6 +49,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/jemalloc"
+	"github.com/nalloc/nalloc/tcmalloc"
 )
 
 // childEnv holds a child's JSON childSpec; its presence makes the process
@@ -201,9 +202,10 @@ func allocatorInfo(a nalloc.Allocator) map[string]string {
 
 // childEnviron is the environment of every child: the parent's, with
 // the static-TLS tunable that lets a process dlopen Debian's
-// libjemalloc.so.2 after start (jemalloc.Environ), and extra. Every child,
-// Go or C, starts with it, whichever allocator it runs, so that the
-// environment is the same for all.
+// libjemalloc.so.2 after start (jemalloc.Environ), TCMalloc preloaded
+// where dlopen cannot load it (tcmalloc.Environ: on linux/arm64), and
+// extra. Every child, Go or C, starts with it, whichever allocator it
+// runs, so that the environment is the same for all.
 func childEnviron(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -211,7 +213,7 @@ func childEnviron(extra ...string) []string {
 			env = append(env, kv)
 		}
 	}
-	return append(jemalloc.Environ(env), extra...)
+	return append(tcmalloc.Environ(jemalloc.Environ(env)), extra...)
 }
 
 // runner starts the children: this binary for the Go side, the

@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/internal/platform"
 )
 
 // The test binary is also the children's binary: run() re-executes
@@ -309,7 +310,7 @@ func TestCommands(t *testing.T) {
 // backend, as -library does for a newer build: the column loads that
 // file, on the Go side and in C alike.
 func TestLibraryColumn(t *testing.T) {
-	const path = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2.0"
+	path := "/usr/lib/" + platform.Multiarch() + "/libmimalloc.so.2.0" // this process's architecture's
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("no %s to measure: %v", path, err)
 	}

@@ -77,6 +77,20 @@ func TestThisProcessEnv(t *testing.T) {
 	}
 }
 
+func TestWithPreload(t *testing.T) {
+	got := withPreload([]string{"A=b", "LD_PRELOAD=/opt/x.so", savedPreload + "=old"}, false)
+	if want := []string{"A=b", "LD_PRELOAD=/opt/x.so " + Preload}; !slices.Equal(got, want) {
+		t.Errorf("withPreload for a child = %q, want %q", got, want)
+	}
+	// Environ: with the preload exactly when this process was re-executed
+	// for it (TestMain's Reexec does that on linux/arm64).
+	reexecuted := os.Getenv(reexecMarker) == strconv.Itoa(os.Getpid())
+	env := Environ([]string{"A=b"})
+	if has := slices.Contains(env, "LD_PRELOAD="+Preload); has != reexecuted {
+		t.Errorf("re-executed %v, Environ = %q", reexecuted, env)
+	}
+}
+
 func TestStaticTLSErrorText(t *testing.T) {
 	err := staticTLSError{}
 	if !errors.Is(err, ErrStaticTLS) {

@@ -85,23 +85,42 @@ func Reexec() error {
 // reexecEnv returns the environment to re-execute with, or false if this
 // process (pid) has been re-executed already.
 func reexecEnv(env []string, pid int) ([]string, bool) {
-	return native.ReexecEnv(env, reexecMarker, pid, func(env []string) []string {
-		out := make([]string, 0, len(env)+2)
-		preload := Preload
-		for _, kv := range env {
-			switch k, v, _ := strings.Cut(kv, "="); k {
-			case "LD_PRELOAD":
-				// The user's preloads keep their place in front: what
-				// they interpose still wins.
+	return native.ReexecEnv(env, reexecMarker, pid, func(env []string) []string { return withPreload(env, true) })
+}
+
+// withPreload returns env (in the form os.Environ gives) with Preload
+// appended to LD_PRELOAD, and, if save, the LD_PRELOAD it had kept in
+// savedPreload for restoreEnv.
+func withPreload(env []string, save bool) []string {
+	out := make([]string, 0, len(env)+2)
+	preload := Preload
+	for _, kv := range env {
+		switch k, v, _ := strings.Cut(kv, "="); k {
+		case "LD_PRELOAD":
+			// The user's preloads keep their place in front: what they
+			// interpose still wins.
+			if save {
 				out = append(out, savedPreload+"="+v)
-				preload = v + " " + Preload
-			case savedPreload:
-			default:
-				out = append(out, kv)
 			}
+			preload = v + " " + Preload
+		case savedPreload:
+		default:
+			out = append(out, kv)
 		}
-		return append(out, "LD_PRELOAD="+preload)
-	})
+	}
+	return append(out, "LD_PRELOAD="+preload)
+}
+
+// Environ returns env (in the form os.Environ gives) as the environment
+// of another process, Go or C, that will load libtcmalloc_minimal.so.4
+// after its start: with Preload appended to LD_PRELOAD if this process
+// needed it, that is, if Reexec re-executed it (on linux/arm64); env as
+// it is otherwise. As jemalloc.Environ does for jemalloc's tunable.
+func Environ(env []string) []string {
+	if os.Getenv(reexecMarker) != strconv.Itoa(os.Getpid()) {
+		return env
+	}
+	return withPreload(env, false)
 }
 
 // restoreEnv puts back the LD_PRELOAD that Reexec replaced, in the process

@@ -18,16 +18,25 @@ import (
 var ErrNoCompiler = errors.New("platform: no C compiler for this architecture")
 
 // crossGCC is, per GOARCH, the GNU triple that Debian's cross compilers are
-// named after, and the package that installs one.
-var crossGCC = map[string]struct{ triple, pkg string }{
-	"amd64":   {"x86_64-linux-gnu", "gcc-x86-64-linux-gnu"},
-	"arm64":   {"aarch64-linux-gnu", "gcc-aarch64-linux-gnu"},
-	"386":     {"i686-linux-gnu", "gcc-i686-linux-gnu"},
-	"arm":     {"arm-linux-gnueabihf", "gcc-arm-linux-gnueabihf"},
-	"riscv64": {"riscv64-linux-gnu", "gcc-riscv64-linux-gnu"},
-	"ppc64le": {"powerpc64le-linux-gnu", "gcc-powerpc64le-linux-gnu"},
-	"s390x":   {"s390x-linux-gnu", "gcc-s390x-linux-gnu"},
+// named after, the package that installs one, and Debian's multiarch name
+// for the architecture (the directory under /usr/lib of its libraries;
+// the triple but for 386).
+var crossGCC = map[string]struct{ triple, pkg, multiarch string }{
+	"amd64":   {"x86_64-linux-gnu", "gcc-x86-64-linux-gnu", "x86_64-linux-gnu"},
+	"arm64":   {"aarch64-linux-gnu", "gcc-aarch64-linux-gnu", "aarch64-linux-gnu"},
+	"386":     {"i686-linux-gnu", "gcc-i686-linux-gnu", "i386-linux-gnu"},
+	"arm":     {"arm-linux-gnueabihf", "gcc-arm-linux-gnueabihf", "arm-linux-gnueabihf"},
+	"riscv64": {"riscv64-linux-gnu", "gcc-riscv64-linux-gnu", "riscv64-linux-gnu"},
+	"ppc64le": {"powerpc64le-linux-gnu", "gcc-powerpc64le-linux-gnu", "powerpc64le-linux-gnu"},
+	"s390x":   {"s390x-linux-gnu", "gcc-s390x-linux-gnu", "s390x-linux-gnu"},
 }
+
+// Multiarch returns Debian's multiarch name for this process's
+// architecture, "aarch64-linux-gnu" for linux/arm64: /usr/lib/Multiarch()
+// holds the libraries it can load (with several architectures installed,
+// /usr/lib/x86_64-linux-gnu holds the others'). It is "" for an
+// architecture Debian does not name here.
+func Multiarch() string { return crossGCC[runtime.GOARCH].multiarch }
 
 // CCompiler returns the C compiler that builds code this process can load
 // or run: $CC if set (the user's choice, taken as is); else cc if it

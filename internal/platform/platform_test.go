@@ -102,6 +102,10 @@ func TestCCompilerChoice(t *testing.T) {
 	}
 }
 
+// elfMachine is the ELF machine of each GOARCH's binaries.
+var elfMachine = map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64, "386": elf.EM_386,
+	"arm": elf.EM_ARM, "riscv64": elf.EM_RISCV, "ppc64le": elf.EM_PPC64, "s390x": elf.EM_S390}
+
 // TestCCompilerTargetsThisProcess builds a shared library with CCompiler
 // and checks that its ELF machine is this process's.
 func TestCCompilerTargetsThisProcess(t *testing.T) {
@@ -125,9 +129,24 @@ func TestCCompilerTargetsThisProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64, "386": elf.EM_386,
-		"arm": elf.EM_ARM, "riscv64": elf.EM_RISCV, "ppc64le": elf.EM_PPC64, "s390x": elf.EM_S390}[runtime.GOARCH]
-	if f.Machine != want {
-		t.Errorf("%s built for %v; this process is linux/%s (%v)", cc, f.Machine, runtime.GOARCH, want)
+	if want := elfMachine[runtime.GOARCH]; f.Machine != want {
+		t.Errorf("%s built for %v; this process is linux/%s (%v)", cc, f.Machine, runtime.GOARCH, elfMachine[runtime.GOARCH])
+	}
+}
+
+// TestMultiarch checks that /usr/lib/Multiarch() holds this process's own
+// libc, on a Debian system.
+func TestMultiarch(t *testing.T) {
+	m := Multiarch()
+	if m == "" {
+		t.Skipf("no multiarch name for linux/%s", runtime.GOARCH)
+	}
+	f, err := elf.Open(filepath.Join("/usr/lib", m, "libc.so.6"))
+	if err != nil {
+		t.Skipf("not a Debian multiarch layout: %v", err)
+	}
+	defer f.Close()
+	if want := elfMachine[runtime.GOARCH]; f.Machine != want {
+		t.Errorf("/usr/lib/%s/libc.so.6 is for %v; this process is linux/%s (%v)", m, f.Machine, runtime.GOARCH, want)
 	}
 }
