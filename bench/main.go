@@ -252,8 +252,8 @@ func main() {
 // subcommand and anything else that opens them in process. Its errors are
 // not fatal: a missing library, or one that still will not load, is
 // reported by the shoot-out per allocator, with the fix; the shoot-out's
-// children get the tunable from childEnviron whatever happens here, and
-// re-execute themselves for TCMalloc.
+// children get the tunable, and where it was needed the preload, from
+// childEnviron.
 func setupProcess() { _ = jemalloc.Reexec(); _ = tcmalloc.Reexec() }
 
 // commands are the subcommands, by name; the shoot-out runs when the first

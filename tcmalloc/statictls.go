@@ -30,11 +30,11 @@ const Preload = "libc.so.6 libstdc++.so.6 libtcmalloc_minimal.so.4"
 type staticTLSError struct{}
 
 func (staticTLSError) Error() string {
-	return "libtcmalloc_minimal.so.4 cannot be loaded into a running process: its initial-exec TLS is aligned " +
-		"to 64 bytes, and glibc gives such a block static TLS only at process start on this platform (arm64: " +
-		"the static TLS block is aligned to less, and no tunable changes that). Remedies, either: call tcmalloc.Reexec() first thing in " +
-		"main (it re-executes the program once, with the library preloaded behind glibc); or start the " +
-		"program with LD_PRELOAD=\"" + Preload + "\""
+	return "libtcmalloc_minimal.so.4 cannot be loaded into a running process: its initial-exec TLS " +
+		"is aligned to 64 bytes, and glibc gives such a block static TLS only at process start on this " +
+		"platform (arm64: the static TLS block is aligned to less, and no tunable changes that). " +
+		"Remedies, either: call tcmalloc.Reexec() first thing in main (it re-executes the program once, " +
+		"with the library preloaded behind glibc); or start the program with LD_PRELOAD=\"" + Preload + "\""
 }
 
 func (staticTLSError) Unwrap() error { return ErrStaticTLS }
