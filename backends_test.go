@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"testing"
 
+	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/internal/ctest"
 	"github.com/nalloc/nalloc/internal/native"
 )
@@ -42,6 +43,31 @@ func TestMallocSpecAlignment(t *testing.T) {
 					native.Sized(size, free, p, 0, 0, 0)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkAllocFree64 is the crossing cost on every native backend: one
+// 64-byte Allocate+Deallocate per op through the nalloc.Allocator
+// interface, with xC, its time over the same pair of C functions (the
+// ones the backend's Spec calls for a small block) in a C loop run right
+// after it in the same process, so that the ratio survives a noisy
+// machine. The README's crossing table comes from it.
+func BenchmarkAllocFree64(b *testing.B) {
+	for _, s := range native.Specs() {
+		b.Run("impl="+s.Name, func(b *testing.B) {
+			a, err := s.OpenLibrary("")
+			if err != nil {
+				b.Skip(err)
+			}
+			sym := ctest.Lookup(b, a.(interface{ Library() string }).Library())
+			malloc, free := sym(s.Malloc.Malloc), sym(s.Malloc.Free)
+			l := nalloc.Layout{Size: 64, Align: 8}
+			for b.Loop() {
+				p, _ := a.Allocate(l)
+				a.Deallocate(p, l)
+			}
+			ctest.ReportVsC(b, "loop_malloc_free", malloc, free, 64)
 		})
 	}
 }
