@@ -49,9 +49,8 @@ anonymous mappings, of RSS and of page faults, and the allocator's Stats.
   go run ./bench probe -sizes 64KiB -count 2000 -timeline probe.png
 
 -set hands name=value to the allocator's Tune (nalloc.Tuner), which
-parses and checks it: glibc's mallopt parameters, jemalloc's writable
-mallctls, mimalloc's options, tcmalloc's numeric properties, tbbmalloc's
-modes. -env sets a variable that the library reads when it starts
+parses and checks it (glibc's mallopt parameters, jemalloc's writable
+mallctls, ...: each backend's Tune doc lists what it takes). -env sets a variable that the library reads when it starts
 (MALLOC_CONF, MIMALLOC_*, TCMALLOC_*, GLIBC_TUNABLES): the probe starts
 itself again with it.
 
