@@ -17,33 +17,42 @@ import (
 	"github.com/nalloc/nalloc"
 	_ "github.com/nalloc/nalloc/all"
 	"github.com/nalloc/nalloc/jemalloc"
+	"github.com/nalloc/nalloc/tcmalloc"
 )
 
 func main() {
 	if len(os.Args) == 3 && os.Args[1] == "-library" {
-		jemalloc.Reexec()
-		a, err := nalloc.Open(os.Args[2])
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "gopairs:", err)
-			os.Exit(1)
-		}
-		fmt.Println(a.(nalloc.Native).Library())
+		fmt.Println(open(os.Args[2]).(nalloc.Native).Library())
 		return
 	}
 	if len(os.Args) != 4 {
 		fmt.Fprintln(os.Stderr, "usage: gopairs NAME SIZE N")
 		os.Exit(2)
 	}
-	jemalloc.Reexec() // Debian's jemalloc needs static TLS when loaded late
-	a, err := nalloc.Open(os.Args[1])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "gopairs:", err)
-		os.Exit(1)
-	}
+	a := open(os.Args[1])
 	size, _ := strconv.ParseUint(os.Args[2], 10, 64)
 	n, _ := strconv.Atoi(os.Args[3])
 	l := nalloc.Layout{Size: uintptr(size), Align: 8}
 	pairs(a, l, n)
+}
+
+// open opens the backend name. Only a backend that may need static TLS
+// re-executes first, and only its own library is loaded: each Reexec
+// opens its library, and a second allocator in the process would be
+// counted in its start-up and blur callgrind's naming of functions.
+func open(name string) nalloc.Allocator {
+	switch name {
+	case "jemalloc":
+		jemalloc.Reexec() // Debian's jemalloc needs static TLS when loaded late
+	case "tcmalloc":
+		tcmalloc.Reexec() // TCMalloc's TLS on linux/arm64
+	}
+	a, err := nalloc.Open(name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gopairs:", err)
+		os.Exit(1)
+	}
+	return a
 }
 
 //go:noinline
