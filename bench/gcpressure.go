@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/internal/native"
 )
 
 // gc-pressure: a live set held in the allocator's memory (for make, the
@@ -200,7 +201,9 @@ func (s *offHeapSet) build(n int) error {
 
 func (s *offHeapSet) free() {
 	for _, p := range s.table[:s.built] {
-		s.a.Deallocate(addr(p), s.bl)
+		// The block at p is kept alive by its allocator, not by the
+		// table: C memory, or for the "go" allocator the GoHeap's table.
+		s.a.Deallocate(native.Ptr(p), s.bl)
 	}
 	if s.tp != nil {
 		s.a.Deallocate(s.tp, s.tl)

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/nalloc/nalloc"
 	"golang.org/x/sys/unix"
@@ -208,9 +207,3 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ts.Nano())
 }
-
-// addr turns an address kept as a uintptr back into a pointer (in the
-// manner of internal/ffi.Ptr, which vet accepts). The block at u is kept
-// alive by its allocator, not by this conversion: C memory, or for the
-// "go" allocator the GoHeap's table.
-func addr(u uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&u)) }
