@@ -3,7 +3,6 @@
 package nalloc_test
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/nalloc/nalloc"
@@ -63,40 +62,24 @@ func TestFirstCallGrowsNoStack(t *testing.T) {
 	}
 }
 
+// pairWorks are the goroutine benchmarks' works: one pair through each
+// native backend, in the order of native.Specs, after make([]byte, 64).
+func pairWorks(tb testing.TB) []ctest.GoroutineWork {
+	works := []ctest.GoroutineWork{ctest.MakeWork}
+	opened := nativeAllocators(tb)
+	for _, s := range native.Specs() {
+		if a, ok := opened[s.Name]; ok {
+			works = append(works, ctest.GoroutineWork{Name: s.Name, Do: func() { onePair(a) }})
+		}
+	}
+	return works
+}
+
 // BenchmarkSpawn spawns a goroutine that makes one pair through each
 // backend and ends, per op, against one that does make([]byte, 64): a
 // path that grows a fresh goroutine's stack pays the copy here.
-func BenchmarkSpawn(b *testing.B) {
-	works := map[string]func(){"go-make": func() { ctest.Keep(make([]byte, 64)) }}
-	for name, a := range nativeAllocators(b) {
-		works[name] = func() { onePair(a) }
-	}
-	for name, work := range works {
-		b.Run("impl="+name, func(b *testing.B) {
-			var wg sync.WaitGroup
-			for b.Loop() {
-				wg.Go(work)
-			}
-			wg.Wait()
-		})
-	}
-}
+func BenchmarkSpawn(b *testing.B) { ctest.BenchSpawn(b, "impl", pairWorks(b)) }
 
 // BenchmarkStacks reports the stack bytes each of 20 000 live goroutines
 // holds after one pair through each backend, against make([]byte, 64).
-// Its ns/op is the time of a round and means little.
-func BenchmarkStacks(b *testing.B) {
-	works := map[string]func(){"go-make": func() { ctest.Keep(make([]byte, 64)) }}
-	for name, a := range nativeAllocators(b) {
-		works[name] = func() { onePair(a) }
-	}
-	for name, work := range works {
-		b.Run("impl="+name, func(b *testing.B) {
-			var perG float64
-			for b.Loop() {
-				perG = ctest.StackBytesPerGoroutine(20000, work)
-			}
-			b.ReportMetric(perG, "stack-B/goroutine")
-		})
-	}
-}
+func BenchmarkStacks(b *testing.B) { ctest.BenchStacks(b, "impl", pairWorks(b)) }

@@ -3,7 +3,6 @@
 package ffi_test
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/nalloc/nalloc/internal/ctest"
@@ -60,56 +59,25 @@ func BenchmarkMallocFree64(b *testing.B) {
 	})
 }
 
-// pairWork is one goroutine's work in BenchmarkSpawn and BenchmarkStacks:
-// a malloc+free pair through a path, or make([]byte, 64).
-type pairWork struct {
-	name string
-	work func(malloc, free uintptr)
-}
-
-// spawnWork are the works the spawn and stack benchmarks compare; the
-// measurement of alternatives adds to it.
-var spawnWork = []pairWork{
-	{"go-make", func(_, _ uintptr) { ctest.Keep(make([]byte, 64)) }},
-	{"fast", func(malloc, free uintptr) { ffi.Fast1(free, ffi.Fast1(malloc, 64)) }},
-}
-
-// BenchmarkSpawn is the pattern services live in: a fresh goroutine that
-// makes one pair and ends, per op, against one that does make([]byte, 64).
-// A path that grows a fresh goroutine's stack pays the copy here.
-func BenchmarkSpawn(b *testing.B) {
-	libc := loadLibc(b)
-	malloc, free := symbol(b, libc, "malloc"), symbol(b, libc, "free")
-	for _, w := range spawnWork {
-		b.Run("path="+w.name, func(b *testing.B) {
-			var wg sync.WaitGroup
-			for b.Loop() {
-				wg.Go(func() { w.work(malloc, free) })
-			}
-			wg.Wait()
-		})
+// spawnWork are the works the spawn and stack benchmarks compare,
+// around a glibc malloc(64)+free pair; the measurement of alternatives
+// added to it.
+func spawnWork(tb testing.TB) []ctest.GoroutineWork {
+	libc := loadLibc(tb)
+	malloc, free := symbol(tb, libc, "malloc"), symbol(tb, libc, "free")
+	return []ctest.GoroutineWork{
+		ctest.MakeWork,
+		{Name: "fast", Do: func() { ffi.Fast1(free, ffi.Fast1(malloc, 64)) }},
 	}
 }
 
-// BenchmarkStacks reports the goroutine stack bytes (runtime/metrics'
-// /memory/classes/heap/stacks:bytes) that each of 20 000 live goroutines
-// holds after one pair, against goroutines that did make([]byte, 64):
-// what a path costs a server with many connection goroutines. Its ns/op
-// is the time of a round of 20 000 and means little.
-func BenchmarkStacks(b *testing.B) {
-	libc := loadLibc(b)
-	malloc, free := symbol(b, libc, "malloc"), symbol(b, libc, "free")
-	const n = 20000
-	for _, w := range spawnWork {
-		b.Run("path="+w.name, func(b *testing.B) {
-			var perG float64
-			for b.Loop() {
-				perG = ctest.StackBytesPerGoroutine(n, func() { w.work(malloc, free) })
-			}
-			b.ReportMetric(perG, "stack-B/goroutine")
-		})
-	}
-}
+// BenchmarkSpawn: a fresh goroutine that makes one pair and ends, per
+// op, against one that does make([]byte, 64).
+func BenchmarkSpawn(b *testing.B) { ctest.BenchSpawn(b, "path", spawnWork(b)) }
+
+// BenchmarkStacks: the goroutine stack bytes each of 20 000 live
+// goroutines holds after one pair, against make([]byte, 64).
+func BenchmarkStacks(b *testing.B) { ctest.BenchStacks(b, "path", spawnWork(b)) }
 
 var sink []byte
 
