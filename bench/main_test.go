@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -144,10 +145,21 @@ func (a *arena) Shrink(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer
 }
 func (a *arena) Reset() { a.cur, a.off, a.resets = 0, 0, a.resets+1 }
 
+// childTimeout bounds each child of a shoot-out run in these tests, well
+// below go test's 10 minutes: a child that hangs (as one did once under
+// qemu-user 7.2, docs/platforms.md) then fails its test with the child's
+// name and output instead of stopping the whole binary with a goroutine
+// dump.
+const childTimeout = "4m"
+
 // runCmd runs the command in process and returns its exit status and
-// output.
+// output. A shoot-out run (flags, no command) gets -timeout childTimeout
+// unless the test gives its own.
 func runCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	if len(args) > 0 && strings.HasPrefix(args[0], "-") && !slices.Contains(args, "-timeout") {
+		args = append([]string{"-timeout", childTimeout}, args...)
+	}
 	var stdout, stderr bytes.Buffer
 	code := run(args, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()

@@ -202,7 +202,7 @@ func eachMapping(f func(Mapping)) error {
 	}
 	defer file.Close()
 	// qemu-user writes the /proc/self/maps of the emulated process itself,
-	// and before its version 8 it names no [heap]: the brk heap shows as
+	// and names no [heap] (7.2 and 10.0 alike): the brk heap shows as
 	// an unnamed anonymous mapping. Under emulation, the unnamed mapping
 	// that holds the byte below the break is named here as the kernel
 	// would. (A native kernel is trusted as it is: with an empty heap the
