@@ -23,7 +23,7 @@ func TestMallocSpecAlignment(t *testing.T) {
 			if err != nil {
 				t.Skip(err)
 			}
-			lib := a.(interface{ Library() string }).Library()
+			lib := a.(nalloc.Native).Library()
 			sym := ctest.Lookup(t, lib)
 			malloc, free := sym(s.Malloc.Malloc), sym(s.Malloc.Free)
 			natural := max(s.Malloc.NaturalAlign, s.Malloc.MinAlign)
@@ -60,7 +60,7 @@ func BenchmarkAllocFree64(b *testing.B) {
 			if err != nil {
 				b.Skip(err)
 			}
-			sym := ctest.Lookup(b, a.(interface{ Library() string }).Library())
+			sym := ctest.Lookup(b, a.(nalloc.Native).Library())
 			malloc, free := sym(s.Malloc.Malloc), sym(s.Malloc.Free)
 			l := nalloc.Layout{Size: 64, Align: 8}
 			for b.Loop() {
