@@ -162,6 +162,9 @@ type result struct {
 	GOGC        int64   `json:"gogc"`                             // the runtime's: the pacer's if it runs
 	PacerCount  uint64  `json:"gcpacer_off_heap_bytes,omitempty"` // the pacer's count
 	Entries     int     `json:"entries"`
+	Payload     uint64  `json:"payload_bytes"` // keys and values the fill stored
+	RSSPerByte  float64 `json:"rss_per_payload_byte"`
+	PeakPerByte float64 `json:"peak_rss_per_payload_byte"`
 	ServerStart string  `json:"server,omitempty"` // the serve line: fill time
 }
 
@@ -310,6 +313,9 @@ func loadRun(cfg loadConfig, run string, stderr io.Writer) (res result, err erro
 		Entries:     after.Entries,
 		ServerStart: first,
 	}
+	res.Payload = payloadOf(cfg.entries)
+	res.RSSPerByte = float64(res.RSS) / float64(res.Payload)
+	res.PeakPerByte = float64(res.PeakRSS) / float64(res.Payload)
 	return res, nil
 }
 
@@ -361,7 +367,7 @@ func drive(client *http.Client, base string, cfg loadConfig) driven {
 			lat := make([]time.Duration, 0, cfg.requests/cfg.concurrency+1)
 			var errs int
 			var first string
-			body := make([]byte, 0, valueLen)
+			body := make([]byte, 0, MaxValue)
 			read := make([]byte, 0, MaxValue+1)
 			for issued.Add(1) <= int64(cfg.requests) && time.Now().Before(deadline) {
 				i := rng.Uint64N(uint64(cfg.entries))
@@ -431,26 +437,29 @@ func putValue(client *http.Client, base string, i uint64, v []byte) error {
 }
 
 func printResults(w io.Writer, cfg loadConfig, results []result) {
-	fmt.Fprintf(w, "cacheservice load: %d entries of %d-byte values (%s), %d connections, %.0f%% GETs, "+
-		"at most %d requests or %v per run, on 127.0.0.1\n\n",
-		cfg.entries, valueLen, mib(uint64(cfg.entries)*valueLen), cfg.concurrency, cfg.getRatio*100, cfg.requests, cfg.duration)
+	payload := payloadOf(cfg.entries)
+	fmt.Fprintf(w, "cacheservice load: %d entries, keys of 8-62 bytes and values of 32 B-4 KiB (%s of keys and values), "+
+		"%d connections, %.0f%% GETs, at most %d requests or %v per run, on 127.0.0.1\n\n",
+		cfg.entries, mib(payload), cfg.concurrency, cfg.getRatio*100, cfg.requests, cfg.duration)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\trequests\terrors\treq/s\tp50\tp99\tp99.9\tGC cycles\tGC CPU\tGC/CPU\tidle GC\tGOGC\tRSS\tpeak RSS\tGo heap\toff-heap\t")
+	fmt.Fprintln(tw, "run\trequests\terrors\treq/s\tp50\tp99\tp99.9\tGC cycles\tGC CPU\tGC/CPU\tidle GC\tGOGC\tRSS\tpeak RSS\tRSS/payload\tpeak/payload\tGo heap\toff-heap\t")
 	for _, r := range results {
 		share := 0.0
 		if r.CPU > 0 {
 			share = r.GCCPU / r.CPU
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%d\t%.2fs\t%.0f%%\t%.2fs\t%d\t%s\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%d\t%.2fs\t%.0f%%\t%.2fs\t%d\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t\n",
 			r.Run, r.Requests, r.Errors, r.PerSecond, ms(r.P50), ms(r.P99), ms(r.P999),
-			r.GCCycles, r.GCCPU, share*100, r.GCIdle, r.GOGC, mib(r.RSS), mib(r.PeakRSS), mib(r.HeapLive), mib(uint64(max(r.OffHeap, 0))))
+			r.GCCycles, r.GCCPU, share*100, r.GCIdle, r.GOGC, mib(r.RSS), mib(r.PeakRSS), r.RSSPerByte, r.PeakPerByte,
+			mib(r.HeapLive), mib(uint64(max(r.OffHeap, 0))))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nOver the load, in the server: GC cycles; GC CPU, the garbage collector's CPU time less its idle "+
 		"mark workers (runtime/metrics /cpu/classes/gc/total less /cpu/classes/gc/mark/idle), that is what it took "+
 		"from the program; GC/CPU, that as a share of the server's CPU time; idle GC, the idle mark workers, which run "+
 		"only on CPU nothing else wanted. At its end: GOGC (the runtime's, which the GC pacer sets while it runs), "+
-		"RSS, Go heap (live at the last GC), off-heap (the nalloc store's blocks). Peak RSS includes the fill.")
+		"RSS, Go heap (live at the last GC), off-heap (the nalloc store's blocks). Peak RSS includes the fill. "+
+		"RSS/payload: the RSS at the end (peak/payload: the peak) over the bytes of keys and values the fill stored.")
 	for _, r := range results {
 		if r.PacerCount > 0 {
 			fmt.Fprintf(w, "%s: the GC pacer counted %s off the Go heap\n", r.Run, mib(r.PacerCount))

@@ -8,30 +8,33 @@
 //	cacheservice load           # every store in turn, the full setting
 //	cacheservice load -short    # the seconds-long setting CI runs
 //
-// serve fills the cache with -entries entries (keys of 14 bytes, values of
-// 500) and serves GET and PUT /cache/{key}, /metrics (Prometheus, with
-// nalloc's collector), /debug/vars (expvar, with nalloc's map) and
-// /debug/runtime (the figures load reads). With -gcpacer it starts
-// nalloc's GC pacer first, as a service that keeps its data off the Go
-// heap does, and publishes the pacer's metrics beside the allocator's.
+// serve fills the cache with -entries entries (keys of 8 to 62 bytes,
+// values of 32 bytes to 4 KiB, skewed small: see value.go) and serves
+// GET and PUT /cache/{key}, /metrics (Prometheus, with nalloc's
+// collector), /debug/vars (expvar, with nalloc's map) and /debug/runtime
+// (the figures load reads). With -gcpacer it starts nalloc's GC pacer
+// first, as a service that keeps its data off the Go heap does, and
+// publishes the pacer's metrics beside the allocator's.
 //
 // load starts one serve process per run, on 127.0.0.1 only, and drives
 // it from -concurrency connections with a mix of GETs and PUTs of
 // uniformly chosen keys, checking every value it reads, until -requests
 // requests are done or -duration has passed, whichever comes first. It
-// reports for each run the throughput, the latency percentiles, and
-// what the server spent on garbage collection (cycles and CPU seconds,
-// from runtime/metrics) and held (RSS, Go heap, off-heap) over the run.
-// A run is a store, or a store and the pacer ("nalloc+pacer"); the
-// default runs are the three stores and nalloc+pacer. The stores hold the
-// same entries in the same structure (64 shards, each a map under a
-// lock):
+// reports for each run the throughput, the latency percentiles, what the
+// server spent on garbage collection (cycles and CPU seconds, from
+// runtime/metrics) and held (RSS, also per byte of keys and values, Go
+// heap, off-heap) over the run. A run is a store, or a store and the
+// pacer ("nalloc+pacer"); the default runs are every store and
+// nalloc+pacer. Every store is sized so that nothing is evicted:
 //
-//	go       map[string][]byte on the Go heap: the idiomatic Go cache
-//	go-flat  map[key]record on the Go heap, of pointer-free fixed-size
-//	         types (Go's map keeps the 512-byte records out of line)
-//	nalloc   nalloc.Map[key, uint32] indexing slabs of records, all in
-//	         the -alloc allocator
+//	go         map[string][]byte on the Go heap, 64 shards under locks:
+//	           the idiomatic Go cache
+//	nalloc     nalloc.BytesMap, 64 shards under locks, in the -alloc
+//	           allocator: keys, values and index off the Go heap
+//	fastcache  github.com/VictoriaMetrics/fastcache: chunks from mmap
+//	freecache  github.com/coocood/freecache: ring buffers in Go slices
+//	           without pointers
+//	otter      github.com/maypok86/otter/v2: a pointerful Go cache
 package main
 
 import (
@@ -141,7 +144,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 		defer pacer.Stop()
 	}
-	s, err := newServer(*kind, *alloc, pacer)
+	s, err := newServer(*kind, *alloc, *entries, pacer)
 	if err != nil {
 		return err
 	}

@@ -35,8 +35,8 @@ type server struct {
 }
 
 // newServer makes the store of kind (on the allocator named alloc, for the
-// nalloc store) and its handlers, with the metrics of pacer if it is not
-// nil:
+// nalloc store), sized for entries entries, and its handlers, with the
+// metrics of pacer if it is not nil:
 //
 //	GET /cache/{key}    the value, or 404
 //	PUT /cache/{key}    store the body: 204, or 400 (key), 413 (value), 507 (memory)
@@ -47,7 +47,7 @@ type server struct {
 // The metrics are registered on a registry of the server's own, and the
 // expvar maps are published as "cache" and nallocvar.GCPacerName (one
 // server to a process) until Close.
-func newServer(kind, alloc string, pacer *nalloc.GCPacer) (*server, error) {
+func newServer(kind, alloc string, entries int, pacer *nalloc.GCPacer) (*server, error) {
 	s := &server{kind: kind, pacer: pacer, mux: http.NewServeMux()}
 	var a nalloc.Allocator
 	if kind == "nalloc" {
@@ -58,7 +58,7 @@ func newServer(kind, alloc string, pacer *nalloc.GCPacer) (*server, error) {
 		s.alloc, s.off = alloc, nalloc.NewCounting(na)
 		a = s.off
 	}
-	store, err := newStore(kind, a)
+	store, err := newStore(kind, a, entries, payloadOf(entries))
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (s *server) publish() error {
 
 // fill stores the first n entries (keyOf, appendValue at version 0).
 func (s *server) fill(n int) error {
-	buf := make([]byte, 0, valueLen)
+	buf := make([]byte, 0, MaxValue)
 	for i := range uint64(n) {
 		if err := s.store.Put(keyOf(i), appendValue(buf[:0], i, 0)); err != nil {
 			return fmt.Errorf("fill: entry %d: %w", i, err)

@@ -10,55 +10,20 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/VictoriaMetrics/fastcache"
+	"github.com/coocood/freecache"
+	"github.com/maypok86/otter/v2"
 	"github.com/nalloc/nalloc"
 )
-
-// The cache's entries have a fixed shape, so that the same entries can be
-// kept in a Go map of Go values and in a nalloc.Map of pointer-free ones:
-// keys of up to MaxKey bytes, values of up to MaxValue bytes.
-const (
-	MaxKey   = 31
-	MaxValue = 510
-)
-
-// key is a cache key as pointer-free data: its length, then its bytes.
-type key struct {
-	n byte
-	b [MaxKey]byte
-}
-
-// record is a cache value as pointer-free data: 512 bytes.
-type record struct {
-	n    uint16
-	data [MaxValue]byte
-}
 
 var (
 	errKey   = fmt.Errorf("cacheservice: keys are 1 to %d bytes", MaxKey)
 	errValue = fmt.Errorf("cacheservice: values are at most %d bytes", MaxValue)
 )
 
-func makeKey(s string) (key, error) {
-	var k key
-	if len(s) == 0 || len(s) > MaxKey {
-		return k, errKey
-	}
-	k.n = byte(copy(k.b[:], s))
-	return k, nil
-}
-
-func makeRecord(v []byte) (record, error) {
-	var r record
-	if len(v) > MaxValue {
-		return r, errValue
-	}
-	r.n = uint16(copy(r.data[:], v))
-	return r, nil
-}
-
 // Store is the cache: a concurrent map from keys to values. Get appends
 // the value stored under k to dst; Put stores a copy of v. Both refuse
-// keys and values that do not fit the entry shape (errKey, errValue).
+// keys and values over the service's limits (errKey, errValue).
 type Store interface {
 	Get(k string, dst []byte) ([]byte, bool, error)
 	Put(k string, v []byte) error
@@ -68,41 +33,142 @@ type Store interface {
 }
 
 // Stores are the kinds of Store, by the name the -store flag takes.
-var Stores = []string{"go", "go-flat", "nalloc"}
+var Stores = []string{"go", "nalloc", "fastcache", "freecache", "otter"}
 
 // storeDoc says what each store is, for the usage message.
 var storeDoc = map[string]string{
-	"go":      "map[string][]byte on the Go heap: the idiomatic Go cache, with two pointers an entry for the GC to trace",
-	"go-flat": "map[key]record on the Go heap: pointer-free types, but Go keeps values over 128 bytes out of line, one object an entry",
-	"nalloc":  "nalloc.Map[key, uint32] and slabs of records, in the -alloc allocator: off the Go heap",
+	"go":        "map[string][]byte on the Go heap, 64 shards: the idiomatic Go cache, two pointers an entry for the GC to trace",
+	"nalloc":    "nalloc.BytesMap, 64 shards, in the -alloc allocator: keys, values and index off the Go heap",
+	"fastcache": "github.com/VictoriaMetrics/fastcache: 64 KiB chunks from mmap, off the Go heap, and a Go map index",
+	"freecache": "github.com/coocood/freecache: 256 ring buffers and their indexes in pointer-free Go slices",
+	"otter":     "github.com/maypok86/otter/v2: a concurrent S3-FIFO cache of Go strings and []byte, pointerful",
 }
 
-// newStore returns the store of the given kind. a is the allocator of the
-// nalloc store, unused by the others.
-func newStore(kind string, a nalloc.Allocator) (Store, error) {
+// newStore returns the store of the given kind, for about entries
+// entries of payload bytes of keys and values in all. a is the
+// allocator of the nalloc store, unused by the others. Every store is
+// sized so that nothing is evicted: the maps are made for entries, and
+// the peers that have a byte budget get twice the payload, which costs
+// them address space, not memory, until they write it.
+func newStore(kind string, a nalloc.Allocator, entries int, payload uint64) (Store, error) {
+	var s Store
 	switch kind {
 	case "go":
-		return newSharded(func() shardMap { return goMap{} }), nil
-	case "go-flat":
-		return newSharded(func() shardMap { return flatMap{} }), nil
+		s = newSharded(func() shardMap { return make(goMap, entries/shards) })
 	case "nalloc":
 		var err error
-		s := newSharded(func() shardMap {
-			m, e := newNallocMap(a)
+		sh := newSharded(func() shardMap {
+			m, e := nalloc.NewBytesMap(a, entries/shards)
 			if e != nil {
 				err = errors.Join(err, e)
 				return goMap{} // a placeholder, closed with the rest
 			}
-			return m
+			return bytesMap{m}
 		})
 		if err != nil {
-			s.Close()
+			sh.Close()
 			return nil, err
 		}
-		return s, nil
+		s = sh
+	case "fastcache":
+		s = fastStore{fastcache.New(int(budget(entries, payload)))}
+	case "freecache":
+		s = freeStore{freecache.NewCache(int(budget(entries, payload)))}
+	case "otter":
+		c, err := otter.New(&otter.Options[string, []byte]{MaximumSize: 2*entries + 1024, InitialCapacity: entries})
+		if err != nil {
+			return nil, err
+		}
+		s = otterStore{c}
+	default:
+		return nil, fmt.Errorf("cacheservice: unknown store %q (the stores: %s)", kind, strings.Join(Stores, ", "))
 	}
-	return nil, fmt.Errorf("cacheservice: unknown store %q (the stores: %s)", kind, strings.Join(Stores, ", "))
+	return limited{s}, nil
 }
+
+// budget is the byte budget of a peer with one: twice the payload and
+// the peers' per-entry headers (freecache's 24 bytes, fastcache's 4),
+// and room for small fills.
+func budget(entries int, payload uint64) uint64 {
+	return 2*(payload+24*uint64(entries)) + 64<<20
+}
+
+// limited checks keys and values against the service's limits before
+// its store sees them.
+type limited struct{ Store }
+
+func (l limited) Get(k string, dst []byte) ([]byte, bool, error) {
+	if len(k) == 0 || len(k) > MaxKey {
+		return dst, false, errKey
+	}
+	return l.Store.Get(k, dst)
+}
+
+func (l limited) Put(k string, v []byte) error {
+	switch {
+	case len(k) == 0 || len(k) > MaxKey:
+		return errKey
+	case len(v) > MaxValue:
+		return errValue
+	}
+	return l.Store.Put(k, v)
+}
+
+// bytesOf returns the bytes of s without copying them, for the peers'
+// APIs, which take keys as []byte and do not keep them.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// fastStore is the "fastcache" store. fastcache is safe for concurrent
+// use (512 buckets, each under a lock).
+type fastStore struct{ c *fastcache.Cache }
+
+func (f fastStore) Get(k string, dst []byte) ([]byte, bool, error) {
+	v, ok := f.c.HasGet(dst, bytesOf(k))
+	return v, ok, nil
+}
+
+func (f fastStore) Put(k string, v []byte) error { f.c.Set(bytesOf(k), v); return nil }
+
+func (f fastStore) Len() int {
+	var st fastcache.Stats
+	f.c.UpdateStats(&st)
+	return int(st.EntriesCount)
+}
+
+func (f fastStore) Close() { f.c.Reset() }
+
+// freeStore is the "freecache" store, safe for concurrent use (256
+// segments, each under a lock).
+type freeStore struct{ c *freecache.Cache }
+
+func (f freeStore) Get(k string, dst []byte) ([]byte, bool, error) {
+	err := f.c.GetFn(bytesOf(k), func(v []byte) error { dst = append(dst, v...); return nil })
+	if errors.Is(err, freecache.ErrNotFound) {
+		return dst, false, nil
+	}
+	return dst, err == nil, err
+}
+
+func (f freeStore) Put(k string, v []byte) error { return f.c.Set(bytesOf(k), v, 0) }
+func (f freeStore) Len() int                     { return int(f.c.EntryCount()) }
+func (f freeStore) Close()                       { f.c.Clear() }
+
+// otterStore is the "otter" store: Go strings and byte slices, on the Go
+// heap, in a cache safe for concurrent use.
+type otterStore struct{ c *otter.Cache[string, []byte] }
+
+func (o otterStore) Get(k string, dst []byte) ([]byte, bool, error) {
+	v, ok := o.c.GetIfPresent(k)
+	return append(dst, v...), ok, nil
+}
+
+func (o otterStore) Put(k string, v []byte) error {
+	o.c.Set(strings.Clone(k), append([]byte(nil), v...))
+	return nil
+}
+
+func (o otterStore) Len() int { return o.c.EstimatedSize() }
+func (o otterStore) Close()   { o.c.InvalidateAll() }
 
 // shardMap is one shard's map, used under its shard's lock.
 type shardMap interface {
@@ -177,20 +243,11 @@ func (s *sharded) Close() {
 type goMap map[string][]byte
 
 func (m goMap) get(k string, dst []byte) ([]byte, bool, error) {
-	if len(k) == 0 || len(k) > MaxKey {
-		return dst, false, errKey
-	}
 	v, ok := m[k]
 	return append(dst, v...), ok, nil
 }
 
 func (m goMap) put(k string, v []byte) error {
-	switch {
-	case len(k) == 0 || len(k) > MaxKey:
-		return errKey
-	case len(v) > MaxValue:
-		return errValue
-	}
 	if old, ok := m[k]; ok && cap(old) >= len(v) {
 		m[k] = append(old[:0], v...)
 		return nil
@@ -202,111 +259,14 @@ func (m goMap) put(k string, v []byte) error {
 func (m goMap) len() int { return len(m) }
 func (m goMap) close()   {}
 
-// flatMap is the "go-flat" store's shard.
-type flatMap map[key]record
+// bytesMap is the "nalloc" store's shard.
+type bytesMap struct{ m *nalloc.BytesMap }
 
-func (m flatMap) get(k string, dst []byte) ([]byte, bool, error) {
-	kk, err := makeKey(k)
-	if err != nil {
-		return dst, false, err
-	}
-	r, ok := m[kk]
-	return append(dst, r.data[:r.n]...), ok, nil
+func (b bytesMap) get(k string, dst []byte) ([]byte, bool, error) {
+	v, ok := b.m.Get(k, dst)
+	return v, ok, nil
 }
 
-func (m flatMap) put(k string, v []byte) error {
-	kk, err := makeKey(k)
-	if err != nil {
-		return err
-	}
-	r, err := makeRecord(v)
-	if err != nil {
-		return err
-	}
-	m[kk] = r
-	return nil
-}
-
-func (m flatMap) len() int { return len(m) }
-func (m flatMap) close()   {}
-
-// nallocMap is the "nalloc" store's shard: an index from keys to record
-// numbers in a nalloc.Map, and the records in slabs of slabRecords from
-// the same allocator, as Go's own map keeps values over 128 bytes out of
-// line. A Swiss table holds its values in its slots, 7/16 to 7/8 full (see
-// nalloc.Map), so 512-byte records held in the table itself would take
-// 1.14 to 2.3 times their size; here only the 36-byte slots of the index
-// do. Records are never freed one by one (the cache has no delete): a
-// replaced value is written over its record.
-type nallocMap struct {
-	a     nalloc.Allocator
-	index *nalloc.Map[key, uint32]
-	slabs []*[slabRecords]record // in a's memory, which holds no Go pointers
-	n     uint32                 // records in use
-}
-
-// slabRecords is the records in a slab: 64 KiB.
-const slabRecords = 128
-
-var slabLayout = nalloc.LayoutOf[[slabRecords]record]()
-
-func newNallocMap(a nalloc.Allocator) (*nallocMap, error) {
-	index, err := nalloc.NewMap[key, uint32](a, 0)
-	if err != nil {
-		return nil, err
-	}
-	return &nallocMap{a: a, index: index}, nil
-}
-
-func (m *nallocMap) record(i uint32) *record { return &m.slabs[i/slabRecords][i%slabRecords] }
-
-func (m *nallocMap) get(k string, dst []byte) ([]byte, bool, error) {
-	kk, err := makeKey(k)
-	if err != nil {
-		return dst, false, err
-	}
-	i, ok := m.index.Get(kk)
-	if !ok {
-		return dst, false, nil
-	}
-	r := m.record(i)
-	return append(dst, r.data[:r.n]...), true, nil
-}
-
-func (m *nallocMap) put(k string, v []byte) error {
-	kk, err := makeKey(k)
-	if err != nil {
-		return err
-	}
-	r, err := makeRecord(v)
-	if err != nil {
-		return err
-	}
-	if i, ok := m.index.Get(kk); ok {
-		*m.record(i) = r
-		return nil
-	}
-	if m.n == uint32(len(m.slabs))*slabRecords {
-		p, err := m.a.Allocate(slabLayout)
-		if err != nil {
-			return err
-		}
-		m.slabs = append(m.slabs, (*[slabRecords]record)(p))
-	}
-	if err := m.index.TryPut(kk, m.n); err != nil {
-		return err // the record stays free for the next key
-	}
-	*m.record(m.n) = r
-	m.n++
-	return nil
-}
-
-func (m *nallocMap) len() int { return m.index.Len() }
-
-func (m *nallocMap) close() {
-	m.index.Close()
-	for _, s := range m.slabs {
-		m.a.Deallocate(unsafe.Pointer(s), slabLayout)
-	}
-	m.slabs, m.n = nil, 0
-}
+func (b bytesMap) put(k string, v []byte) error { return b.m.Put(k, v) }
+func (b bytesMap) len() int                     { return b.m.Len() }
+func (b bytesMap) close()                       { b.m.Close() }

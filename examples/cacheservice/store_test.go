@@ -24,7 +24,7 @@ func TestStores(t *testing.T) {
 				t.Fatal(err)
 			}
 			checked := nalloc.NewChecked(a)
-			s, err := newStore(kind, checked)
+			s, err := newStore(kind, checked, 3000, 3000*MaxValue)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestStores(t *testing.T) {
 
 func TestStoreRefusals(t *testing.T) {
 	for _, kind := range Stores {
-		s, err := newStore(kind, nalloc.NewGoHeap())
+		s, err := newStore(kind, nalloc.NewGoHeap(), 10, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestStoreRefusals(t *testing.T) {
 func TestStoreOutOfMemory(t *testing.T) {
 	arena := bump.New(bump.WithLimit(8 << 20)) // one goroutine uses the store here, as an arena needs
 	defer arena.Release()
-	s, err := newStore("nalloc", arena)
+	s, err := newStore("nalloc", arena, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
