@@ -26,7 +26,7 @@ import (
 
 // loadConfig is a load test's setting.
 type loadConfig struct {
-	runs        []string // each a store, and pacerSuffix if the server runs the pacer
+	runs        []string // each a store and its options: see parseRun
 	alloc       string
 	entries     int
 	requests    int
@@ -34,6 +34,7 @@ type loadConfig struct {
 	concurrency int
 	getRatio    float64
 	gogc        int
+	repeat      int
 }
 
 // pacerSuffix after a store's name in a run makes the run's server start
@@ -44,10 +45,37 @@ const pacerSuffix = "+pacer"
 // the nalloc store with the pacer.
 var defaultRuns = append(append([]string(nil), Stores...), "nalloc"+pacerSuffix)
 
-// parseRun returns the store of a run and whether its server paces.
-func parseRun(run string) (store string, pacer bool) {
-	store, pacer = strings.CutSuffix(run, pacerSuffix)
-	return store, pacer
+// runSpec is what a run names: STORE[@ALLOC][+pacer][+gogc=N], e.g.
+// "nalloc@glibc+pacer+gogc=10": the store, the nalloc store's allocator
+// (if not -alloc), the GC pacer, a GOGC of the run's own (if not -gogc).
+type runSpec struct {
+	store, alloc string
+	pacer        bool
+	gogc         int // 0: the load's -gogc
+}
+
+// parseRun returns what run names, or an error.
+func parseRun(run string) (runSpec, error) {
+	parts := strings.Split(run, "+")
+	var r runSpec
+	r.store, r.alloc, _ = strings.Cut(parts[0], "@")
+	if !slices.Contains(Stores, r.store) {
+		return r, fmt.Errorf("load: run %q: unknown store %q (the stores: %s; a run is STORE[@ALLOC][+pacer][+gogc=N])",
+			run, r.store, strings.Join(Stores, ", "))
+	}
+	for _, p := range parts[1:] {
+		if p == "pacer" {
+			r.pacer = true
+			continue
+		}
+		n, ok := strings.CutPrefix(p, "gogc=")
+		g, err := strconv.Atoi(n)
+		if !ok || err != nil || g == 0 {
+			return r, fmt.Errorf("load: run %q: unknown option %q (a run is STORE[@ALLOC][+pacer][+gogc=N], N not 0)", run, p)
+		}
+		r.gogc = g
+	}
+	return r, nil
 }
 
 // The two settings: full gives the figures of the README (a cache of
@@ -55,11 +83,11 @@ func parseRun(run string) (store string, pacer bool) {
 var (
 	fullSetting = loadConfig{
 		runs: defaultRuns, alloc: "jemalloc", entries: 2_000_000, requests: 600_000,
-		duration: 60 * time.Second, concurrency: 16, getRatio: 0.9,
+		duration: 60 * time.Second, concurrency: 16, getRatio: 0.9, repeat: 1,
 	}
 	shortSetting = loadConfig{
 		runs: defaultRuns, alloc: "jemalloc", entries: 50_000, requests: 6_000,
-		duration: 20 * time.Second, concurrency: 4, getRatio: 0.9,
+		duration: 20 * time.Second, concurrency: 4, getRatio: 0.9, repeat: 1,
 	}
 )
 
@@ -76,6 +104,7 @@ func load(args []string, stdout, stderr io.Writer) error {
 	concurrency := fs.Int("concurrency", fullSetting.concurrency, "connections the requests are spread over")
 	getRatio := fs.Float64("get-ratio", fullSetting.getRatio, "the share of requests that are GETs; the rest are PUTs")
 	gogc := fs.Int("gogc", 0, "GOGC for the servers, if not 0")
+	repeat := fs.Int("repeat", 1, "run every run this many times, in rounds, and report the median of each figure")
 	asJSON := fs.Bool("json", false, "print the results as JSON instead of a table")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -102,6 +131,8 @@ func load(args []string, stdout, stderr io.Writer) error {
 			cfg.getRatio = *getRatio
 		case "gogc":
 			cfg.gogc = *gogc
+		case "repeat":
+			cfg.repeat = *repeat
 		}
 	})
 	if err := cfg.validate(); err != nil {
@@ -122,12 +153,13 @@ func load(args []string, stdout, stderr io.Writer) error {
 
 func (c loadConfig) validate() error {
 	for _, r := range c.runs {
-		if s, _ := parseRun(r); !slices.Contains(Stores, s) {
-			return fmt.Errorf("load: run %q: unknown store %q (the stores: %s, each with or without %s)",
-				r, s, strings.Join(Stores, ", "), pacerSuffix)
+		if _, err := parseRun(r); err != nil {
+			return err
 		}
 	}
 	switch {
+	case c.repeat < 1:
+		return errors.New("load: -repeat must be at least 1")
 	case c.entries < 1:
 		return errors.New("load: -entries must be at least 1")
 	case c.requests < 1 || c.concurrency < 1 || c.duration <= 0:
@@ -143,6 +175,7 @@ func (c loadConfig) validate() error {
 // levels at its end (memory, GOGC).
 type result struct {
 	Run         string  `json:"run"`
+	Repeats     int     `json:"repeats"` // the runs whose median this is
 	Requests    int     `json:"requests"`
 	Errors      int     `json:"errors"`
 	FirstError  string  `json:"first_error,omitempty"`
@@ -168,19 +201,71 @@ type result struct {
 	ServerStart string  `json:"server,omitempty"` // the serve line: fill time
 }
 
-// loadRuns runs the load test of each run in turn.
+// loadRuns runs the load test of each run in turn, cfg.repeat times
+// over (in rounds, so that a change in the machine's load meets every
+// run alike), and returns for each run the median of its figures.
 func loadRuns(cfg loadConfig, stderr io.Writer) ([]result, error) {
-	var results []result
-	for _, run := range cfg.runs {
-		fmt.Fprintf(stderr, "load: %s: filling %d entries, then %d requests at most, for %v at most\n",
-			run, cfg.entries, cfg.requests, cfg.duration)
-		r, err := loadRun(cfg, run, stderr)
-		if err != nil {
-			return results, fmt.Errorf("%s: %w", run, err)
+	all := make([][]result, len(cfg.runs))
+	for round := range cfg.repeat {
+		for i, run := range cfg.runs {
+			fmt.Fprintf(stderr, "load: %s (round %d of %d): filling %d entries, then %d requests at most, for %v at most\n",
+				run, round+1, cfg.repeat, cfg.entries, cfg.requests, cfg.duration)
+			r, err := loadRun(cfg, run, stderr)
+			if err != nil {
+				return medians(all), fmt.Errorf("%s: %w", run, err)
+			}
+			all[i] = append(all[i], r)
+			fmt.Fprintf(stderr, "load: %s: %.0f req/s, p50 %s p99 %s p99.9 %s, %d GC cycles, GC CPU %.3fs, RSS %s (%.2f a payload byte)\n",
+				run, r.PerSecond, ms(r.P50), ms(r.P99), ms(r.P999), r.GCCycles, r.GCCPU, mib(r.RSS), r.RSSPerByte)
 		}
-		results = append(results, r)
 	}
-	return results, nil
+	return medians(all), nil
+}
+
+// medians returns, for each run's results, one result whose every figure
+// is the median of that figure over the results (the upper median of an
+// even count), with the requests and errors of all of them.
+func medians(all [][]result) []result {
+	var out []result
+	for _, rs := range all {
+		if len(rs) == 0 {
+			continue
+		}
+		m := rs[0]
+		m.Requests, m.Errors = 0, 0
+		for _, r := range rs {
+			m.Requests += r.Requests
+			m.Errors += r.Errors
+			if m.FirstError == "" {
+				m.FirstError = r.FirstError
+			}
+		}
+		m.Repeats = len(rs)
+		med := func(f func(r result) float64) float64 {
+			v := make([]float64, len(rs))
+			for i, r := range rs {
+				v[i] = f(r)
+			}
+			slices.Sort(v)
+			return v[len(v)/2]
+		}
+		m.Seconds = med(func(r result) float64 { return r.Seconds })
+		m.PerSecond = med(func(r result) float64 { return r.PerSecond })
+		m.P50 = med(func(r result) float64 { return r.P50 })
+		m.P99 = med(func(r result) float64 { return r.P99 })
+		m.P999 = med(func(r result) float64 { return r.P999 })
+		m.GCCycles = uint64(med(func(r result) float64 { return float64(r.GCCycles) }))
+		m.GCCPU = med(func(r result) float64 { return r.GCCPU })
+		m.GCIdle = med(func(r result) float64 { return r.GCIdle })
+		m.CPU = med(func(r result) float64 { return r.CPU })
+		m.RSS = uint64(med(func(r result) float64 { return float64(r.RSS) }))
+		m.PeakRSS = uint64(med(func(r result) float64 { return float64(r.PeakRSS) }))
+		m.HeapLive = uint64(med(func(r result) float64 { return float64(r.HeapLive) }))
+		m.RSSPerByte = med(func(r result) float64 { return r.RSSPerByte })
+		m.PeakPerByte = med(func(r result) float64 { return r.PeakPerByte })
+		out = append(out, m)
+	}
+	return out
 }
 
 // childEnv marks a serve process that load started, for the test binary
@@ -194,10 +279,20 @@ func startServer(cfg loadConfig, run string, stderr io.Writer) (*exec.Cmd, strin
 	if err != nil {
 		return nil, "", "", err
 	}
-	store, pacer := parseRun(run)
-	args := []string{"serve", "-addr", "127.0.0.1:0", "-store", store, "-alloc", cfg.alloc,
-		"-entries", strconv.Itoa(cfg.entries), "-gogc", strconv.Itoa(cfg.gogc)}
-	if pacer {
+	spec, err := parseRun(run)
+	if err != nil {
+		return nil, "", "", err
+	}
+	alloc, gogc := cfg.alloc, cfg.gogc
+	if spec.alloc != "" {
+		alloc = spec.alloc
+	}
+	if spec.gogc != 0 {
+		gogc = spec.gogc
+	}
+	args := []string{"serve", "-addr", "127.0.0.1:0", "-store", spec.store, "-alloc", alloc,
+		"-entries", strconv.Itoa(cfg.entries), "-gogc", strconv.Itoa(gogc)}
+	if spec.pacer {
 		args = append(args, "-gcpacer")
 	}
 	cmd := exec.Command(self, args...)
@@ -439,8 +534,12 @@ func putValue(client *http.Client, base string, i uint64, v []byte) error {
 func printResults(w io.Writer, cfg loadConfig, results []result) {
 	payload := payloadOf(cfg.entries)
 	fmt.Fprintf(w, "cacheservice load: %d entries, keys of 8-62 bytes and values of 32 B-4 KiB (%s of keys and values), "+
-		"%d connections, %.0f%% GETs, at most %d requests or %v per run, on 127.0.0.1\n\n",
-		cfg.entries, mib(payload), cfg.concurrency, cfg.getRatio*100, cfg.requests, cfg.duration)
+		"%d connections, %.0f%% GETs, at most %d requests or %v per run, on 127.0.0.1; nalloc on %s unless @ says otherwise",
+		cfg.entries, mib(payload), cfg.concurrency, cfg.getRatio*100, cfg.requests, cfg.duration, cfg.alloc)
+	if cfg.repeat > 1 {
+		fmt.Fprintf(w, "; each figure the median of %d rounds", cfg.repeat)
+	}
+	fmt.Fprint(w, "\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\trequests\terrors\treq/s\tp50\tp99\tp99.9\tGC cycles\tGC CPU\tGC/CPU\tidle GC\tGOGC\tRSS\tpeak RSS\tRSS/payload\tpeak/payload\tGo heap\toff-heap\t")
 	for _, r := range results {

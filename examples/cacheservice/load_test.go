@@ -49,7 +49,11 @@ func TestLoadShort(t *testing.T) {
 		// The nalloc store's entries are off the Go heap, in its
 		// allocator; fastcache's too, in chunks it maps itself; the
 		// others' on it (freecache's in pointer-free slices).
-		store, pacer := parseRun(r.Run)
+		spec, err := parseRun(r.Run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store, pacer := spec.store, spec.pacer
 		switch store {
 		case "nalloc":
 			if r.OffHeap < int64(values) || r.HeapLive >= values {
@@ -98,6 +102,9 @@ func TestLoadFlags(t *testing.T) {
 		{"-entries", "0"},
 		{"-get-ratio", "1.5"},
 		{"-concurrency", "0"},
+		{"-repeat", "0"},
+		{"-runs", "nalloc+gogc=x"},
+		{"-runs", "nalloc+fast"},
 	} {
 		var out, log bytes.Buffer
 		if err := load(args, &out, &log); err == nil {
