@@ -64,10 +64,10 @@ func BenchmarkBytesMap(b *testing.B) {
 		report := func(b *testing.B) {
 			b.ReportMetric(float64(m.PayloadBytes())/n, "payload-B/entry")
 			b.ReportMetric(float64(m.AllocatedBytes())/n, "asked-B/entry")
-			if us, ok := a.(interface{ UsableSize(unsafe.Pointer) uintptr }); ok {
+			if _, ok := nalloc.As[interface{ UsableSize(unsafe.Pointer) uintptr }](a); ok {
 				var held uintptr
 				for k := range m.All() {
-					held += us.UsableSize(unsafe.Add(unsafe.Pointer(unsafe.SliceData(k)), -8))
+					held += nalloc.UsableSize(a, unsafe.Add(unsafe.Pointer(unsafe.SliceData(k)), -8))
 				}
 				index := m.AllocatedBytes() - m.PayloadBytes() - 8*m.Len()
 				b.ReportMetric((float64(held)+float64(index))/n, "held-B/entry")

@@ -271,7 +271,7 @@ func TestBytesMapMemoryPerEntry(t *testing.T) {
 		t.Skip(err)
 	}
 	stats := func() uint64 {
-		s, err := a.(interface{ Stats() (nalloc.Stats, error) }).Stats()
+		s, err := nalloc.StatsOf(a)
 		if err != nil {
 			t.Fatal(err)
 		}
