@@ -184,3 +184,51 @@ func BenchmarkBytesMapIndex(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkBytesMapChurn fills a BytesMap, then replaces values with
+// values of new lengths drawn afresh from the distribution (each b.N
+// Put one), on each native allocator, and reports what the allocator
+// holds for it at the end (its Stats: Resident where it has it, else
+// Active) per payload byte: the fragmentation that a cache's updates
+// leave, which one block per entry hands to the allocator.
+func BenchmarkBytesMapChurn(b *testing.B) {
+	keys, values := benchEntries(benchMapEntries)
+	// mimalloc's Stats have neither figure for a heap this size.
+	for _, name := range []string{"glibc", "jemalloc", "tcmalloc"} {
+		b.Run("alloc="+name, func(b *testing.B) {
+			a, err := nalloc.Open(name)
+			if err != nil {
+				b.Skip(err)
+			}
+			before, err := nalloc.StatsOf(a)
+			if err != nil {
+				b.Skip(err)
+			}
+			m, err := nalloc.NewBytesMap(a, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close()
+			held := func() float64 {
+				after, err := nalloc.StatsOf(a)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if after.Resident == 0 {
+					return float64(after.Active-before.Active) / float64(m.PayloadBytes())
+				}
+				return float64(after.Resident-before.Resident) / float64(m.PayloadBytes())
+			}
+			for i, k := range keys {
+				m.Put(k, values[i])
+			}
+			filled := held()
+			rng := rand.New(rand.NewPCG(3, 4))
+			for b.Loop() {
+				m.Put(keys[rng.IntN(len(keys))], values[rng.IntN(len(values))])
+			}
+			b.ReportMetric(filled, "filled-held/payload")
+			b.ReportMetric(held(), "churned-held/payload")
+		})
+	}
+}
