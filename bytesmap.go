@@ -19,7 +19,8 @@ import (
 // a copy of the value to a buffer of the caller's. Neither allocates on
 // the Go heap (Get given a buffer with room for the value), whatever the
 // allocator, but for a new key on the "go" allocator, whose blocks are
-// Go objects.
+// Go objects (and on builds whose native calls go through
+// purego.SyscallN, which allocates).
 //
 // # Layout
 //
@@ -65,8 +66,8 @@ import (
 //
 // # Concurrency
 //
-// As with a Go map: Get, Len, the byte counts and All may run
-// concurrently with each other, but a Put, Delete, DeleteFunc, Clear or
+// As with a Go map: Get, GetBytes, Has, Len, the byte counts and All
+// may run concurrently with each other, but a Put, Delete, DeleteFunc, Clear or
 // Close must not run concurrently with any other call. A service guards
 // each map with a sync.RWMutex, or shards: many BytesMaps, each under
 // its own lock, chosen by a hash of the key (examples/cacheservice has
