@@ -547,7 +547,7 @@ func printResults(w io.Writer, cfg loadConfig, results []result) {
 		if r.CPU > 0 {
 			share = r.GCCPU / r.CPU
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%d\t%.2fs\t%.0f%%\t%.2fs\t%d\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%d\t%.3fs\t%.0f%%\t%.2fs\t%d\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t\n",
 			r.Run, r.Requests, r.Errors, r.PerSecond, ms(r.P50), ms(r.P99), ms(r.P999),
 			r.GCCycles, r.GCCPU, share*100, r.GCIdle, r.GOGC, mib(r.RSS), mib(r.PeakRSS), r.RSSPerByte, r.PeakPerByte,
 			mib(r.HeapLive), mib(uint64(max(r.OffHeap, 0))))
