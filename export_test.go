@@ -68,3 +68,9 @@ const HoldFalls = holdFalls
 const HeapMinimum = heapMinimum
 
 var HeldBytes = heldBytes
+
+// GCPacerCgroupRoot makes GCPacerContainerLimit read /proc and /sys
+// under root, a directory a test laid out.
+func GCPacerCgroupRoot(root string) GCPacerOption {
+	return func(c *gcPacerConfig) { c.cgroupRoot = root }
+}

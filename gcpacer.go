@@ -11,12 +11,25 @@ import (
 	"runtime/metrics"
 	"sync"
 	"time"
+
+	"github.com/nalloc/nalloc/internal/cgroup"
 )
 
 // ErrGCPacerRunning is StartGCPacer's error while another GCPacer runs:
 // GOGC and the memory limit are settings of the whole process, and two
 // pacers would undo each other's.
 var ErrGCPacerRunning = errors.New("nalloc: a GC pacer is already running")
+
+// ErrGCPacerOption is the error StartGCPacer wraps for an option given a
+// value it cannot take (each option's doc gives its range).
+var ErrGCPacerOption = errors.New("nalloc: invalid GC pacer option")
+
+// ErrContainerLimit is StartGCPacer's error with GCPacerContainerLimit
+// when the process is in a memory cgroup that it cannot read (a
+// hierarchy mounted without read permission, or in a format it does not
+// know). Leave the option out and set the limit with GOMEMLIMIT, or make
+// /sys/fs/cgroup readable to the process.
+var ErrContainerLimit = errors.New("nalloc: cannot read the container's memory limit")
 
 // GCPacer makes the garbage collector count off-heap memory: while it
 // runs, GOGC applies to the Go heap plus the off-heap bytes it counts, as
@@ -112,6 +125,7 @@ type GCPacer struct {
 	peaks     peakWindow // the counts of the last holdFalls, for pacing
 	userGOGC  int        // the program's GOGC; -1 for off
 	userLimit int64      // the program's memory limit; math.MaxInt64 for none
+	container int64      // GCPacerContainerLimit's limit; math.MaxInt64 for none
 	setGOGC   int        // the GOGC the pacer set last, or userGOGC
 	setLimit  int64      // the limit the pacer set last, or userLimit
 
@@ -129,6 +143,7 @@ type gcPacerState struct {
 	offHeap          uint64 // the last count
 	gogc, userGOGC   int    // -1 for off
 	limit, userLimit int64  // math.MaxInt64 for none
+	container        int64  // math.MaxInt64 for none
 }
 
 // publish makes the pacer's current state what OffHeap and AppendMetrics
@@ -139,6 +154,7 @@ func (p *GCPacer) publish(running bool) {
 		running: running, offHeap: p.offHeap,
 		gogc: p.setGOGC, userGOGC: p.userGOGC,
 		limit: p.setLimit, userLimit: p.userLimit,
+		container: p.container,
 	}
 	p.state.Unlock()
 }
@@ -177,6 +193,8 @@ type GCPacerOption func(*gcPacerConfig)
 
 type gcPacerConfig struct {
 	allocators []StatsReporter // nil: the kernel's count
+	container  float64         // GCPacerContainerLimit's fraction; 0: not asked
+	cgroupRoot string          // where /proc and /sys are: "/" but in tests
 	interval   time.Duration
 	minLimit   int64
 	now        func() time.Time // time.Now but in tests
@@ -190,7 +208,7 @@ const (
 
 // gcPacerOptions applies opts to the defaults.
 func gcPacerOptions(opts []GCPacerOption) (gcPacerConfig, error) {
-	cfg := gcPacerConfig{interval: defaultPacerInterval, minLimit: defaultMinLimit, now: time.Now}
+	cfg := gcPacerConfig{interval: defaultPacerInterval, minLimit: defaultMinLimit, now: time.Now, cgroupRoot: "/"}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
@@ -217,18 +235,18 @@ func (c *gcPacerConfig) fail(err error) {
 func GCPacerAllocators(a ...Allocator) GCPacerOption {
 	return func(c *gcPacerConfig) {
 		if len(a) == 0 {
-			c.fail(errors.New("nalloc: GCPacerAllocators with no allocator; leave the option out to count the whole process"))
+			c.fail(fmt.Errorf("%w: GCPacerAllocators with no allocator; leave the option out to count the whole process", ErrGCPacerOption))
 		}
 		for i, x := range a {
 			switch sr := x.(type) {
 			case nil:
-				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d is nil", i))
+				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d is nil", ErrGCPacerOption, i))
 			case *GoHeap:
-				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d is the Go heap, which the GC already counts", i))
+				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d is the Go heap, which the GC already counts", ErrGCPacerOption, i))
 			case StatsReporter:
 				c.allocators = append(c.allocators, sr)
 			default:
-				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d (%T) has no Stats to count; wrap it with NewCounting", i, x))
+				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d (%T) has no Stats to count; wrap it with NewCounting", ErrGCPacerOption, i, x))
 			}
 		}
 	}
@@ -240,7 +258,7 @@ func GCPacerAllocators(a ...Allocator) GCPacerOption {
 func GCPacerInterval(d time.Duration) GCPacerOption {
 	return func(c *gcPacerConfig) {
 		if d <= 0 {
-			c.fail(fmt.Errorf("nalloc: GCPacerInterval(%v): the interval must be positive", d))
+			c.fail(fmt.Errorf("%w: GCPacerInterval(%v): the interval must be positive", ErrGCPacerOption, d))
 		}
 		c.interval = d
 	}
@@ -251,10 +269,50 @@ func GCPacerInterval(d time.Duration) GCPacerOption {
 func GCPacerMinLimit(bytes int64) GCPacerOption {
 	return func(c *gcPacerConfig) {
 		if bytes < 0 {
-			c.fail(fmt.Errorf("nalloc: GCPacerMinLimit(%d): the floor must not be negative", bytes))
+			c.fail(fmt.Errorf("%w: GCPacerMinLimit(%d): the floor must not be negative", ErrGCPacerOption, bytes))
 		}
 		c.minLimit = bytes
 	}
+}
+
+// GCPacerContainerLimit makes the pacer keep the process within the
+// memory limit of its container when the program has set none: it takes
+// fraction × the limit of the process's own memory cgroup (cgroup v2
+// memory.max, or v1 memory.limit_in_bytes, the lowest on the way up to
+// the hierarchy's root) as the limit on the Go runtime's memory plus the
+// off-heap bytes, as if the program had set it with GOMEMLIMIT. The
+// group is found through /proc/self/cgroup and /proc/self/mountinfo at
+// StartGCPacer; a process in no memory cgroup, or in one without a
+// limit, gets no limit from it. A limit the program sets (GOMEMLIMIT,
+// debug.SetMemoryLimit) takes precedence, then and while the pacer runs.
+//
+// fraction must be in (0, 1]: 0.9 is the usual choice, leaving a tenth
+// of the container for what no count sees in time (page cache charged to
+// the group, memory that grows between two counts, the runtime's
+// overshoot of a soft limit). A bad fraction is an error wrapping
+// ErrGCPacerOption; a cgroup that cannot be read, one wrapping
+// ErrContainerLimit. docs/gcpacer.md says how it combines with
+// GOMEMLIMIT and automemlimit.
+func GCPacerContainerLimit(fraction float64) GCPacerOption {
+	return func(c *gcPacerConfig) {
+		if !(fraction > 0 && fraction <= 1) { // NaN too
+			c.fail(fmt.Errorf("%w: GCPacerContainerLimit(%v): the fraction must be in (0, 1]", ErrGCPacerOption, fraction))
+		}
+		c.container = fraction
+	}
+}
+
+// containerLimit returns fraction × the process's memory cgroup's limit,
+// or math.MaxInt64 for none.
+func containerLimit(root string, fraction float64) (int64, error) {
+	m, ok, err := cgroup.FindAt(root)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrContainerLimit, err)
+	}
+	if !ok || m.Limit == 0 {
+		return math.MaxInt64, nil
+	}
+	return int64(min(float64(m.Limit)*fraction, math.MaxInt64/2)), nil
 }
 
 // pacer is the running GCPacer, if any.
@@ -303,6 +361,14 @@ func newGCPacer(cfg gcPacerConfig) (*GCPacer, error) {
 	}
 	for i, name := range pacerSamples {
 		p.samples[i].Name = name
+	}
+	p.container = math.MaxInt64
+	if cfg.container > 0 {
+		l, err := containerLimit(cfg.cgroupRoot, cfg.container)
+		if err != nil {
+			return nil, err
+		}
+		p.container = l
 	}
 	p.read()
 	p.userGOGC, p.userLimit = p.observedGOGC(), p.observedLimit()
@@ -431,16 +497,26 @@ func (p *GCPacer) apply() {
 	if g := pacedGOGC(p.userGOGC, in); g != p.setGOGC && (p.setGOGC == p.userGOGC || outsideBand(g, p.setGOGC)) {
 		swap(debug.SetGCPercent, g, &p.setGOGC, &p.userGOGC, func(user int) int { return pacedGOGC(user, in) })
 	}
-	if l := pacedLimit(p.userLimit, x, p.cfg.minLimit); l != p.setLimit {
+	if l := pacedLimit(p.totalLimit(p.userLimit), x, p.cfg.minLimit); l != p.setLimit {
 		// Falls at once (the limit is the program's protection), rises
 		// lazily (a limit too low for a moment costs only a collection).
 		fall := l < p.setLimit && p.setLimit-l >= 1<<20
 		rise := l > p.setLimit && uint64(l-p.setLimit) >= max(1<<20, x/64)
 		if fall || rise || p.setLimit == p.userLimit {
 			swap(debug.SetMemoryLimit, l, &p.setLimit, &p.userLimit,
-				func(user int64) int64 { return pacedLimit(user, x, p.cfg.minLimit) })
+				func(user int64) int64 { return pacedLimit(p.totalLimit(user), x, p.cfg.minLimit) })
 		}
 	}
+}
+
+// totalLimit returns the limit on the Go runtime plus the off-heap bytes
+// when the program's own limit is user: user if it set one, else the
+// container's.
+func (p *GCPacer) totalLimit(user int64) int64 {
+	if user != math.MaxInt64 {
+		return user
+	}
+	return p.container
 }
 
 // outsideBand reports whether GOGC g differs from cur by more than 1/64.

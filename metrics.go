@@ -107,6 +107,8 @@ var (
 			func(s gcPacerState) int64 { return s.limit }},
 		{"gcpacer_program_gomemlimit_bytes", "The program's own memory limit, on the Go runtime plus the off-heap bytes, which Stop puts back (math.MaxInt64: none).", Gauge,
 			func(s gcPacerState) int64 { return s.userLimit }},
+		{"gcpacer_container_limit_bytes", "The limit on the Go runtime plus the off-heap bytes that GCPacerContainerLimit took from the memory cgroup, in force while the program sets none (math.MaxInt64: none).", Gauge,
+			func(s gcPacerState) int64 { return s.container }},
 	}
 )
 

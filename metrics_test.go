@@ -24,7 +24,7 @@ var (
 		"allocated_bytes_total", "live_bytes", "peak_live_bytes"}
 	pacerNames = []string{"gcpacer_running", "gcpacer_off_heap_bytes",
 		"gcpacer_gogc_percent", "gcpacer_program_gogc_percent",
-		"gcpacer_gomemlimit_bytes", "gcpacer_program_gomemlimit_bytes"}
+		"gcpacer_gomemlimit_bytes", "gcpacer_program_gomemlimit_bytes", "gcpacer_container_limit_bytes"}
 )
 
 func metricNames(ms []nalloc.Metric) []string {
@@ -176,6 +176,7 @@ func TestGCPacerMetrics(t *testing.T) {
 					"gcpacer_running": 1, "gcpacer_off_heap_bytes": 256 * MiB,
 					"gcpacer_gogc_percent": int64(gogc), "gcpacer_program_gogc_percent": int64(tc.gogc),
 					"gcpacer_gomemlimit_bytes": limit, "gcpacer_program_gomemlimit_bytes": tc.limit,
+					"gcpacer_container_limit_bytes": math.MaxInt64,
 				}
 				check := func(when string) {
 					t.Helper()

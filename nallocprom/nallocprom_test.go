@@ -305,6 +305,7 @@ func TestGCPacer(t *testing.T) {
 		"nalloc_gcpacer_running", "nalloc_gcpacer_off_heap_bytes",
 		"nalloc_gcpacer_gogc_percent", "nalloc_gcpacer_program_gogc_percent",
 		"nalloc_gcpacer_gomemlimit_bytes", "nalloc_gcpacer_program_gomemlimit_bytes",
+		"nalloc_gcpacer_container_limit_bytes",
 	}
 	exposition := func(running int, limit int64) string {
 		return fmt.Sprintf(`
@@ -326,6 +327,9 @@ nalloc_gcpacer_gomemlimit_bytes %d
 # HELP nalloc_gcpacer_program_gomemlimit_bytes The program's own memory limit, on the Go runtime plus the off-heap bytes, which Stop puts back (math.MaxInt64: none).
 # TYPE nalloc_gcpacer_program_gomemlimit_bytes gauge
 nalloc_gcpacer_program_gomemlimit_bytes %d
+# HELP nalloc_gcpacer_container_limit_bytes The limit on the Go runtime plus the off-heap bytes that GCPacerContainerLimit took from the memory cgroup, in force while the program sets none (math.MaxInt64: none).
+# TYPE nalloc_gcpacer_container_limit_bytes gauge
+nalloc_gcpacer_container_limit_bytes 9223372036854775807
 `, running, offHeapBytes, limit, 1<<30)
 	}
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(exposition(1, 1<<30-offHeapBytes)), names...); err != nil {

@@ -8,6 +8,7 @@ import (
 	"expvar"
 	"io"
 	"maps"
+	"math"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -221,6 +222,7 @@ func TestPublishGCPacer(t *testing.T) {
 		"gcpacer_gogc_percent":         float64(gogc),
 		"gcpacer_program_gogc_percent": 100,
 		"gcpacer_gomemlimit_bytes":     float64(limit), "gcpacer_program_gomemlimit_bytes": 1 << 30,
+		"gcpacer_container_limit_bytes": math.MaxInt64,
 	}
 	if gogc <= 100 || limit != 1<<30-offHeapBytes {
 		t.Errorf("pacing %d bytes: GOGC %d, limit %d", offHeapBytes, gogc, limit)
