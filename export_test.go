@@ -74,3 +74,13 @@ var HeldBytes = heldBytes
 func GCPacerCgroupRoot(root string) GCPacerOption {
 	return func(c *gcPacerConfig) { c.cgroupRoot = root }
 }
+
+// GCPacerNoPurge makes the pacer run without off-heap scavenging, for
+// the measurements that compare with it.
+func GCPacerNoPurge() GCPacerOption {
+	return func(c *gcPacerConfig) { c.noPurge = true }
+}
+
+const (
+	PurgeGap = purgeGap
+)

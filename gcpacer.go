@@ -128,6 +128,7 @@ type GCPacer struct {
 	container int64      // GCPacerContainerLimit's limit; math.MaxInt64 for none
 	setGOGC   int        // the GOGC the pacer set last, or userGOGC
 	setLimit  int64      // the limit the pacer set last, or userLimit
+	purge     purgeState
 
 	// What OffHeap and AppendMetrics report: a copy of the above that the
 	// pacer's goroutine makes after each recomputation and at Stop.
@@ -144,6 +145,9 @@ type gcPacerState struct {
 	gogc, userGOGC   int    // -1 for off
 	limit, userLimit int64  // math.MaxInt64 for none
 	container        int64  // math.MaxInt64 for none
+	purges           uint64 // Purge rounds run
+	purgeTime        time.Duration
+	purged           uint64 // what the count fell by across them
 }
 
 // publish makes the pacer's current state what OffHeap and AppendMetrics
@@ -155,6 +159,7 @@ func (p *GCPacer) publish(running bool) {
 		gogc: p.setGOGC, userGOGC: p.userGOGC,
 		limit: p.setLimit, userLimit: p.userLimit,
 		container: p.container,
+		purges:    p.purge.rounds, purgeTime: p.purge.spent, purged: p.purge.freed,
 	}
 	p.state.Unlock()
 }
@@ -197,6 +202,7 @@ type gcPacerConfig struct {
 	cgroupRoot string          // where /proc and /sys are: "/" but in tests
 	interval   time.Duration
 	minLimit   int64
+	noPurge    bool             // tests: measure the pacer without scavenging
 	now        func() time.Time // time.Now but in tests
 	err        error            // the first bad option
 }
@@ -458,6 +464,9 @@ func (p *GCPacer) update() {
 	if x, err := p.count(); err == nil {
 		p.record(x)
 	} // else keep the last count: a failed read says nothing new
+	if p.nearLimit() {
+		p.scavenge()
+	}
 	p.apply()
 	p.publish(true)
 }

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/internal/cgroup"
@@ -175,4 +176,81 @@ func TestGCPacerContainerLimitInACgroup(t *testing.T) {
 		t.Fatalf("child in %s: %v\n%s", g.Dir, err, out)
 	}
 	t.Logf("%s", out)
+}
+
+// purgingOffHeap is a fakeOffHeap whose Purge gives back all but what
+// the test says is in use, and counts its calls.
+type purgingOffHeap struct {
+	fakeOffHeap
+	inUse  uint64
+	purges int
+}
+
+func (f *purgingOffHeap) Purge() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.purges++
+	f.stats.Mapped = f.inUse
+	return nil
+}
+
+// TestGCPacerPurgesNearTheLimit: near the limit the pacer has the
+// allocators give back their free memory before it lowers the Go
+// runtime's limit, at most once per gap, and backs off when a round gives
+// back little.
+func TestGCPacerPurgesNearTheLimit(t *testing.T) {
+	f := &purgingOffHeap{fakeOffHeap: fakeOffHeap{stats: nalloc.Stats{Mapped: 100 * MiB}}, inUse: 100 * MiB}
+	clock := newFakeClock()
+	withSettings(t, 100, 1<<30, func() {
+		p, err := nalloc.NewIdlePacer(nalloc.GCPacerAllocators(f), nalloc.GCPacerClock(clock.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Restore()
+		metric := func(name string) int64 { return metricValue(p.AppendMetrics(nil), name) }
+		if f.purges != 0 {
+			t.Fatalf("%d Purge calls far from the limit, want none", f.purges)
+		}
+		// 950 MiB held, 100 MiB of it in use: one round, and the limit
+		// the count after it gives.
+		f.set(nalloc.Stats{Mapped: 950 * MiB})
+		p.Update()
+		if _, l := gcSettings(); f.purges != 1 || l != 1<<30-100*MiB {
+			t.Errorf("near the limit with 850 MiB free: %d Purge calls, limit %d MiB; want 1 and 924 MiB", f.purges, l/MiB)
+		}
+		if metric("gcpacer_purges_total") != 1 || metric("gcpacer_purged_bytes_total") != 850*MiB {
+			t.Errorf("metrics after one round: %d rounds, %d bytes; want 1, %d", metric("gcpacer_purges_total"),
+				metric("gcpacer_purged_bytes_total"), 850*MiB)
+		}
+		// Free memory again at once: no round within the gap, so the
+		// pacer lowers the limit.
+		f.set(nalloc.Stats{Mapped: 950 * MiB})
+		p.Update()
+		if _, l := gcSettings(); f.purges != 1 || l != 1<<30-950*MiB {
+			t.Errorf("within the gap: %d Purge calls, limit %d MiB; want 1 and 74 MiB", f.purges, l/MiB)
+		}
+		clock.advance(nalloc.PurgeGap)
+		p.Update()
+		if f.purges != 2 {
+			t.Errorf("after the gap: %d Purge calls, want 2", f.purges)
+		}
+		// Rounds that give back nothing: the gap doubles each time.
+		f.inUse = 950 * MiB
+		gap := nalloc.PurgeGap
+		clock.advance(gap)
+		for round := 3; round <= 6; round++ {
+			f.set(nalloc.Stats{Mapped: 950 * MiB})
+			p.Update()
+			if f.purges != round {
+				t.Fatalf("round %d after %v: %d Purge calls", round, gap, f.purges)
+			}
+			gap *= 2
+			clock.advance(gap - time.Millisecond)
+			p.Update()
+			if f.purges != round {
+				t.Fatalf("%v after round %d, which gave nothing back: %d Purge calls, want none before %v", gap-time.Millisecond, round, f.purges, gap)
+			}
+			clock.advance(time.Millisecond)
+		}
+	})
 }

@@ -109,6 +109,12 @@ var (
 			func(s gcPacerState) int64 { return s.userLimit }},
 		{"gcpacer_container_limit_bytes", "The limit on the Go runtime plus the off-heap bytes that GCPacerContainerLimit took from the memory cgroup, in force while the program sets none (math.MaxInt64: none).", Gauge,
 			func(s gcPacerState) int64 { return s.container }},
+		{"gcpacer_purges_total", "Rounds in which the GC pacer had the native allocators give free memory back (Purge) as the process neared its limit.", Counter,
+			func(s gcPacerState) int64 { return int64(s.purges) }},
+		{"gcpacer_purge_nanoseconds_total", "Time the GC pacer's Purge rounds took, on its own goroutine.", Counter,
+			func(s gcPacerState) int64 { return int64(s.purgeTime) }},
+		{"gcpacer_purged_bytes_total", "What the GC pacer's off-heap count fell by across its Purge rounds: memory the allocators gave back.", Counter,
+			func(s gcPacerState) int64 { return int64(min(s.purged, math.MaxInt64)) }},
 	}
 )
 

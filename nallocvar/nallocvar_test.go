@@ -223,6 +223,7 @@ func TestPublishGCPacer(t *testing.T) {
 		"gcpacer_program_gogc_percent": 100,
 		"gcpacer_gomemlimit_bytes":     float64(limit), "gcpacer_program_gomemlimit_bytes": 1 << 30,
 		"gcpacer_container_limit_bytes": math.MaxInt64,
+		"gcpacer_purges_total":          0, "gcpacer_purge_nanoseconds_total": 0, "gcpacer_purged_bytes_total": 0,
 	}
 	if gogc <= 100 || limit != 1<<30-offHeapBytes {
 		t.Errorf("pacing %d bytes: GOGC %d, limit %d", offHeapBytes, gogc, limit)

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/internal/opened"
 )
 
 // Spec is what a native backend declares about its library: where it is,
@@ -99,7 +100,11 @@ func (b *Backend[T]) Open(path string) (T, error) {
 		// A library initialises itself on its first call, which may
 		// take long: on the blocking path.
 		m.warm()
-		return b.New(lib, m)
+		a, err := b.New(lib, m)
+		if err == nil {
+			opened.Add(a) // for the GC pacer's Purge under pressure
+		}
+		return a, err
 	})
 }
 
