@@ -197,9 +197,9 @@ var pacerSamples = [numPacerSamples]string{
 type GCPacerOption func(*gcPacerConfig)
 
 type gcPacerConfig struct {
-	allocators []StatsReporter // nil: the kernel's count
-	container  float64         // GCPacerContainerLimit's fraction; 0: not asked
-	cgroupRoot string          // where /proc and /sys are: "/" but in tests
+	allocators []Allocator // nil: the kernel's count
+	container  float64     // GCPacerContainerLimit's fraction; 0: not asked
+	cgroupRoot string      // where /proc and /sys are: "/" but in tests
 	interval   time.Duration
 	minLimit   int64
 	noPurge    bool             // tests: measure the pacer without scavenging
@@ -230,8 +230,9 @@ func (c *gcPacerConfig) fail(err error) {
 // GCPacerAllocators makes the pacer count the given allocators' own
 // figures instead of the kernel's: for each, from its Stats, Resident
 // where it reports it (jemalloc), else Mapped (glibc's arenas and mmapped
-// blocks, mimalloc's committed memory), else Allocated (a Counting over an
-// allocator without Stats). Each must implement StatsReporter, be safe to
+// blocks, mimalloc's committed memory), else Allocated; an allocator
+// without Stats is counted by the live bytes of a Counting that wraps it.
+// Each must have Stats or a Counting in its chain of wrappers (see As), be safe to
 // call from another goroutine, and hold memory that is not on the Go heap
 // (not "go", nor a bump arena on Go memory). Memory outside them (cgo
 // libraries, other allocators) is not counted, and each count costs what
@@ -244,15 +245,15 @@ func GCPacerAllocators(a ...Allocator) GCPacerOption {
 			c.fail(fmt.Errorf("%w: GCPacerAllocators with no allocator; leave the option out to count the whole process", ErrGCPacerOption))
 		}
 		for i, x := range a {
-			switch sr := x.(type) {
-			case nil:
+			switch {
+			case x == nil:
 				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d is nil", ErrGCPacerOption, i))
-			case *GoHeap:
+			case has[*GoHeap](x):
 				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d is the Go heap, which the GC already counts", ErrGCPacerOption, i))
-			case StatsReporter:
-				c.allocators = append(c.allocators, sr)
+			case has[StatsReporter](x) || has[*Counting](x):
+				c.allocators = append(c.allocators, x)
 			default:
-				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d (%T) has no Stats to count; wrap it with NewCounting", ErrGCPacerOption, i, x))
+				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d (%T) has neither Stats nor a Counting to count: %w", ErrGCPacerOption, i, x, ErrUnsupported))
 			}
 		}
 	}

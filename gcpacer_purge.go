@@ -76,7 +76,7 @@ func (p *GCPacer) scavenge() {
 	}
 	for _, a := range all {
 		if a, ok := a.(Allocator); ok {
-			purgeAllocator(a) // an allocator that cannot purge has nothing to give
+			Purge(a) // one that cannot (ErrUnsupported) has nothing to give
 		}
 	}
 	clear(all) // keep no allocator alive through the buffer
@@ -102,20 +102,4 @@ func (p *GCPacer) scavenge() {
 		p.purge.gap = min(2*p.purge.gap, purgeMaxGap)
 	}
 	p.purge.next = now.Add(max(p.purge.gap, purgeCostFactor*d))
-}
-
-// purgeAllocator has a give its free memory back, if it or an allocator
-// it wraps can.
-func purgeAllocator(a Allocator) error {
-	for a != nil {
-		if pr, ok := a.(Purger); ok {
-			return pr.Purge()
-		}
-		u, ok := a.(interface{ Unwrap() Allocator })
-		if !ok {
-			break
-		}
-		a = u.Unwrap()
-	}
-	return nil
 }
