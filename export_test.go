@@ -84,3 +84,15 @@ func GCPacerNoPurge() GCPacerOption {
 const (
 	PurgeGap = purgeGap
 )
+
+// Recount takes the default count again, with every opened allocator's
+// Stats read afresh if fresh is set, and returns it with its cost.
+func (ip IdlePacer) Recount(fresh bool) (uint64, time.Duration, error) {
+	if fresh {
+		ip.p.opened.refresh()
+	}
+	start := time.Now()
+	ip.p.read()
+	x, err := ip.p.count()
+	return x, time.Since(start), err
+}

@@ -129,6 +129,7 @@ type GCPacer struct {
 	setGOGC   int        // the GOGC the pacer set last, or userGOGC
 	setLimit  int64      // the limit the pacer set last, or userLimit
 	purge     purgeState
+	opened    openedStats // the default count's second source
 
 	// What OffHeap and AppendMetrics report: a copy of the above that the
 	// pacer's goroutine makes after each recomputation and at Stop.
@@ -486,7 +487,11 @@ func (p *GCPacer) count() (uint64, error) {
 	if p.cfg.allocators != nil {
 		return countAllocators(p.cfg.allocators)
 	}
-	return countProcess(p.sample(mTotal) - p.sample(mReleased))
+	x, err := countProcess(p.sample(mTotal) - p.sample(mReleased))
+	if err != nil {
+		return 0, err
+	}
+	return max(x, p.opened.count(p.cfg.now())), nil
 }
 
 // record keeps a new count.

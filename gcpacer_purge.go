@@ -85,6 +85,7 @@ func (p *GCPacer) scavenge() {
 	p.purge.rounds++
 	p.purge.spent += d
 	after := before
+	p.opened.refresh()
 	if x, err := p.count(); err == nil {
 		after = x
 		// The fall is real memory given back: the window's peak must
