@@ -100,8 +100,15 @@ icount-pairs: deps
 
 # The example service under load, the Go heap against nalloc: the README's
 # figures (a cache of about 1 GiB; minutes). LOADFLAGS=-short: seconds.
+# MEMLIMIT=600M runs the load test (its servers and itself) in a memory
+# cgroup with that limit and GOMEMLIMIT at 0.9 of it (scripts/memlimit).
 service: deps
+ifdef MEMLIMIT
+	cd examples/cacheservice && $(GO) build -o $${TMPDIR:-/tmp}/nalloc-cacheservice . && \
+		../../scripts/memlimit -gomemlimit 0.9 $(MEMLIMIT) $${TMPDIR:-/tmp}/nalloc-cacheservice load $(LOADFLAGS)
+else
 	cd examples/cacheservice && $(GO) run . load $(LOADFLAGS)
+endif
 
 fuzz: deps
 	./.ci/fuzz $(FUZZTIME)

@@ -123,7 +123,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	entries := fs.Int("entries", 1_000_000, "entries to fill the cache with before serving")
 	gogc := fs.Int("gogc", 0, "set GOGC (debug.SetGCPercent) if not 0; -1 turns the GC off")
 	pace := fs.Bool("gcpacer", false, "start nalloc's GC pacer (nalloc.StartGCPacer) before filling the cache, so that\n"+
-		"GOGC and the memory limit count the memory off the Go heap, and publish its metrics")
+		"GOGC and the memory limit (GOMEMLIMIT, else 0.9 of a memory cgroup's) count the memory off the Go heap,\n"+
+		"and publish its metrics")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -136,7 +137,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	var pacer *nalloc.GCPacer
 	if *pace {
 		var err error
-		if pacer, err = nalloc.StartGCPacer(); err != nil {
+		// In a container with no GOMEMLIMIT, 0.9 of its memory limit.
+		if pacer, err = nalloc.StartGCPacer(nalloc.GCPacerContainerLimit(0.9)); err != nil {
 			return err
 		}
 		defer pacer.Stop()
