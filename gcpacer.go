@@ -53,20 +53,37 @@ var ErrContainerLimit = errors.New("nalloc: cannot read the container's memory l
 //
 // # What it counts
 //
-// By default, the kernel's count of the process's anonymous resident
-// memory (/proc/self/statm) less the memory the Go runtime holds (its
-// runtime/metrics /memory/classes/total less heap/released, what the
-// memory limit counts). That is every native allocator's heap, what cgo
-// libraries allocate, thread stacks the runtime did not make, and memory
-// the allocators keep after a free (tcaches, dirty pages, fragmentation):
-// what the process holds, which is what the kernel and a container's
-// limit hold it to. It needs no hook on any allocation path, and one
-// read is one pread of a one-line file, whatever the size of the heaps.
-// It cannot see a block until its pages are written (until then the block
-// takes no memory) nor memory swapped out, and it reads a few MiB low
-// while the Go runtime holds memory it has mapped but not touched.
-// GCPacerAllocators counts given allocators' own Stats instead. The
-// package documentation gives the measurements behind the choice.
+// By default, the larger of two counts. The kernel's: the process's
+// anonymous resident memory (/proc/self/statm) less the memory the Go
+// runtime holds (its runtime/metrics /memory/classes/total less
+// heap/released, what the memory limit counts). That is every native
+// allocator's heap, what cgo libraries allocate, thread stacks the
+// runtime did not make, and memory the allocators keep after a free
+// (tcaches, dirty pages, fragmentation): what the process holds, which is
+// what the kernel and a container's limit hold it to, for one pread of a
+// one-line file. It reads low by what the runtime holds but never
+// touched (a buffer made and never written), which on a small off-heap
+// set can be all of it. So the pacer also sums the Stats of the native
+// allocators the process has opened (Resident, else Mapped), each read at
+// most once a second, and counts the larger. Neither sees a block until
+// its pages are written (until then it takes no memory) nor memory
+// swapped out. GCPacerAllocators counts given allocators' own figures
+// instead. docs/gcpacer.md gives the measurements behind the choice.
+//
+// # In a container
+//
+// A memory limit is the program's (GOMEMLIMIT, debug.SetMemoryLimit) or,
+// with GCPacerContainerLimit, a fraction of its memory cgroup's. While
+// one is in force and the Go runtime's memory plus the count reach 90%
+// of it, the pacer first has the native allocators the process opened
+// (and those given to GCPacerAllocators) give their free memory back
+// (Purge), counts again, and only then sets the Go runtime's limit from
+// the count: memory an allocator keeps after a free goes back to the OS
+// before the collector is squeezed for it. Purge rounds are rate-limited
+// (at most one a second and about 1% of the time, backing off while
+// rounds give back little). The pacer cannot keep a process whose live
+// memory exceeds the limit from being killed; it keeps the garbage and
+// the free memory from tipping it over.
 //
 // # When it recomputes
 //

@@ -157,7 +157,11 @@ func AppendMetrics(dst []Metric, a Allocator) ([]Metric, error) {
 // (gcpacer_gogc_percent and gcpacer_program_gogc_percent, -1 for off;
 // gcpacer_gomemlimit_bytes and gcpacer_program_gomemlimit_bytes,
 // math.MaxInt64 for no limit), the units of runtime/metrics'
-// /gc/gogc:percent and /gc/gomemlimit:bytes. While the pacer runs, the
+// /gc/gogc:percent and /gc/gomemlimit:bytes; the limit taken from the
+// memory cgroup (gcpacer_container_limit_bytes, math.MaxInt64 for none);
+// and its off-heap scavenging: Purge rounds (gcpacer_purges_total), their
+// time (gcpacer_purge_nanoseconds_total) and what the count fell by
+// across them (gcpacer_purged_bytes_total). While the pacer runs, the
 // first of each pair is what the runtime reports, the second what Stop
 // will put back; after Stop both are what Stop left, and the count is the
 // last one taken. They are names in the same scheme as the allocators'
