@@ -256,7 +256,9 @@ func (c *gcPacerConfig) fail(err error) {
 // libraries, other allocators) is not counted, and each count costs what
 // their Stats cost: glibc's mallinfo2 walks its free lists under the arena
 // locks, which over a fragmented heap takes long enough to stall that
-// arena's allocations (the package documentation has the figures).
+// arena's allocations (docs/gcpacer.md has the figures). Near a limit,
+// the pacer also has them give their free memory back (Purge, through
+// their wrappers), with the native allocators the process has opened.
 func GCPacerAllocators(a ...Allocator) GCPacerOption {
 	return func(c *gcPacerConfig) {
 		if len(a) == 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/internal/native"
+	"github.com/nalloc/nalloc/internal/opened"
 	"github.com/nalloc/nalloc/nalloctest"
 )
 
@@ -116,6 +117,17 @@ func TestBackend(t *testing.T) {
 	}
 	if o, err := s.OpenLibrary("/nonexistent/libc.so.6"); o != nil || !errors.Is(err, nalloc.ErrLibraryNotFound) {
 		t.Errorf("Spec.OpenLibrary of a missing file = %v (a nil Allocator is wanted), %v", o, err)
+	}
+	// The allocator of a path is listed for the GC pacer's Purge rounds
+	// once, however often it is opened.
+	var listed int
+	for _, o := range opened.Append(nil) {
+		if o == any(a) {
+			listed++
+		}
+	}
+	if listed != 1 {
+		t.Errorf("the allocator is listed %d times in internal/opened, want once", listed)
 	}
 	nalloctest.Run(t, nalloctest.Config{
 		New:         func(testing.TB) nalloc.Allocator { return a },
