@@ -96,3 +96,5 @@ func (ip IdlePacer) Recount(fresh bool) (uint64, time.Duration, error) {
 	x, err := ip.p.count()
 	return x, time.Since(start), err
 }
+
+var FloorBytes = floorBytes

@@ -64,8 +64,8 @@ var ErrContainerLimit = errors.New("nalloc: cannot read the container's memory l
 // one-line file. It reads low by what the runtime holds but never
 // touched (a buffer made and never written), which on a small off-heap
 // set can be all of it. So the pacer also sums the Stats of the native
-// allocators the process has opened (Resident, else Mapped), each read at
-// most once a second, and counts the larger. Neither sees a block until
+// allocators the process has opened (Resident, else live bytes, else
+// Mapped), each read at most once a second, and counts the larger. Neither sees a block until
 // its pages are written (until then it takes no memory) nor memory
 // swapped out. GCPacerAllocators counts given allocators' own figures
 // instead. docs/gcpacer.md gives the measurements behind the choice.

@@ -20,7 +20,8 @@ import (
 // runtime holds but never touched (a fresh make([]byte, n) that is never
 // written is counted in full by the runtime and not at all by the
 // kernel), which on a small off-heap set can be most of it; the
-// allocators' own figures have no such error. The count is the larger of
+// allocators' own figures have no such error (floorBytes says which).
+// The count is the larger of
 // the two: the kernel's sees what no Stats do (cgo libraries, tbbmalloc),
 // the Stats what the kernel's subtraction hides.
 //
@@ -65,7 +66,7 @@ func (o *openedStats) count(now time.Time) uint64 {
 			d := time.Since(start)
 			r.held = 0
 			if err == nil { // ErrUnsupported: tbbmalloc keeps none
-				r.held = heldBytes(s)
+				r.held = floorBytes(s)
 			}
 			wait := holdFalls
 			if d > statsCheap {
@@ -102,6 +103,23 @@ func countAllocators(as []Allocator) (uint64, error) {
 		}
 	}
 	return total, nil
+}
+
+// floorBytes is the memory an allocator holds at least by its own
+// Stats, in a figure that giving memory back updates: Resident where it
+// knows it (jemalloc, tcmalloc), else Allocated, the live bytes (glibc:
+// its Mapped, the arenas' size, stays the same when malloc_trim gives
+// their free pages back, and would hold the count up after a Purge),
+// else Mapped (mimalloc's committed memory, all its release build
+// reports).
+func floorBytes(s Stats) uint64 {
+	switch {
+	case s.Resident > 0:
+		return s.Resident
+	case s.Allocated > 0:
+		return s.Allocated
+	}
+	return s.Mapped
 }
 
 // heldBytes is the memory an allocator holds by its own Stats: Resident

@@ -82,8 +82,8 @@ func countChild(t *testing.T, impl string) {
 		var opens []string
 		for _, o := range opened.Append(nil) {
 			if st, err := nalloc.StatsOf(o.(nalloc.Allocator)); err == nil {
-				ref += nalloc.HeldBytes(st)
-				opens = append(opens, fmt.Sprintf("%T %.1f", o, mb(nalloc.HeldBytes(st))))
+				ref += nalloc.FloorBytes(st)
+				opens = append(opens, fmt.Sprintf("%T %.1f", o, mb(nalloc.FloorBytes(st))))
 			}
 		}
 		kernel, err := nalloc.CountProcess()

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,9 +23,9 @@ import (
 // native heap built from several goroutines, most of it freed in random
 // order, so that the allocator holds much more than is live; then a live
 // Go heap and a stream of Go garbage. Only if the allocator gives its
-// free memory back do the live sets and the Go heap's headroom fit.
+// free memory back do the live sets and the Go heap's headroom fit in
+// 256 MiB.
 const (
-	fragLimit      = 256 * MiB
 	fragNative     = 144 * MiB // allocated, in blocks of 256 B to 8 KiB
 	fragKeep       = 0.15      // of the blocks, the share that stays live
 	fragGoLive     = 80 * MiB
@@ -44,7 +45,8 @@ var fragModes = []struct{ name, about string }{
 // GCPacerContainerLimit, it must finish with no OOM kill and its peak
 // within the limit; the runs without scavenging and without the pacer
 // are measured beside it, and logged. NALLOC_FRAG_IMPL picks the
-// allocator (glibc by default).
+// allocator (glibc by default), NALLOC_FRAG_LIMIT the group's limit in
+// MiB (256 by default; the assertions hold for it).
 func TestGCPacerFragmentedHeapInACgroup(t *testing.T) {
 	if mode := os.Getenv("NALLOC_PACER_CHILD"); mode == t.Name() {
 		fragChild(t, os.Getenv("NALLOC_FRAG_MODE"))
@@ -54,8 +56,13 @@ func TestGCPacerFragmentedHeapInACgroup(t *testing.T) {
 		t.Skip("the race detector's shadow memory doubles the footprint this test sizes against its limit")
 	}
 	impl := cmpOr(os.Getenv("NALLOC_FRAG_IMPL"), "glibc")
+	limit, err := strconv.ParseUint(cmpOr(os.Getenv("NALLOC_FRAG_LIMIT"), "256"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit *= MiB
 	for _, m := range fragModes {
-		g := testCgroup(t, fragLimit)
+		g := testCgroup(t, limit)
 		start := time.Now()
 		cmd := inCgroup(g, t.Name(), "NALLOC_FRAG_MODE="+m.name, "NALLOC_FRAG_IMPL="+impl, "GOMEMLIMIT=off", "GOGC=100")
 		out, err := cmd.CombinedOutput()
@@ -69,11 +76,11 @@ func TestGCPacerFragmentedHeapInACgroup(t *testing.T) {
 			figures = string(f[1])
 		}
 		t.Logf("%s, %s (%s): exit %v, OOM kills %d, failcnt %d, peak %d MiB of %d MiB, %.1fs; %s",
-			impl, m.name, m.about, cmd.ProcessState, u.OOMKills, u.Failcnt, u.Peak/MiB, fragLimit/MiB, wall.Seconds(), figures)
+			impl, m.name, m.about, cmd.ProcessState, u.OOMKills, u.Failcnt, u.Peak/MiB, limit/MiB, wall.Seconds(), figures)
 		if m.name == "paced" {
-			if err != nil || u.OOMKills != 0 || u.Peak > fragLimit || !strings.Contains(string(out), "--- PASS") {
+			if err != nil || u.OOMKills != 0 || u.Peak > limit || !strings.Contains(string(out), "--- PASS") {
 				t.Errorf("with the pacer and GCPacerContainerLimit(0.9): exit %v, %d OOM kills, peak %d MiB under a %d MiB limit; want it to finish within the limit\n%s",
-					err, u.OOMKills, u.Peak/MiB, fragLimit/MiB, out)
+					err, u.OOMKills, u.Peak/MiB, limit/MiB, out)
 			}
 		}
 		if err := g.Remove(); err != nil {
@@ -183,6 +190,12 @@ func fragChild(t *testing.T, mode string) {
 		purges, purged = metricValue(ms, "gcpacer_purges_total"), metricValue(ms, "gcpacer_purged_bytes_total")
 		spent = time.Duration(metricValue(ms, "gcpacer_purge_nanoseconds_total"))
 		p.Stop()
+		// The round must show in the count: one that gave memory back
+		// but left the count where it was would leave the Go heap
+		// squeezed for nothing.
+		if mode == "paced" && purged < 16*MiB {
+			t.Errorf("the pacer's Purge rounds (%d) lowered its count by %d MiB, want at least 16 MiB", purges, purged/MiB)
+		}
 	}
 	fmt.Printf("figures: GC CPU %.2fs, %d GC cycles, %d purges giving back %d MiB in %v, %.1fs of work\n",
 		s[0].Value.Float64(), s[1].Value.Uint64(), purges, purged/MiB, spent.Round(10*time.Microsecond), time.Since(start).Seconds())
