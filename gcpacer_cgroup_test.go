@@ -3,6 +3,7 @@
 package nalloc_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -139,9 +140,14 @@ func testCgroup(t *testing.T, limit uint64) *cgroup.Group {
 
 // inCgroup returns a command that runs this test binary's test named run
 // inside g (the shell moves itself in, then execs the binary), with env
-// added and NALLOC_PACER_CHILD set to run.
-func inCgroup(g *cgroup.Group, run string, env ...string) *exec.Cmd {
-	cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$1"/cgroup.procs && exec "$2" -test.run="^$3\$" -test.v -test.count=1`,
+// added and NALLOC_PACER_CHILD set to run. The child is killed after 2
+// minutes (the shell's pid is the binary's after exec), so that a hung
+// child fails the test, which then removes the group, instead of
+// outliving a test binary killed by -timeout.
+func inCgroup(t *testing.T, g *cgroup.Group, run string, env ...string) *exec.Cmd {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", `echo $$ > "$1"/cgroup.procs && exec "$2" -test.run="^$3\$" -test.v -test.count=1`,
 		"sh", g.Dir, os.Args[0], run)
 	cmd.Env = append(os.Environ(), append(env, "NALLOC_PACER_CHILD="+run)...)
 	return cmd
@@ -170,7 +176,7 @@ func TestGCPacerContainerLimitInACgroup(t *testing.T) {
 		return
 	}
 	g := testCgroup(t, limit)
-	cmd := inCgroup(g, t.Name(), "GOMEMLIMIT=off")
+	cmd := inCgroup(t, g, t.Name(), "GOMEMLIMIT=off")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
 		t.Fatalf("child in %s: %v\n%s", g.Dir, err, out)

@@ -64,7 +64,7 @@ func TestGCPacerFragmentedHeapInACgroup(t *testing.T) {
 	for _, m := range fragModes {
 		g := testCgroup(t, limit)
 		start := time.Now()
-		cmd := inCgroup(g, t.Name(), "NALLOC_FRAG_MODE="+m.name, "NALLOC_FRAG_IMPL="+impl, "GOMEMLIMIT=off", "GOGC=100")
+		cmd := inCgroup(t, g, t.Name(), "NALLOC_FRAG_MODE="+m.name, "NALLOC_FRAG_IMPL="+impl, "GOMEMLIMIT=off", "GOGC=100")
 		out, err := cmd.CombinedOutput()
 		wall := time.Since(start)
 		u, uerr := g.Usage()
