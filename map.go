@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/cockroachdb/swiss"
+	"github.com/nalloc/nalloc/internal/nocopy"
 	"github.com/nalloc/nalloc/internal/sysmem"
 )
 
@@ -74,6 +75,7 @@ import (
 // for concurrent use (as swiss.Map and Go's map are not), and must not be
 // copied.
 type Map[K comparable, V any] struct {
+	_     nocopy.NoCopy
 	m     swiss.Map[K, V]
 	alloc mapAllocator[K, V]
 }
