@@ -4,6 +4,7 @@ package nalloc_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -80,11 +81,11 @@ func TestValidateGrowShrink(t *testing.T) {
 		t.Error(err)
 	}
 	if err := nalloc.ValidateGrow(big, small); !errors.Is(err, nalloc.ErrInvalidLayout) ||
-		!strings.Contains(err.Error(), "use Shrink") {
+		!strings.Contains(err.Error(), "to the smaller") {
 		t.Errorf("ValidateGrow(big, small) = %v", err)
 	}
 	if err := nalloc.ValidateShrink(small, big); !errors.Is(err, nalloc.ErrInvalidLayout) ||
-		!strings.Contains(err.Error(), "use Grow") {
+		!strings.Contains(err.Error(), "to the larger") {
 		t.Errorf("ValidateShrink(small, big) = %v", err)
 	}
 	bad := nalloc.Layout{Size: 8, Align: 5}
@@ -189,5 +190,40 @@ func TestRegistry(t *testing.T) {
 			}()
 			register()
 		}()
+	}
+}
+
+// Errors are one line, lower case after the package's prefix, and wrap
+// their sentinel: the advice lives in the sentinel's doc.
+func TestErrorsOneLine(t *testing.T) {
+	_, layoutErr := nalloc.NewLayout(8, 3)
+	_, arrayErr := nalloc.ArrayLayout[uint64](-1)
+	_, mapErr := nalloc.NewMap[uint64, uint64](nil, 0)
+	_, vecErr := nalloc.NewVec[uint64](nil, 0)
+	_, capErr := nalloc.NewMap[uint64, uint64](nalloc.NewGoHeap(), -1)
+	_, typeErr := nalloc.NewVec[*int](nalloc.NewGoHeap(), 0)
+	_, openErr := nalloc.Open("tcmaloc")
+	_, pacerErr := nalloc.StartGCPacer(nalloc.GCPacerAllocators())
+	for _, tc := range []struct {
+		err, sentinel error
+	}{
+		{layoutErr, nalloc.ErrInvalidLayout},
+		{arrayErr, nalloc.ErrInvalidLayout},
+		{nalloc.ValidateGrow(nalloc.Layout{Size: 8, Align: 8}, nalloc.Layout{Size: 1, Align: 8}), nalloc.ErrInvalidLayout},
+		{mapErr, nalloc.ErrNilAllocator},
+		{vecErr, nalloc.ErrNilAllocator},
+		{capErr, nalloc.ErrInvalidLayout},
+		{typeErr, nalloc.ErrPointerType},
+		{openErr, nalloc.ErrUnknownAllocator},
+		{pacerErr, nalloc.ErrGCPacerOption},
+		{nalloc.Purge(nalloc.NewCounting(bare{nalloc.NewGoHeap()})), nalloc.ErrUnsupported},
+		{nalloc.OutOfMemory("glibc", nalloc.Layout{Size: 1 << 62, Align: 8}), nalloc.ErrOutOfMemory},
+	} {
+		msg := fmt.Sprint(tc.err)
+		rest, prefixed := strings.CutPrefix(msg, "nalloc: ")
+		if !errors.Is(tc.err, tc.sentinel) || !prefixed || strings.Contains(msg, "\n") ||
+			rest == "" || strings.ToLower(rest[:1]) != rest[:1] {
+			t.Errorf("%q: want one line, \"nalloc: \" and lower case, wrapping %v", msg, tc.sentinel)
+		}
 	}
 }

@@ -3,7 +3,6 @@
 package nalloc
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"unsafe"
@@ -13,7 +12,7 @@ import (
 
 // errNoAllocator is what a Vec that NewVec did not make returns when it
 // would need memory.
-var errNoAllocator = errors.New("nalloc: Vec has no allocator: make it with NewVec")
+var errNoAllocator = fmt.Errorf("%w: a Vec not made with NewVec", ErrNilAllocator)
 
 // Vec is a growable array of T in allocator memory: Go's []T with append,
 // or Rust's Vec<T, A>, for data the garbage collector should not see. A
@@ -67,7 +66,7 @@ func NewVec[T any](a Allocator, capacity int) (*Vec[T], error) {
 		return nil, err
 	}
 	if a == nil {
-		return nil, errors.New("nalloc: NewVec with a nil Allocator")
+		return nil, fmt.Errorf("%w: NewVec", ErrNilAllocator)
 	}
 	if capacity < 0 {
 		return nil, fmt.Errorf("%w: NewVec with capacity %d", ErrInvalidLayout, capacity)
