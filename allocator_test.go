@@ -48,10 +48,11 @@ func TestNewLayout(t *testing.T) {
 	}
 }
 
+// rec's fields are never read: only its size and alignment matter.
 type rec struct {
-	a int64
-	b [3]int32
-	c byte
+	A int64
+	B [3]int32
+	C byte
 }
 
 func TestLayoutOfAndArrayLayout(t *testing.T) {
