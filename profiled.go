@@ -87,10 +87,10 @@ const DefaultProfileRate = 512 * 1024
 type Profiled struct {
 	a    Allocator
 	rate int
-	// bound is ceil(2^64/rate): a block of size bytes is not sampled if a
-	// uniform 64-bit draw is at least size*bound (an upper bound on its
-	// probability, scaled), which decides almost every small block
-	// without computing exp.
+	// bound is ceil(2^63/rate) (0 when sampling is off): a block of size
+	// bytes is not sampled if a uniform 63-bit draw is at least
+	// size*bound, an upper bound on its probability scaled to 2^63, which
+	// decides almost every small block without computing exp.
 	bound uint64
 	live  atomic.Int64 // sampled blocks live: 0 skips the table on free
 	tab   atomic.Pointer[sampleTable]
@@ -120,8 +120,8 @@ func NewProfiled(a Allocator, opts ...ProfileOption) *Profiled {
 	for _, opt := range opts {
 		opt(p)
 	}
-	if p.rate > 1 {
-		p.bound = math.MaxUint64/uint64(p.rate) + 1
+	if p.rate > 0 {
+		p.bound = (1<<63-1)/uint64(p.rate) + 1
 	}
 	p.stacks.ids.Init(0)
 	p.tab.Store(newSampleTable(minSampleSlots))
@@ -134,7 +134,8 @@ func (p *Profiled) Unwrap() Allocator { return p.a }
 // Allocate implements Allocator.
 func (p *Profiled) Allocate(l Layout) (unsafe.Pointer, error) {
 	ptr, err := p.a.Allocate(l)
-	if err == nil && p.draw(l.Size) {
+	// draw, by hand: the compiler would not inline it.
+	if hi, lo := bits.Mul64(uint64(l.Size), p.bound); (hi != 0 || rand.Uint64()>>1 < lo) && err == nil && p.exact(l.Size) {
 		p.sampled(ptr, l.Size)
 	}
 	return ptr, err
@@ -144,7 +145,8 @@ func (p *Profiled) Allocate(l Layout) (unsafe.Pointer, error) {
 // zeroing path, if it has one.
 func (p *Profiled) AllocateZeroed(l Layout) (unsafe.Pointer, error) {
 	ptr, err := AllocateZeroed(p.a, l)
-	if err == nil && p.draw(l.Size) {
+	// draw, by hand: the compiler would not inline it.
+	if hi, lo := bits.Mul64(uint64(l.Size), p.bound); (hi != 0 || rand.Uint64()>>1 < lo) && err == nil && p.exact(l.Size) {
 		p.sampled(ptr, l.Size)
 	}
 	return ptr, err
@@ -194,23 +196,24 @@ func (p *Profiled) isSampled(ptr unsafe.Pointer, l Layout) bool {
 }
 
 // draw decides whether a block of size bytes (or size new bytes of a
-// grown block) is sampled: with probability 1-exp(-size/rate).
+// grown block) is sampled: with probability 1-exp(-size/rate). Its
+// common case, a small block that is not sampled, is one multiplication,
+// one random number and one comparison.
 func (p *Profiled) draw(size uintptr) bool {
-	if p.rate <= 1 {
-		return p.rate == 1 && size != 0
-	}
-	u := rand.Uint64()
-	if hi, lo := bits.Mul64(uint64(size), p.bound); hi == 0 && u >= lo {
-		return false
-	}
-	return p.chance(size, u)
+	hi, lo := bits.Mul64(uint64(size), p.bound)
+	return (hi != 0 || rand.Uint64()>>1 < lo) && p.exact(size)
 }
 
-// chance reports whether a draw u (uniform over 64 bits) falls under the
-// probability that a Poisson process of mean gap rate puts a point in
-// size bytes.
-func (p *Profiled) chance(size uintptr, u uint64) bool {
-	return float64(u>>11)*0x1p-53 < p.prob(size)
+// exact completes draw once its first draw fell under the bound, which
+// happens with probability b = min(size*bound/2^63, 1): it accepts with
+// probability prob/b, so that the block is sampled with probability prob
+// in all. With rate 1 every block with bytes is.
+func (p *Profiled) exact(size uintptr) bool {
+	if p.rate == 1 {
+		return size != 0
+	}
+	b := min(float64(size)*float64(p.bound)*0x1p-63, 1)
+	return rand.Float64()*b < p.prob(size)
 }
 
 // prob is the probability that a block of size bytes is sampled:
