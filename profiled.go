@@ -78,6 +78,11 @@ const DefaultProfileRate = 512 * 1024
 // the default rate, at most 192 bytes of table per 512 KiB at the peak
 // of the memory profiled (0.04%), whatever the block sizes.
 //
+// Blocks are to be given back through the Profiled (Deallocate, Grow,
+// Shrink). A sampled block that leaves otherwise (a heap destroyed
+// whole, an arena reset) stays in use in the profile until its address
+// is handed out again.
+//
 // Profiled passes every call on to the allocator it wraps, and sees
 // AllocateZeroed and GrowZeroed (so that they are sampled too); it has no
 // other optional capability: find the wrapped allocator's with Unwrap.
@@ -465,6 +470,11 @@ func (t *sampleTable) has(addr uintptr) bool {
 
 // insert adds the live sampled block at addr to the table. p.mu is held.
 func (p *Profiled) insert(addr uintptr, bucket uint32) {
+	if stale, ok := p.remove(addr); ok {
+		// A block at addr was given back without passing through p (a
+		// heap destroyed whole, an arena reset): it is freed now.
+		p.buckets[stale].frees++
+	}
 	t := p.tab.Load()
 	if 4*(t.used+1) > len(t.keys) {
 		slots := minSampleSlots

@@ -506,3 +506,24 @@ func uvarint(b []byte) (uint64, int) {
 	}
 	return 0, 0
 }
+
+// TestProfiledReset: blocks freed behind the Profiled's back (an arena
+// reset) stay in use until their addresses come back, and are then
+// counted freed, not twice in use.
+func TestProfiledReset(t *testing.T) {
+	arena := bump.New()
+	p := nalloc.NewProfiled(arena, nalloc.ProfileRate(1))
+	l := nalloc.Layout{Size: 256, Align: 8}
+	for range 4 {
+		profAllocA(t, p, l)
+	}
+	arena.Reset()
+	checkFigures(t, "after Reset", p, map[string]figures{"profAllocA": {4, 1024, 4, 1024}})
+	for range 4 {
+		profAllocB(t, p, l)
+	}
+	checkFigures(t, "after reuse", p, map[string]figures{
+		"profAllocA": {4, 1024, 0, 0},
+		"profAllocB": {4, 1024, 4, 1024},
+	})
+}
