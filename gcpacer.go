@@ -18,10 +18,15 @@ import (
 // ErrGCPacerRunning is StartGCPacer's error while another GCPacer runs:
 // GOGC and the memory limit are settings of the whole process, and two
 // pacers would undo each other's.
+// Stop it before starting another.
 var ErrGCPacerRunning = errors.New("nalloc: a GC pacer is already running")
 
-// ErrGCPacerOption is the error StartGCPacer wraps for an option given a
-// value it cannot take (each option's doc gives its range).
+// ErrGCPacerOption is StartGCPacer's error for an option it cannot take:
+// GCPacerAllocators with no allocator (leave the option out to count the
+// whole process), a nil one, the Go heap (which the GC counts already),
+// or one without Stats or a Counting to count it by; a zero or negative
+// interval; a negative floor; a GCPacerContainerLimit fraction outside
+// (0, 1].
 var ErrGCPacerOption = errors.New("nalloc: invalid GC pacer option")
 
 // ErrContainerLimit is StartGCPacer's error with GCPacerContainerLimit
@@ -262,18 +267,18 @@ func (c *gcPacerConfig) fail(err error) {
 func GCPacerAllocators(a ...Allocator) GCPacerOption {
 	return func(c *gcPacerConfig) {
 		if len(a) == 0 {
-			c.fail(fmt.Errorf("%w: GCPacerAllocators with no allocator; leave the option out to count the whole process", ErrGCPacerOption))
+			c.fail(fmt.Errorf("%w: GCPacerAllocators with no allocator", ErrGCPacerOption))
 		}
 		for i, x := range a {
 			switch {
 			case x == nil:
 				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d is nil", ErrGCPacerOption, i))
 			case has[*GoHeap](x):
-				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d is the Go heap, which the GC already counts", ErrGCPacerOption, i))
+				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d is the Go heap", ErrGCPacerOption, i))
 			case has[StatsReporter](x) || has[*Counting](x):
 				c.allocators = append(c.allocators, x)
 			default:
-				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d (%T) has neither Stats nor a Counting to count: %w", ErrGCPacerOption, i, x, ErrUnsupported))
+				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d (%T) has neither Stats nor a Counting to count", ErrGCPacerOption, i, x))
 			}
 		}
 	}
@@ -365,7 +370,7 @@ func StartGCPacer(opts ...GCPacerOption) (*GCPacer, error) {
 	pacer.Lock()
 	defer pacer.Unlock()
 	if pacer.running != nil {
-		return nil, fmt.Errorf("%w; Stop it before starting another", ErrGCPacerRunning)
+		return nil, ErrGCPacerRunning
 	}
 	p, err := newGCPacer(cfg)
 	if err != nil {
