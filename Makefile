@@ -10,7 +10,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # The build tags that change the call path, and the one that turns on the
 # expensive internal checks; each gets a short test run.
-PATH_TAGS := nalloc_safecall nalloc_asmcgocall nalloc_purego nalloc_invariants
+PATH_TAGS := nalloc_safecall nalloc_purego nalloc_invariants
 
 export NALLOC_REQUIRE_CC := 1
 

@@ -16,7 +16,7 @@
 // Grow and Shrink of such blocks stay in place when the block has room, and
 // otherwise allocate, copy and free. Deallocate is free. Blocks of 256 KiB
 // and more (glibc's mmap territory) are allocated and freed on the
-// blocking call path, like every control.
+// slow call path, like every control.
 //
 // Latency: most calls take tens of nanoseconds, but a small malloc that
 // finds the heap top exhausted first merges every free fastbin chunk

@@ -78,9 +78,9 @@
 // the result. A failed rallocx returns NULL and leaves the block as it was.
 //
 // Calls for blocks under 256 KiB take the fast path; larger ones the
-// blocking path, since they may map, unmap or copy many pages. Mallctl,
-// Stats, Purge and Destroy are always blocking. With heap profiling on
-// (MALLOC_CONF=prof:true) every call takes the blocking path: sampling
+// slow path, since they may map, unmap or copy many pages. Mallctl,
+// Stats, Purge and Destroy always take the slow path. With heap profiling on
+// (MALLOC_CONF=prof:true) every call takes the slow path: sampling
 // takes a backtrace (9 KiB of stack) and may write a profile.
 //
 // # Heaps

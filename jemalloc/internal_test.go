@@ -47,17 +47,17 @@ func TestAlignFlags(t *testing.T) {
 				}
 				continue
 			}
-			plain, aligned := ffi.Fast2(a.nallocx, size, 0), ffi.Fast2(a.nallocx, size, lg)
+			plain, aligned := ffi.Fast4(a.nallocx, size, 0, 0, 0), ffi.Fast4(a.nallocx, size, lg, 0, 0)
 			if plain != aligned {
 				t.Fatalf("size %d align %d: nallocx without the flag = %d, with MALLOCX_LG_ALIGN(%d) = %d",
 					size, align, plain, lg, aligned)
 			}
 			if size%97 == 0 || size <= 64 {
-				p := ffi.Block2(a.mallocx, size, 0)
+				p := ffi.Slow2(a.mallocx, size, 0)
 				if p%align != 0 {
 					t.Fatalf("mallocx(%d, 0) = %#x, not aligned to %d", size, p, align)
 				}
-				ffi.Block3(a.sdallocx, p, size, 0)
+				ffi.Slow3(a.sdallocx, p, size, 0)
 			}
 		}
 	}
@@ -170,17 +170,17 @@ func TestZeroBoundary(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := ffi.Block2(a.mallocx, c.old, flags)
-			real := ffi.Block2(a.sallocx, p, 0)
+			p := ffi.Slow2(a.mallocx, c.old, flags)
+			real := ffi.Slow2(a.sallocx, p, 0)
 			smear(ffi.Ptr(p), real) // the caller's bytes and the slack
 			var q uintptr
 			if c.useX {
-				if got := ffi.Block4(a.xallocx, p, c.new, 0, flags|flagZero); got < c.new {
+				if got := ffi.Slow4(a.xallocx, p, c.new, 0, flags|flagZero); got < c.new {
 					t.Skipf("xallocx could not grow in place (real size %d)", got)
 				}
 				q = p
 			} else {
-				q = ffi.Block3(a.rallocx, p, c.new, flags|flagZero)
+				q = ffi.Slow3(a.rallocx, p, c.new, flags|flagZero)
 			}
 			if c.mustStayPut && q != p {
 				t.Fatalf("the block moved from %#x to %#x", p, q)
@@ -196,7 +196,7 @@ func TestZeroBoundary(t *testing.T) {
 			if real > c.old && firstNonZero(ffi.Ptr(q), c.old, min(real, c.new)) < 0 {
 				t.Errorf("jemalloc zeroed the slack [%d, %d) too, unlike its documentation", c.old, real)
 			}
-			ffi.Block3(a.sdallocx, q, c.new, flags)
+			ffi.Slow3(a.sdallocx, q, c.new, flags)
 
 			// GrowZeroed, from the same dirty state.
 			old := nalloc.Layout{Size: c.old, Align: 1}

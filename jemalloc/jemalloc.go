@@ -86,17 +86,17 @@ type xfuncs struct {
 	nallocx  uintptr // size_t nallocx(size_t size, int flags)
 	mallctl  uintptr // int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
 
-	// blockAlways is set when jemalloc samples allocations for heap
+	// slowAlways is set when jemalloc samples allocations for heap
 	// profiles (opt.prof): an allocation may then take a backtrace (9 KiB
 	// of stack, measured) or write a profile file, so every call takes
-	// the blocking path.
-	blockAlways bool
+	// the slow path.
+	slowAlways bool
 }
 
 // call calls fn(a0, a1, a2, a3) on the path a block of size bytes calls
 // for.
 func (f *xfuncs) call(size, fn, a0, a1, a2, a3 uintptr) uintptr {
-	if f.blockAlways {
+	if f.slowAlways {
 		return native.Slow4(fn, a0, a1, a2, a3)
 	}
 	return native.Sized(size, fn, a0, a1, a2, a3)
@@ -195,7 +195,6 @@ func (f *xfuncs) resizeInPlace(p unsafe.Pointer, old, new nalloc.Layout, extra u
 type Allocator struct {
 	native.Malloc
 	xfuncs
-	lib *native.Lib
 
 	page  uint64 // arenas.page
 	stats bool   // config.stats: jemalloc was built with statistics
@@ -218,7 +217,7 @@ func Open() (*Allocator, error) { return backend.Open("") }
 func OpenLibrary(path string) (*Allocator, error) { return backend.Open(path) }
 
 func newAllocator(lib *native.Lib, m native.Malloc) (*Allocator, error) {
-	a := &Allocator{Malloc: m, lib: lib}
+	a := &Allocator{Malloc: m}
 	if err := lib.Symbols(
 		native.Sym{Name: "mallocx", Addr: &a.mallocx},
 		native.Sym{Name: "rallocx", Addr: &a.rallocx},
@@ -236,8 +235,8 @@ func newAllocator(lib *native.Lib, m native.Malloc) (*Allocator, error) {
 	}
 	a.stats, _ = Mallctl[bool](a, "config.stats")
 	if prof, _ := Mallctl[bool](a, "opt.prof"); prof {
-		a.blockAlways = true
-		native.BlockAlways(&a.Malloc)
+		a.slowAlways = true
+		native.SlowAlways(&a.Malloc)
 	}
 	return a, nil
 }

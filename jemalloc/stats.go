@@ -50,7 +50,7 @@ func (a *Allocator) readAll(prefix string, names []string, out []*uint64) error 
 //   - Metadata: stats.metadata, jemalloc's own structures (base and
 //     internal allocations).
 //
-// Stats makes seven mallctl calls on the blocking path: call it to look,
+// Stats makes seven mallctl calls on the slow path: call it to look,
 // not per allocation. Without config.stats it returns an error wrapping
 // native's ErrMissing.
 func (a *Allocator) Stats() (nalloc.Stats, error) {

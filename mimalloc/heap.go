@@ -199,7 +199,7 @@ func (h *Heap) close(fn uintptr, state uint32, op string) error {
 	return nil
 }
 
-// guarded runs fn(heap, arg) on the blocking path if the heap is open and
+// guarded runs fn(heap, arg) on the slow path if the heap is open and
 // this is its thread.
 func (h *Heap) guarded(op string, fn, arg uintptr) error {
 	if err := h.open(op); err != nil {

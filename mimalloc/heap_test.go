@@ -196,7 +196,7 @@ func TestHeapWrongThread(t *testing.T) {
 	wg.Go(func() {
 		// Not locked: this goroutine may even run on the owner's thread
 		// later, which the owner, being locked to it, never lets happen.
-		big := nalloc.Layout{Size: 1 << 20, Align: 8} // the blocking path
+		big := nalloc.Layout{Size: 1 << 20, Align: 8} // the slow path
 		for _, l := range []nalloc.Layout{l, big, {Size: 100, Align: 64}} {
 			if r, err := h.Allocate(l); !errors.Is(err, mimalloc.ErrWrongThread) || r != nil {
 				t.Errorf("Allocate(%v) off the owner thread = %p, %v; want ErrWrongThread", l, r, err)

@@ -120,7 +120,6 @@ var _ nalloc.StatsReporter = (*Allocator)(nil)
 // the zero value is not usable.
 type Allocator struct {
 	native.Malloc
-	lib     *native.Lib
 	version int // mi_version(): major*100 + minor*10 + patch, 209 for 2.0.9
 
 	heapNew, heapDelete, heapDestroy, heapCollect, heapVisitBlocks uintptr
@@ -142,7 +141,7 @@ func Open() (*Allocator, error) { return backend.Open("") }
 func OpenLibrary(path string) (*Allocator, error) { return backend.Open(path) }
 
 func newAllocator(lib *native.Lib, m native.Malloc) (*Allocator, error) {
-	a := &Allocator{Malloc: m, lib: lib}
+	a := &Allocator{Malloc: m}
 	var version uintptr
 	if err := lib.Symbols(
 		native.Sym{Name: "mi_version", Addr: &version},

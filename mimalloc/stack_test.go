@@ -44,13 +44,13 @@ func TestStackUse(t *testing.T) {
 			measure("mi_free", free, p, 0, 0, 0)
 			p = measure("mi_zalloc_aligned", zallocAligned, 200<<10, 64, 0, 0)
 			measure("mi_free", free, p, 0, 0, 0)
-			h := ffi.Block1(heapNew, 0) // on the blocking path, as NewHeap does
+			h := ffi.Slow1(heapNew, 0) // on the slow path, as NewHeap does
 			p = measure("mi_heap_malloc (first in a heap)", heapMalloc, h, 64, 0, 0)
 			measure("mi_free", free, p, 0, 0, 0)
-			ffi.Block1(heapDestroy, h)
+			ffi.Slow1(heapDestroy, h)
 			if thread == 0 {
 				// Blocks of 100 KiB (the largest size class below the
-				// blocking threshold's neighbourhood) until well past a
+				// slow threshold's neighbourhood) until well past a
 				// new segment (32 MiB), each needing a page; then free
 				// them, emptying pages and segments.
 				var ps []uintptr

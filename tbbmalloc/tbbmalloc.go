@@ -72,7 +72,6 @@ func init() { backend.Register() }
 // not usable.
 type Allocator struct {
 	native.Malloc
-	lib *native.Lib
 
 	mode, command uintptr // int scalable_allocation_mode(int, intptr_t), int scalable_allocation_command(int, void *)
 }
@@ -88,7 +87,7 @@ func Open() (*Allocator, error) { return backend.Open("") }
 func OpenLibrary(path string) (*Allocator, error) { return backend.Open(path) }
 
 func newAllocator(lib *native.Lib, m native.Malloc) (*Allocator, error) {
-	a := &Allocator{Malloc: m, lib: lib}
+	a := &Allocator{Malloc: m}
 	if err := lib.Symbols(
 		native.Sym{Name: "scalable_allocation_mode", Addr: &a.mode},
 		native.Sym{Name: "scalable_allocation_command", Addr: &a.command},

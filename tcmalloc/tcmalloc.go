@@ -98,7 +98,6 @@ var _ nalloc.StatsReporter = (*Allocator)(nil)
 // usable.
 type Allocator struct {
 	native.Malloc
-	lib *native.Lib
 
 	version                          uintptr // const char *tc_version(int *major, int *minor, const char **patch)
 	getProperty, setProperty         uintptr // int MallocExtension_{Get,Set}NumericProperty(const char *name, size_t *value / size_t value)
@@ -117,7 +116,7 @@ func Open() (*Allocator, error) { return backend.Open("") }
 func OpenLibrary(path string) (*Allocator, error) { return backend.Open(path) }
 
 func newAllocator(lib *native.Lib, m native.Malloc) (*Allocator, error) {
-	a := &Allocator{Malloc: m, lib: lib}
+	a := &Allocator{Malloc: m}
 	if err := lib.Symbols(
 		native.Sym{Name: "tc_version", Addr: &a.version},
 		native.Sym{Name: "MallocExtension_GetNumericProperty", Addr: &a.getProperty},

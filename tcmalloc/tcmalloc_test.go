@@ -151,9 +151,9 @@ func TestLoadDoesNotOverride(t *testing.T) {
 			}
 		}
 	}
-	p := ffi.Block1(libcMalloc, 100)
-	defer ffi.Block1(libcFree, p)
-	if got := int32(ffi.Block1(ownership, p)); got != 2 {
+	p := ffi.Slow1(libcMalloc, 100)
+	defer ffi.Slow1(libcFree, p)
+	if got := int32(ffi.Slow1(ownership, p)); got != 2 {
 		t.Errorf("a block from the process's malloc: ownership %d, want 2 (not TCMalloc's)", got)
 	}
 	l := nalloc.Layout{Size: 100, Align: 8}
@@ -162,7 +162,7 @@ func TestLoadDoesNotOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Deallocate(q, l)
-	if got := int32(ffi.Block1(ownership, uintptr(q))); got != 1 {
+	if got := int32(ffi.Slow1(ownership, uintptr(q))); got != 1 {
 		t.Errorf("a block from the Allocator: ownership %d, want 1 (TCMalloc's)", got)
 	}
 }
@@ -211,7 +211,7 @@ func sharedBreak(t *testing.T) {
 			p = uintptr(q)
 			byTC += int64(osmem.Break() - before)
 		} else {
-			p = ffi.Block1(malloc, l.Size)
+			p = ffi.Slow1(malloc, l.Size)
 			byGlibc += int64(osmem.Break() - before)
 		}
 		b := unsafe.Slice((*byte)(native.Ptr(p)), l.Size)
@@ -230,7 +230,7 @@ func sharedBreak(t *testing.T) {
 		if i%2 == 0 {
 			a.Deallocate(native.Ptr(b.p), l)
 		} else {
-			ffi.Block1(free, b.p)
+			ffi.Slow1(free, b.p)
 		}
 	}
 	if byGlibc <= 0 {

@@ -2,13 +2,13 @@
 
 package ffi
 
-// The paths below FastN and BlockN, for the tests that compare them.
+// The paths below the Fast and Slow functions, for the tests that compare them.
 var (
-	Blocking   = blocking
-	BlockingIf = blockingIf
-	Purego     = purego6
-	Purego8    = purego8
-	PuregoIf   = puregoIf
+	Cgocall   = slow
+	CgocallIf = slowIf
+	Purego    = purego6
+	Purego8   = purego8
+	PuregoIf  = puregoIf
 )
 
 // SwitchErr is why the start-up check refused the switch path, or nil.

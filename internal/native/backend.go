@@ -68,7 +68,7 @@ type Allocator interface {
 // Backend is a native backend as the kernel runs it: its Spec, and New,
 // which builds the backend's allocator on a freshly loaded library. It
 // gives the backend loading with errors a user can act on, the first call
-// on the blocking path, one allocator per library path, and registration.
+// on the slow path, one allocator per library path, and registration.
 // A backend declares one in a package variable and calls Register from
 // init; its Open and OpenLibrary are Backend.Open.
 type Backend[T Allocator] struct {
@@ -79,14 +79,14 @@ type Backend[T Allocator] struct {
 	// embeds m.
 	New func(lib *Lib, m Malloc) (T, error)
 
-	opened Opened[T]
+	cache opened[T]
 }
 
 // Open returns the backend's allocator for the library at path (or the
 // default sonames if path is ""): the same one on every call for the same
 // path. A failed open is not kept, so a later call tries again.
 func (b *Backend[T]) Open(path string) (T, error) {
-	return b.opened.Get(path, func(path string) (T, error) {
+	return b.cache.Get(path, func(path string) (T, error) {
 		var zero T
 		lib, err := load(&b.Spec, path)
 		if err != nil {
@@ -97,7 +97,7 @@ func (b *Backend[T]) Open(path string) (T, error) {
 			return zero, err
 		}
 		// A library initialises itself on its first call, which may
-		// take long: on the blocking path.
+		// take long: on the slow path.
 		m.warm()
 		return b.New(lib, m)
 	})

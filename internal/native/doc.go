@@ -13,7 +13,7 @@
 //   - The first call (Backend.Open): a library initialises itself on its
 //     first call (reading its configuration, mapping its first memory,
 //     setting up the thread's state), which may take long, so the first
-//     call after loading takes the blocking path.
+//     call after loading takes the slow path.
 //   - One allocator per library path, and registration with nalloc.Register
 //     under the backend's name (Backend.Register), with the Spec listed in
 //     Specs for tools: the shoot-out finds every native backend, the C
@@ -21,7 +21,7 @@
 //     list of backends of its own.
 //   - The choice of call path, in one place: Malloc's fast test for the
 //     common case, Sized for the backends' own allocating calls (jemalloc's
-//     heaps), Slow for every control, BlockAlways for a library in a mode
+//     heaps), Slow for every control, SlowAlways for a library in a mode
 //     where any call may take long, a Guard for state bound to one thread.
 //     No backend imports internal/ffi.
 //   - The malloc-family adapter (Malloc, from a MallocSpec): the
@@ -36,8 +36,8 @@
 //
 // A call takes one of two paths (internal/ffi has how each works and what
 // the runtime sees): the fast path, for the calls that are short in the
-// common case (allocating and freeing blocks under BlockingThreshold),
-// and the blocking path (runtime.cgocall: the scheduler may hand the
+// common case (allocating and freeing blocks under SlowThreshold),
+// and the slow path (runtime.cgocall: the scheduler may hand the
 // goroutine's P to another thread meanwhile), for large blocks and every
 // control (statistics, trimming, mallctl, destroying a heap).
 //
@@ -47,7 +47,7 @@
 // after millions of small frees took tens of milliseconds in review, and a
 // stop-the-world waited as long; jemalloc purges dirty pages inline now
 // and then. Programs that cannot have a pause of that order build with
-// -tags nalloc_safecall, where every call takes the blocking path and a
+// -tags nalloc_safecall, where every call takes the slow path and a
 // stop-the-world never waits for C (the README has the cost); with glibc,
 // Mallopt(M_MXFAST, 0) removes the fastbins and with them the backlog.
 package native

@@ -157,12 +157,12 @@ func TestBlockAlways(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := native.FastBelow(&m); got != native.BlockingThreshold {
-		t.Errorf("FastBelow = %d, want %d", got, native.BlockingThreshold)
+	if got := native.FastBelow(&m); got != native.SlowThreshold {
+		t.Errorf("FastBelow = %d, want %d", got, native.SlowThreshold)
 	}
-	native.BlockAlways(&m)
+	native.SlowAlways(&m)
 	if got := native.FastBelow(&m); got != 0 {
-		t.Errorf("after BlockAlways, FastBelow = %d", got)
+		t.Errorf("after SlowAlways, FastBelow = %d", got)
 	}
 	l := nalloc.Layout{Size: 64, Align: 8}
 	p, err := m.Allocate(l)
