@@ -109,8 +109,15 @@ fuzz: deps
 stress: deps
 	NALLOC_STRESS=$(STRESSTIME) CGO_ENABLED=1 $(GO) test -count=1 -race -run 'TestStress$$' -timeout 0 -v . | grep -E '^(=== RUN|---|ok|FAIL)|allocations'
 
+# staticcheck, pinned; installed by go install so that CI has it.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)/staticcheck
+
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	GOOS=linux GOARCH=amd64 $(STATICCHECK) ./...
+	GOOS=linux GOARCH=arm64 $(STATICCHECK) ./...
 	$(GO) vet ./...
 	for tag in $(PATH_TAGS); do $(GO) vet -tags $$tag ./... || exit 1; done
 	CGO_ENABLED=0 $(GO) vet -tags nalloc_jemalloc_linked ./jemalloc
