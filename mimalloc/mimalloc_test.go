@@ -33,12 +33,12 @@ func TestConformance(t *testing.T) {
 func TestHeapConformance(t *testing.T) {
 	nalloctest.Run(t, nalloctest.Config{
 		New: func(t testing.TB) nalloc.Allocator {
-			h, err := open(t).NewHeap()
+			h, end, err := mimalloc.NewHeap(open(t))
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() {
-				if err := h.Destroy(); err != nil {
+				if err := end(); err != nil {
 					t.Error(err)
 				}
 			})

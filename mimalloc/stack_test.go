@@ -44,7 +44,7 @@ func TestStackUse(t *testing.T) {
 			measure("mi_free", free, p, 0, 0, 0)
 			p = measure("mi_zalloc_aligned", zallocAligned, 200<<10, 64, 0, 0)
 			measure("mi_free", free, p, 0, 0, 0)
-			h := ffi.Slow1(heapNew, 0) // on the slow path, as NewHeap does
+			h := ffi.Slow1(heapNew, 0) // on the slow path, as WithHeap does
 			p = measure("mi_heap_malloc (first in a heap)", heapMalloc, h, 64, 0, 0)
 			measure("mi_free", free, p, 0, 0, 0)
 			ffi.Slow1(heapDestroy, h)

@@ -122,12 +122,12 @@ func makeCallbacks() error {
 	return callbacks.err
 }
 
-// StatsText returns mimalloc's statistics report (mi_stats_print_out),
+// Info returns mimalloc's text report (mi_stats_print_out),
 // after merging the calling thread's counters into the process's
 // (mi_stats_merge). Release builds of mimalloc count less than debug
 // builds: the per-size-class lines are missing, and some counters are
 // only approximate. Calls are serialised.
-func (a *Allocator) StatsText() (string, error) {
+func (a *Allocator) Info() (string, error) {
 	if err := makeCallbacks(); err != nil {
 		return "", err
 	}
@@ -153,7 +153,7 @@ func (a *Allocator) StatsText() (string, error) {
 // Like every call but Deallocate and UsableSize, it must run on the owner
 // goroutine. The walk calls back into Go, so it does not go through the
 // guarded call: the check comes first and the walk follows, safe because
-// NewHeap locked the goroutine to the thread.
+// WithHeap locked the goroutine to the thread.
 func (h *Heap) Stats() (nalloc.Stats, error) {
 	if h.closed.Load() != heapOpen {
 		return nalloc.Stats{}, h.refused("Stats")

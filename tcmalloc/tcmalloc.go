@@ -7,8 +7,8 @@
 //
 // Beyond the nalloc.Allocator contract it gives the library's
 // MallocExtension: numeric properties by name (Property, and Tune for the
-// settable ones), the human-readable report (StatsText), and giving free
-// memory back (Purge, ReleaseToSystem).
+// settable ones), the human-readable report (Info), and giving free
+// memory back (Purge, PurgeBytes).
 //
 // # How the contract maps onto TCMalloc
 //
@@ -196,7 +196,7 @@ func (a *Allocator) Tune(name, value string) error {
 //     to the OS; TCMalloc does not know which pages are really resident,
 //     so Resident is that figure as an upper bound.
 //   - Retained: tcmalloc.pageheap_unmapped_bytes, address space kept after
-//     its pages went back to the OS (ReleaseToSystem, Purge).
+//     its pages went back to the OS (Purge, PurgeBytes).
 //   - Metadata: generic.total_physical_bytes less Mapped: TCMalloc's own
 //     structures.
 func (a *Allocator) Stats() (nalloc.Stats, error) {
@@ -229,20 +229,22 @@ func (a *Allocator) Purge() error {
 	return nil
 }
 
-// ReleaseToSystem gives at least n bytes of the page heap's free pages
-// back to the OS, if it has them (MallocExtension_ReleaseToSystem).
-func (a *Allocator) ReleaseToSystem(n uintptr) { native.Slow1(a.releaseToSys, n) }
+// PurgeBytes is Purge for at least n bytes of the page heap's free pages,
+// if it has them (MallocExtension_ReleaseToSystem): a program that gives
+// memory back a little at a time spreads the cost of the madvise calls.
+func (a *Allocator) PurgeBytes(n uintptr) { native.Slow1(a.releaseToSys, n) }
 
-// StatsText returns TCMalloc's report (MallocExtension_GetStats): the
+// Info returns TCMalloc's text report (MallocExtension_GetStats): the
 // bytes in use, in each cache and in the page heap, and the size classes.
-func (a *Allocator) StatsText() string {
+// It fails only if the buffer for the report cannot be allocated.
+func (a *Allocator) Info() (string, error) {
 	// The report is written into the caller's buffer and cut at its
 	// length; 64 KiB holds the whole report of gperftools 2.10.
 	buf, err := a.Allocate(nalloc.Layout{Size: 64 << 10, Align: 1})
 	if err != nil {
-		return ""
+		return "", fmt.Errorf("tcmalloc: Info: %w", err)
 	}
 	defer a.Deallocate(buf, nalloc.Layout{Size: 64 << 10, Align: 1})
 	native.Slow2(a.stats, uintptr(buf), 64<<10)
-	return native.GoString(uintptr(buf))
+	return native.GoString(uintptr(buf)), nil
 }

@@ -84,8 +84,8 @@ func TestPropertiesAndTune(t *testing.T) {
 }
 
 // TestStatsAndPurge follows 64 MiB of blocks through Stats: allocated,
-// then freed (still mapped, in the page heap), then purged (unmapped, so
-// Retained).
+// then freed (still mapped, in the page heap), then 16 MiB of them purged
+// (PurgeBytes), then all (Purge): unmapped, so Retained.
 func TestStatsAndPurge(t *testing.T) {
 	a := open(t)
 	l := nalloc.Layout{Size: 1 << 20, Align: 8}
@@ -107,11 +107,16 @@ func TestStatsAndPurge(t *testing.T) {
 		a.Deallocate(p, l)
 	}
 	freed, _ := a.Stats()
+	a.PurgeBytes(16 << 20)
+	part, _ := a.Stats()
+	if part.Retained < freed.Retained+16<<20 {
+		t.Errorf("PurgeBytes(16 MiB) unmapped %d bytes", part.Retained-freed.Retained)
+	}
 	if err := a.Purge(); err != nil {
 		t.Fatal(err)
 	}
 	purged, _ := a.Stats()
-	t.Logf("before %+v\nheld   %+v\nfreed  %+v\npurged %+v", before, held, freed, purged)
+	t.Logf("before %+v\nheld   %+v\nfreed  %+v\npart   %+v\npurged %+v", before, held, freed, part, purged)
 	if held.Allocated < before.Allocated+64<<20 || held.Active < held.Allocated || held.Mapped < held.Active {
 		t.Errorf("with 64 MiB held: %+v; want Allocated up by 64 MiB and Allocated <= Active <= Mapped", held)
 	}
@@ -122,8 +127,8 @@ func TestStatsAndPurge(t *testing.T) {
 		t.Errorf("Purge did not unmap the freed 64 MiB: Retained %d -> %d, Mapped %d -> %d",
 			freed.Retained, purged.Retained, freed.Mapped, purged.Mapped)
 	}
-	if text := a.StatsText(); !strings.Contains(text, "Bytes in use by application") {
-		t.Errorf("StatsText is not TCMalloc's report:\n%.300s", text)
+	if text, err := a.Info(); err != nil || !strings.Contains(text, "Bytes in use by application") {
+		t.Errorf("Info is not TCMalloc's report (%v):\n%.300s", err, text)
 	}
 }
 
