@@ -24,7 +24,7 @@
 // binary from go build as for a test binary under go test: the TLS that
 // Go's runtime, cgo, and the race detector bring is static TLS of the
 // executable itself, so none of them changes the outcome. Open then returns
-// an error wrapping ErrStaticTLS that names three remedies:
+// an error wrapping ErrStaticTLS, whose doc names three remedies:
 //
 //   - Reexec, called first thing in main: if (and only if) jemalloc cannot
 //     be loaded for this reason, it re-executes the program with

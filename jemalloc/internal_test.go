@@ -4,12 +4,12 @@ package jemalloc
 
 import (
 	"slices"
-	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/internal/ffi"
+	"github.com/nalloc/nalloc/internal/native"
 )
 
 func openT(t *testing.T) *Allocator {
@@ -238,18 +238,9 @@ func TestReexecEnv(t *testing.T) {
 		{"already re-executed", []string{"GLIBC_TUNABLES=" + StaticTLSTunable, "NALLOC_JEMALLOC_REEXEC=4242"}, nil},
 	}
 	for _, c := range cases {
-		got, ok := reexecEnv(c.env, pid)
+		got, ok := native.ReexecEnv(c.env, staticTLS.Marker, pid, staticTLS.Environ)
 		if ok != (c.want != nil) || !slices.Equal(got, c.want) {
-			t.Errorf("%s: reexecEnv(%q) = %q, %v; want %q", c.name, c.env, got, ok, c.want)
-		}
-	}
-}
-
-func TestStaticTLSErrorText(t *testing.T) {
-	msg := staticTLSError{}.Error()
-	for _, want := range []string{"GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384", "-tags nalloc_jemalloc_linked", "jemalloc.Reexec()"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("the static-TLS error does not say %q:\n%s", want, msg)
+			t.Errorf("%s: ReexecEnv(%q) = %q, %v; want %q", c.name, c.env, got, ok, c.want)
 		}
 	}
 }

@@ -24,7 +24,7 @@ var backend = native.Backend[*Allocator]{
 			UsableSize: "malloc_usable_size",
 			Aligned:    "memalign",
 		},
-		StaticTLS: staticTLSError{},
+		StaticTLS: &staticTLS,
 	},
 	New: newAllocator,
 }
@@ -206,8 +206,8 @@ type Allocator struct {
 // A missing library gives an error wrapping nalloc.ErrLibraryNotFound that
 // names the Debian package, libjemalloc2. A library that is there but
 // cannot be loaded because the process has no static TLS left (Debian's
-// build, loaded after start) gives an error wrapping ErrStaticTLS that
-// says what to do; see Reexec.
+// build, loaded after start) gives an error wrapping ErrStaticTLS, whose
+// doc says what to do; see Reexec.
 func Open() (*Allocator, error) { return backend.Open("") }
 
 // OpenLibrary returns an allocator for the jemalloc library at path (a

@@ -74,7 +74,7 @@ var backend = native.Backend[*Allocator]{
 		Sonames: []string{"libtcmalloc_minimal.so.4", "libtcmalloc_minimal.so"},
 		Package: "libtcmalloc-minimal4",
 		// On linux/arm64 dlopen cannot give the library static TLS.
-		StaticTLS: staticTLSError{},
+		StaticTLS: &staticTLS,
 		Malloc: native.MallocSpec{
 			MinAlign: 8, NaturalAlign: 16,
 			Malloc: "tc_malloc", Calloc: "tc_calloc", Realloc: "tc_realloc", Free: "tc_free",

@@ -19,10 +19,11 @@ type Spec struct {
 	// Malloc is the library's malloc-style functions (every library
 	// nalloc loads has them).
 	Malloc MallocSpec
-	// StaticTLS, if set, is wrapped into the error when dlopen fails
-	// because the library needs static TLS that the process no longer has
-	// (jemalloc); its text should give the remedies.
-	StaticTLS error
+	// StaticTLS is set for a library that dlopen may refuse for lack of
+	// static TLS in a running process (jemalloc, and tcmalloc on arm64):
+	// Backend.Reexec then re-executes the program in an environment
+	// where it loads.
+	StaticTLS *StaticTLS
 
 	// Pair is set by Register: the C functions that Allocate and
 	// Deallocate call for a small block at malloc's alignment, for tools

@@ -25,7 +25,10 @@ func TestLoadMissingNamesThePackage(t *testing.T) {
 	if !errors.Is(err, nalloc.ErrLibraryNotFound) {
 		t.Fatalf("Load of a missing library: err = %v, want ErrLibraryNotFound", err)
 	}
-	for _, want := range []string{"fakealloc", "libfakealloc.so.3", "apt-get install libfakealloc3"} {
+	if strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "fakealloc: ") {
+		t.Errorf("error %q: want one line prefixed with the backend's name", err)
+	}
+	for _, want := range []string{"fakealloc", "libfakealloc.so.3", "Debian package libfakealloc3"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
