@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -62,6 +63,10 @@ func (p Param) String() string {
 // ErrUnknownParam is wrapped by ParseParam's error.
 var ErrUnknownParam = errors.New("glibc: unknown mallopt parameter")
 
+// ErrMalloptRefused is wrapped by Mallopt's error when glibc refuses the
+// value as out of range for the parameter.
+var ErrMalloptRefused = errors.New("glibc: mallopt refused the value")
+
 // ParseParam returns the parameter with the given name: its C name
 // (M_MMAP_THRESHOLD) or that name without M_ (mmap_threshold), in any case.
 func ParseParam(name string) (Param, error) {
@@ -83,7 +88,9 @@ func ParseParam(name string) (Param, error) {
 
 // Mallopt sets a malloc parameter for the whole process, as mallopt(3)
 // does. glibc checks some values and refuses those out of range (M_MXFAST
-// above 160 on 64-bit systems, for one); the error says so. Setting
+// above 160 on 64-bit systems, for one): the error then wraps
+// ErrMalloptRefused, and a value that does not fit a C int
+// strconv.ErrRange. Setting
 // M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, M_TOP_PAD or M_MMAP_MAX also turns
 // off glibc's dynamic adjustment of the mmap threshold.
 func (a *Allocator) Mallopt(param Param, value int) error {
@@ -91,11 +98,11 @@ func (a *Allocator) Mallopt(param Param, value int) error {
 		return a.lib.Missing("mallopt")
 	}
 	if value < math.MinInt32 || value > math.MaxInt32 {
-		return fmt.Errorf("glibc: mallopt(%v, %d): the value does not fit a C int", param, value)
+		return fmt.Errorf("glibc: mallopt(%v, %d): %w", param, value, strconv.ErrRange)
 	}
 	// mallopt takes and returns C ints: only the low 32 bits of each register count.
 	if int32(native.Slow2(a.mallopt, uintptr(int64(param)), uintptr(int64(value)))) != 1 {
-		return fmt.Errorf("glibc: mallopt(%v, %d) refused: the value is out of range for that parameter", param, value)
+		return fmt.Errorf("%w: mallopt(%v, %d)", ErrMalloptRefused, param, value)
 	}
 	return nil
 }
@@ -104,15 +111,7 @@ func (a *Allocator) Mallopt(param Param, value int) error {
 // ParseParam takes it (M_MMAP_THRESHOLD, mmap_threshold), value a number
 // with an optional unit (4MiB, 128k, -1).
 func (a *Allocator) Tune(name, value string) error {
-	p, err := ParseParam(name)
-	if err != nil {
-		return err
-	}
-	v, err := native.ParseInt(value)
-	if err != nil {
-		return fmt.Errorf("glibc: %v=%s: %w", p, value, err)
-	}
-	return a.Mallopt(p, int(v))
+	return native.Tune("glibc", name, value, ParseParam, func(p Param, v int64) error { return a.Mallopt(p, int(v)) })
 }
 
 // Trim gives memory back to the OS with malloc_trim(pad): the top of the

@@ -60,7 +60,9 @@
 package tcmalloc
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -139,17 +141,29 @@ func (a *Allocator) Version() string {
 	return fmt.Sprintf("%d.%d%s", major, minor, native.GoString(patch))
 }
 
-// cString returns s as a NUL-terminated byte string.
-func cString(s string) ([]byte, error) {
-	if s == "" || strings.IndexByte(s, 0) >= 0 {
-		return nil, fmt.Errorf("tcmalloc: property name %q: want a name such as generic.current_allocated_bytes", s)
+// Property errors.
+var (
+	// ErrUnknownProperty: the library has no numeric property of that
+	// name. gperftools' docs/tcmalloc.html lists them
+	// (generic.current_allocated_bytes, tcmalloc.pageheap_free_bytes, ...).
+	ErrUnknownProperty = errors.New("tcmalloc: unknown property")
+	// ErrReadOnlyProperty: the library refused to set the property.
+	// gperftools 2.10 lets two be set: tcmalloc.max_total_thread_cache_bytes
+	// and tcmalloc.aggressive_memory_decommit.
+	ErrReadOnlyProperty = errors.New("tcmalloc: property cannot be set")
+)
+
+// cString returns name as a NUL-terminated byte string.
+func cString(name string) ([]byte, error) {
+	if name == "" || strings.IndexByte(name, 0) >= 0 {
+		return nil, fmt.Errorf("%w %q", ErrUnknownProperty, name)
 	}
-	return append([]byte(s), 0), nil
+	return append([]byte(name), 0), nil
 }
 
 // Property returns a numeric property (MallocExtension_GetNumericProperty),
-// such as "generic.current_allocated_bytes" or "tcmalloc.pageheap_free_bytes";
-// gperftools' docs/tcmalloc.html lists them. An unknown name is an error.
+// such as "generic.current_allocated_bytes" or "tcmalloc.pageheap_free_bytes".
+// An unknown name gives an error wrapping ErrUnknownProperty.
 func (a *Allocator) Property(name string) (uint64, error) {
 	cname, err := cString(name)
 	if err != nil {
@@ -157,30 +171,27 @@ func (a *Allocator) Property(name string) (uint64, error) {
 	}
 	var v uint64 // size_t, kept on the heap for C by Slow2
 	if int32(native.Slow2(a.getProperty, uintptr(unsafe.Pointer(&cname[0])), uintptr(unsafe.Pointer(&v)))) == 0 {
-		return 0, fmt.Errorf("tcmalloc: no numeric property %q in %s (see gperftools' docs/tcmalloc.html)", name, a.Library())
+		return 0, fmt.Errorf("%w %q", ErrUnknownProperty, name)
 	}
 	return v, nil
 }
 
 // Tune implements nalloc.Tuner with MallocExtension_SetNumericProperty:
-// value is a size with an optional unit (64MiB). gperftools 2.10 lets two
-// properties be set: tcmalloc.max_total_thread_cache_bytes (how much the
-// thread caches may hold together) and tcmalloc.aggressive_memory_decommit
-// (1: give freed spans back to the OS at once).
+// value is a size of 0 or more, with an optional unit (64MiB). gperftools
+// 2.10 lets two properties be set: tcmalloc.max_total_thread_cache_bytes
+// (how much the thread caches may hold together) and
+// tcmalloc.aggressive_memory_decommit (1: give freed spans back to the OS
+// at once); others give an error wrapping ErrReadOnlyProperty.
 func (a *Allocator) Tune(name, value string) error {
-	cname, err := cString(name)
-	if err != nil {
-		return err
-	}
-	v, err := native.ParseInt(value)
-	if err != nil || v < 0 {
-		return fmt.Errorf("tcmalloc: %s=%s: want a size of 0 or more (64MiB, 1)", name, value)
-	}
-	if int32(native.Slow2(a.setProperty, uintptr(unsafe.Pointer(&cname[0])), uintptr(v))) == 0 {
-		return fmt.Errorf("tcmalloc: %s refused to set %q (the settable properties are "+
-			"tcmalloc.max_total_thread_cache_bytes and tcmalloc.aggressive_memory_decommit)", a.Library(), name)
-	}
-	return nil
+	return native.Tune("tcmalloc", name, value, cString, func(cname []byte, v int64) error {
+		if v < 0 {
+			return fmt.Errorf("tcmalloc: %s=%s: %w", name, value, strconv.ErrRange)
+		}
+		if int32(native.Slow2(a.setProperty, uintptr(unsafe.Pointer(&cname[0])), uintptr(v))) == 0 {
+			return fmt.Errorf("%w: %s", ErrReadOnlyProperty, name)
+		}
+		return nil
+	})
 }
 
 // Stats reports TCMalloc's own account, from its numeric properties:
