@@ -23,7 +23,7 @@ type Mallinfo2 struct {
 	Fsmblks  uint64 // bytes in free fastbin chunks
 	Uordblks uint64 // bytes in chunks in use (excluding mmapped blocks)
 	Fordblks uint64 // bytes in free chunks
-	Keepcost uint64 // free bytes at the top of the main heap, releasable by Trim
+	Keepcost uint64 // free bytes at the top of the main heap, releasable by Purge
 }
 
 // Mallinfo2 is passed to C by address, so it must match the C struct:
