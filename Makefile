@@ -68,7 +68,7 @@ test: deps
 	for m in $(MODULES); do (cd $$m && $(GO) vet ./... && CGO_ENABLED=0 $(GO) test -count=1 ./... && \
 		CGO_ENABLED=1 $(GO) test -count=1 -race ./...) || exit 1; done
 
-# The whole suite as linux/arm64 (README "Platforms", docs/platforms.md): every module,
+# The whole suite as linux/arm64 (docs/platforms.md): every module,
 # the call-path tags (-short, as make test runs them), the linked-jemalloc
 # build, and the main module and the shoot-out once more with cgo. Not here: the race
 # detector (ThreadSanitizer refuses qemu-user's address space: "unsupported

@@ -225,7 +225,7 @@ func TestBreakAndInfo(t *testing.T) {
 // threads. (glibc's per-thread set-up, the tcache and the choice of arena,
 // has already run by then, on the system stack: the thread start code of
 // cgo and of purego's fakecgo frees its start block on the new thread.)
-// The README has the figures.
+// docs/backends.md ("Stack") has the figures.
 func TestStackUse(t *testing.T) {
 	open(t) // initialises glibc's malloc on the system stack first, as the backend does
 	sym := ctest.Lookup(t, "libc.so.6")

@@ -59,10 +59,10 @@
 // The Allocator calls jemalloc's standard entry points: malloc, calloc,
 // realloc and free, memalign for alignments above what malloc gives (8 for
 // blocks of 8 bytes and less, 16 for larger ones), malloc_usable_size.
-// Debian's jemalloc 5.3.0 keeps its fast paths there: a 64-byte malloc+free
-// pair is about a third of the instructions of mallocx+sdallocx, whose
-// flags word and sized free take slower code (the README's table of entry
-// points has the counts). Size 0 is passed as 1. realloc does not keep an
+// Debian's jemalloc 5.3.0 keeps its fast paths there: a malloc+free pair
+// takes far fewer instructions than mallocx+sdallocx, whose flags word and
+// sized free take slower code (docs/backends.md, "Entry points", has the
+// counts). Size 0 is passed as 1. realloc does not keep an
 // alignment above 16, so Grow and Shrink of such blocks stay in place when
 // the block has room and move it otherwise.
 //

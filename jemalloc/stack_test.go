@@ -17,7 +17,7 @@ import (
 // on threads that never called jemalloc before: the first call on a
 // thread sets up its tsd and tcache, and may create the automatic arena
 // the thread is given. The threads run at the same time, so that jemalloc
-// spreads them over new arenas. The README has the figures.
+// spreads them over new arenas. docs/backends.md ("Stack") has the figures.
 func TestStackUse(t *testing.T) {
 	a := open(t) // loaded, and initialised on the system stack
 	h := newHeap(t)

@@ -45,8 +45,9 @@ var (
 //
 // The check is a thread token that no other thread ever has, compared in
 // the same C call as the mimalloc function it guards, so the goroutine
-// cannot change threads in between (internal/native's Guard). It costs a
-// few nanoseconds a call (docs/backends.md).
+// cannot change threads in between (internal/native's Guard). It costs
+// one more C call, pthread_getspecific, inside the same switch to the
+// system stack.
 //
 // # Why a function and not a constructor
 //

@@ -16,7 +16,7 @@ import (
 // TestStackUse measures how much stack mimalloc's fast-path calls take on
 // fresh threads, where the first mi_malloc sets up the thread's data
 // (mimalloc initialises a thread lazily, on its first allocation, on
-// whatever stack that call runs on). The README has the figures.
+// whatever stack that call runs on). docs/backends.md ("Stack") has the figures.
 //
 // The calls are measured on each of 8 new threads, in the order a program
 // would make them: the first malloc, free, aligned and zeroed allocations,

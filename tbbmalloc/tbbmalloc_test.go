@@ -117,7 +117,7 @@ func TestPurge(t *testing.T) {
 }
 
 // TestStackUse measures tbbmalloc's calls on fresh threads, where the
-// first call sets up the thread's bins. The README has the figures.
+// first call sets up the thread's bins. docs/backends.md ("Stack") has the figures.
 func TestStackUse(t *testing.T) {
 	a := open(t)
 	sym := ctest.Lookup(t, a.Library())

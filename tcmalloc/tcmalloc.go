@@ -19,9 +19,10 @@
 // realloc does not keep an alignment above 16, so Grow and Shrink of such
 // blocks stay in place when the block has room and move it otherwise.
 // tc_free_sized exists, and would spare TCMalloc the page-map look-up of
-// the block's size class, but it measured no faster than tc_free here and
-// it files a tc_memalign'ed block under the wrong class (memalign rounds
-// the size up first), so nalloc does not use it.
+// the block's size class, but it is no faster than tc_free
+// (docs/backends.md, "Entry points") and it files a tc_memalign'ed block
+// under the wrong class (memalign rounds the size up first), so nalloc
+// does not use it.
 //
 // # Loading TCMalloc into a Go process
 //

@@ -244,7 +244,7 @@ func sharedBreak(t *testing.T) {
 }
 
 // TestStackUse measures TCMalloc's calls on fresh threads, where the
-// first call sets up the thread's cache. The README has the figures.
+// first call sets up the thread's cache. docs/backends.md ("Stack") has the figures.
 func TestStackUse(t *testing.T) {
 	a := open(t)
 	sym := ctest.Lookup(t, a.Library())

@@ -38,8 +38,8 @@ type Pair struct {
 	Alloc string // void *Alloc(size_t size)
 	Free  string // see Kind
 	// Kind is how C calls them: "plain", p = Alloc(size) and Free(p),
-	// for every backend (a sized free measured no faster: tcmalloc's
-	// tc_free_sized costs what tc_free does, jemalloc's sdallocx more).
+	// for every backend (a sized free is no faster: docs/backends.md,
+	// "Entry points").
 	Kind string
 }
 

@@ -44,10 +44,10 @@
 // The fast path bounds the common case only: a C call cannot be preempted,
 // and its worst case is the allocator's. A small glibc malloc that finds
 // the top chunk exhausted first merges every free fastbin chunk, which
-// after millions of small frees took tens of milliseconds in review, and a
-// stop-the-world waited as long; jemalloc purges dirty pages inline now
-// and then. Programs that cannot have a pause of that order build with
-// -tags nalloc_safecall, where every call takes the slow path and a
-// stop-the-world never waits for C (the README has the cost); with glibc,
+// after millions of small frees is long work, and a stop-the-world waits
+// for it; jemalloc purges dirty pages inline now and then. Programs that
+// cannot have such a pause build with -tags nalloc_safecall, where every
+// call takes the slow path and a stop-the-world never waits for C
+// (docs/callpath.md has what each path costs); with glibc,
 // Mallopt(M_MXFAST, 0) removes the fastbins and with them the backlog.
 package native
