@@ -35,8 +35,8 @@ func slowIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool) {
 	return puregoIf(check, checkArg, want, fn, a0, a1, a2, a3)
 }
 
-// switchErr says why this build has no switch path.
-var switchErr = errors.New("ffi: no switch path in this build: no assembly for this platform, or the nalloc_purego tag")
+// errSwitch says why this build has no switch path.
+var errSwitch = errors.New("ffi: no switch path in this build: no assembly for this platform, or the nalloc_purego tag")
 
 // StackUse cannot measure in this build: it calls fn and reports ok false.
 func StackUse(fn, a0, a1, a2, a3 uintptr) (r, used uintptr, ok bool) {

@@ -12,4 +12,4 @@ var (
 )
 
 // SwitchErr is why the start-up check refused the switch path, or nil.
-func SwitchErr() error { return switchErr }
+func SwitchErr() error { return errSwitch }

@@ -37,11 +37,11 @@ const (
 // points test it first and take the slow path while it is false.
 var switchOK bool
 
-// switchErr is why switchOK is false, or nil.
-var switchErr error
+// errSwitch is why switchOK is false, or nil.
+var errSwitch error
 
 func init() {
-	switchErr = checkRuntime()
+	errSwitch = checkRuntime()
 }
 
 //go:linkname runtime_iscgo runtime.iscgo
