@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
@@ -343,8 +344,15 @@ func TestWithHeapGoexit(t *testing.T) {
 	if err := h.Destroy(); !errors.Is(err, mimalloc.ErrHeapClosed) {
 		t.Errorf("Destroy after the heap's goroutine ended: err = %v, want ErrHeapClosed (already destroyed)", err)
 	}
-	a.Purge()
-	commit2 := a.ProcessInfo().CurrentCommit
+	// The heap's segments go back once its thread has ended too, which
+	// happens after done is closed: wait for it, within reason.
+	var commit2 int64
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		a.Purge()
+		if commit2 = a.ProcessInfo().CurrentCommit; commit2 <= commit1-48<<20 || time.Now().After(deadline) {
+			break
+		}
+	}
 	t.Logf("commit %d before, %d with 64 MiB in the heap, %d after its goroutine ended", commit0, commit1, commit2)
 	if commit1 < commit0+48<<20 || commit2 > commit1-48<<20 {
 		t.Errorf("the heap's 64 MiB were not given back when its goroutine ended: commit %d -> %d -> %d", commit0, commit1, commit2)
