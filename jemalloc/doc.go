@@ -8,9 +8,9 @@
 // heaps on arenas of their own (Allocator.NewHeap) whose memory is
 // attributed, purged and destroyed apart from the rest of the process;
 // mallctl by name, typed (Mallctl, SetMallctl, MallctlDo, Tune);
-// statistics (Stats, Heap.DetailedStats); resizing strictly in place
-// (ResizeInPlace, xallocx); size classes without allocating (SizeClass,
-// nallocx).
+// statistics (Stats, Heap.DetailedStats) and the text report (Info);
+// resizing strictly in place (ResizeInPlace, xallocx); size classes
+// without allocating (SizeClass, nallocx).
 //
 // # Loading
 //

@@ -196,6 +196,8 @@ type Allocator struct {
 	native.Malloc
 	xfuncs
 
+	statsPrint uintptr // void malloc_stats_print(void (*write_cb)(void *, const char *), void *cbopaque, const char *opts)
+
 	page  uint64 // arenas.page
 	stats bool   // config.stats: jemalloc was built with statistics
 }
@@ -226,6 +228,7 @@ func newAllocator(lib *native.Lib, m native.Malloc) (*Allocator, error) {
 		native.Sym{Name: "sdallocx", Addr: &a.sdallocx},
 		native.Sym{Name: "nallocx", Addr: &a.nallocx},
 		native.Sym{Name: "mallctl", Addr: &a.mallctl},
+		native.Sym{Name: "malloc_stats_print", Addr: &a.statsPrint},
 	); err != nil {
 		return nil, err
 	}

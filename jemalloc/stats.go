@@ -63,3 +63,16 @@ func (a *Allocator) Stats() (nalloc.Stats, error) {
 		[]*uint64{&s.Allocated, &s.Active, &s.Resident, &s.Mapped, &s.Retained, &s.Metadata})
 	return s, err
 }
+
+// Info returns jemalloc's text report (malloc_stats_print with its
+// default options): the build's configuration and options, the merged
+// statistics, and those of each arena and size class. With config.stats
+// false (a build without statistics) the report has the configuration
+// only. Reports are serialised.
+func (a *Allocator) Info() (string, error) {
+	text, err := native.Report(true, func(write uintptr) { native.CallWithCallback(a.statsPrint, write, 0, 0, 0) })
+	if err != nil {
+		return "", fmt.Errorf("jemalloc: Info: %w", err)
+	}
+	return text, nil
+}
