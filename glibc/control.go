@@ -133,12 +133,12 @@ func (a *Allocator) Purge() error {
 
 // Break returns the program break: the end of the heap that glibc grows
 // with brk for the main arena, what sbrk(0) returns (read from the kernel
-// with osmem.Break). It is an address to compare, not to use. The error is
-// for systems where the break cannot be read.
+// with osmem.Break). It is an address to compare, not to use. Where the
+// break cannot be read, the error wraps errors.ErrUnsupported.
 func (a *Allocator) Break() (uintptr, error) {
 	brk := osmem.Break()
 	if brk == 0 {
-		return 0, fmt.Errorf("glibc: the program break cannot be read on this system")
+		return 0, fmt.Errorf("glibc: program break: %w", errors.ErrUnsupported)
 	}
 	return brk, nil
 }

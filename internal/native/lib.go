@@ -3,7 +3,6 @@
 package native
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -12,8 +11,10 @@ import (
 )
 
 // ErrMissing is wrapped by a backend method whose C function this build of
-// the library does not have (mallinfo2 before glibc 2.33, say).
-var ErrMissing = errors.New("function not in this library")
+// the library does not have (mallinfo2 before glibc 2.33, say). It wraps
+// nalloc.ErrUnsupported (and so errors.ErrUnsupported), which is what a
+// program tests for.
+var ErrMissing = fmt.Errorf("%w: function not in this library", nalloc.ErrUnsupported)
 
 // Lib is a loaded library together with the Spec of the backend that
 // loaded it, so that every error about it names the backend. It is
