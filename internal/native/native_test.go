@@ -149,9 +149,9 @@ func TestFastPathValidates(t *testing.T) {
 	}
 }
 
-// TestBlockAlways checks that a Malloc made to block takes no fast path,
-// by the figure the backends and their tests read.
-func TestBlockAlways(t *testing.T) {
+// TestSlowAlways checks that a Malloc made always slow takes no fast path,
+// by the figure its calls test.
+func TestSlowAlways(t *testing.T) {
 	lib, err := libc.Load("")
 	if err != nil {
 		t.Fatal(err)
