@@ -41,11 +41,6 @@ func (p Path) String() string {
 // PathCgocall at run time; FastPath still says PathSwitch.
 const FastPath = fastPath
 
-// SlowPath is the path the Slow calls (Slow1..Slow5, Slow8, SlowIf,
-// SlowStruct) take in this build: PathCgocall, or PathPurego where there
-// is no assembly.
-const SlowPath = slowPath
-
 // MinSystemStack is the least system stack the switch path's start-up
 // check accepts on a thread: C functions on every path run on the thread's system stack,
 // so each must fit in this (each backend's stack test holds its library's

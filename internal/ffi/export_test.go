@@ -11,5 +11,9 @@ var (
 	PuregoIf  = puregoIf
 )
 
+// SlowPath is the path the Slow calls take in this build: PathCgocall,
+// or PathPurego where there is no assembly.
+const SlowPath = slowPath
+
 // SwitchErr is why the start-up check refused the switch path, or nil.
 func SwitchErr() error { return errSwitch }

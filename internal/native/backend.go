@@ -43,11 +43,6 @@ type Pair struct {
 	Kind string
 }
 
-// Import is the backend's package path. Backends live at
-// github.com/nalloc/nalloc/NAME, as nalloc.Open's error tells a program
-// that did not import one.
-func (s *Spec) Import() string { return "github.com/nalloc/nalloc/" + s.Name }
-
 // OpenLibrary opens the backend on the library at path (a soname or a
 // file; "" for its default sonames), as the backend's own OpenLibrary
 // does.

@@ -111,8 +111,8 @@ func TestBackend(t *testing.T) {
 		t.Fatalf("Specs() does not list the registered backend")
 	}
 	s := native.Specs()[i]
-	if s.Pair != (native.Pair{Alloc: "malloc", Free: "free", Kind: "plain"}) || s.Import() != "github.com/nalloc/nalloc/kerneltest" {
-		t.Errorf("Spec: Pair %+v, Import %q", s.Pair, s.Import())
+	if s.Pair != (native.Pair{Alloc: "malloc", Free: "free", Kind: "plain"}) {
+		t.Errorf("Spec: Pair %+v", s.Pair)
 	}
 	if o, err := s.OpenLibrary(""); err != nil || o != nalloc.Allocator(a) {
 		t.Errorf("Spec.OpenLibrary = %v, %v", o, err)
