@@ -7,13 +7,18 @@
 //
 //   - Loading (Spec, Lib): the sonames to try, the Debian package to name
 //     when none loads (an error wrapping nalloc.ErrLibraryNotFound), the
-//     static-TLS failure of a library that needs it (jemalloc), symbols
-//     resolved with an error naming the first one missing, optional
-//     controls that may be absent (Lib.Optional, Lib.Missing).
+//     static-TLS failure of a library that needs it (StaticTLS: jemalloc,
+//     and tcmalloc on arm64) and the re-execution that cures it
+//     (Backend.Reexec), symbols resolved with an error naming the first
+//     one missing, optional controls that may be absent (Lib.Optional,
+//     Lib.Missing, ErrMissing).
 //   - The first call (Backend.Open): a library initialises itself on its
 //     first call (reading its configuration, mapping its first memory,
 //     setting up the thread's state), which may take long, so the first
-//     call after loading takes the slow path.
+//     call after loading takes the slow path, like any call that may.
+//   - Settings and reports: Tune, the shape of every backend's
+//     nalloc.Tuner (a name, a value read by ParseInt), and Report, a
+//     library's text report written through a callback (Info).
 //   - One allocator per library path, and registration with nalloc.Register
 //     under the backend's name (Backend.Register), with the Spec listed in
 //     Specs for tools: the shoot-out finds every native backend, the C
@@ -21,9 +26,9 @@
 //     list of backends of its own.
 //   - The choice of call path, in one place: Malloc's fast test for the
 //     common case, Sized for the backends' own allocating calls (jemalloc's
-//     heaps), Slow for every control, SlowAlways for a library in a mode
-//     where any call may take long, a Guard for state bound to one thread.
-//     No backend imports internal/ffi.
+//     heaps), the Slow functions for every control, SlowAlways for a
+//     library in a mode where any call may take long, a Guard for state
+//     bound to one thread. No backend imports internal/ffi.
 //   - The malloc-family adapter (Malloc, from a MallocSpec): the
 //     nalloc.Allocator contract over malloc, calloc, realloc, free, an
 //     aligned call and usable_size, with the shapes the five libraries
