@@ -5,11 +5,12 @@
 package nalloc
 
 import (
-	"errors"
+	"fmt"
 	"runtime"
 )
 
+// countProcess: only Linux's /proc gives the process's anonymous resident
+// memory cheaply; elsewhere GCPacerAllocators counts given allocators.
 func countProcess(uint64) (uint64, error) {
-	return 0, errors.New("nalloc: the GC pacer counts the process's memory through Linux's /proc, not on " +
-		runtime.GOOS + "; count given allocators instead with GCPacerAllocators")
+	return 0, fmt.Errorf("%w: the GC pacer's count of the process's memory on %s", ErrUnsupported, runtime.GOOS)
 }

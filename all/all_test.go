@@ -15,6 +15,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	_ "github.com/nalloc/nalloc/all"
+	"github.com/nalloc/nalloc/internal/backends"
 	"github.com/nalloc/nalloc/internal/native"
 )
 
@@ -77,5 +78,13 @@ func TestBackendList(t *testing.T) {
 	}
 	if len(listed) != len(specs) {
 		t.Errorf("scripts/backends lists %d backends, all.go registers %d native ones", len(listed), len(specs))
+	}
+}
+
+// The root package's list of backends (for Open's errors) is what all.go
+// links in.
+func TestBackendsListed(t *testing.T) {
+	if got := imported(t); !slices.Equal(got, backends.Names) {
+		t.Fatalf("all.go imports %v, internal/backends lists %v: keep them the same", got, backends.Names)
 	}
 }

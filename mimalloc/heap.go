@@ -47,7 +47,7 @@ var (
 // the same C call as the mimalloc function it guards, so the goroutine
 // cannot change threads in between (internal/native's Guard). It costs
 // one more C call, pthread_getspecific, inside the same switch to the
-// system stack.
+// system stack (docs/backends.md, "mimalloc", has the figure).
 //
 // # Why a function and not a constructor
 //
