@@ -3,7 +3,6 @@
 package native
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -12,8 +11,10 @@ import (
 )
 
 // ErrMissing is wrapped by a backend method whose C function this build of
-// the library does not have (mallinfo2 before glibc 2.33, say).
-var ErrMissing = errors.New("function not in this library")
+// the library does not have (mallinfo2 before glibc 2.33, say). It wraps
+// nalloc.ErrUnsupported (and so errors.ErrUnsupported), which is what a
+// program tests for.
+var ErrMissing = fmt.Errorf("%w: function not in this library", nalloc.ErrUnsupported)
 
 // Lib is a loaded library together with the Spec of the backend that
 // loaded it, so that every error about it names the backend. It is
@@ -39,13 +40,13 @@ func load(spec *Spec, path string) (*Lib, error) {
 		return &Lib{lib: lib, spec: spec}, nil
 	}
 	if spec.StaticTLS != nil && strings.Contains(err.Error(), "static TLS") {
-		return nil, fmt.Errorf("%s: %w\n(dlopen said: %v)", spec.Name, spec.StaticTLS, err)
+		return nil, fmt.Errorf("%w: %v", spec.StaticTLS.Err, err)
 	}
 	if path != "" {
-		return nil, fmt.Errorf("%w: %s: %v", nalloc.ErrLibraryNotFound, spec.Name, err)
+		return nil, fmt.Errorf("%s: %w: %v", spec.Name, nalloc.ErrLibraryNotFound, err)
 	}
-	return nil, fmt.Errorf("%w: %s: none of %s could be loaded (%v); install it with: apt-get install %s",
-		nalloc.ErrLibraryNotFound, spec.Name, strings.Join(spec.Sonames, ", "), err, spec.Package)
+	return nil, fmt.Errorf("%s: %w: %s (Debian package %s): %v",
+		spec.Name, nalloc.ErrLibraryNotFound, strings.Join(spec.Sonames, ", "), spec.Package, err)
 }
 
 // Name is the name or path that dlopen accepted.
