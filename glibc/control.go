@@ -114,20 +114,21 @@ func (a *Allocator) Tune(name, value string) error {
 	return native.Tune("glibc", name, value, ParseParam, func(p Param, v int64) error { return a.Mallopt(p, int(v)) })
 }
 
-// PurgeKeep is Purge keeping pad bytes at the top of the main heap for
-// its next allocations, with malloc_trim(pad): the top beyond pad goes
+// Trim is malloc_trim(pad): Purge keeping pad bytes at the top of the
+// main heap for its next allocations (glibc's name, kept with its
+// argument; Purge is Trim(0)). The top beyond pad goes
 // back to the OS (a negative sbrk), and so do the free pages inside every
 // arena (madvise). It reports whether anything was released.
-func (a *Allocator) PurgeKeep(pad uintptr) (released bool, err error) {
+func (a *Allocator) Trim(pad uintptr) (released bool, err error) {
 	if a.mallocTrim == 0 {
 		return false, a.lib.Missing("malloc_trim")
 	}
 	return int32(native.Slow1(a.mallocTrim, pad)) == 1, nil
 }
 
-// Purge implements nalloc.Purger: PurgeKeep(0).
+// Purge implements nalloc.Purger: Trim(0).
 func (a *Allocator) Purge() error {
-	_, err := a.PurgeKeep(0)
+	_, err := a.Trim(0)
 	return err
 }
 

@@ -6,7 +6,7 @@
 //
 // Beyond the nalloc.Allocator contract it gives glibc's own controls:
 // Mallinfo2 (the arena figures), Mallopt (M_MMAP_THRESHOLD and friends, by
-// name), PurgeKeep (malloc_trim), Break (the program break) and Info
+// name), Trim (malloc_trim), Break (the program break) and Info
 // (malloc_info's XML).
 //
 // # How the contract maps onto glibc

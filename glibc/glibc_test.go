@@ -185,7 +185,7 @@ func TestMallinfo2CountsBlocks(t *testing.T) {
 	}
 }
 
-func TestPurgeKeepReleases(t *testing.T) {
+func TestTrimReleases(t *testing.T) {
 	a := open(t)
 	l := nalloc.Layout{Size: 4000, Align: 16}
 	var ps []unsafe.Pointer
@@ -200,9 +200,9 @@ func TestPurgeKeepReleases(t *testing.T) {
 	for _, p := range ps {
 		a.Deallocate(p, l)
 	}
-	released, err := a.PurgeKeep(0)
+	released, err := a.Trim(0)
 	if err != nil || !released {
-		t.Fatalf("PurgeKeep(0) after freeing 80 MB = %v, %v; want true", released, err)
+		t.Fatalf("Trim(0) after freeing 80 MB = %v, %v; want true", released, err)
 	}
 }
 

@@ -66,6 +66,7 @@ type Heap struct {
 	guard  *native.Guard
 	heap   uintptr // mi_heap_t*; dangling once closed, never passed to C then
 	closed atomic.Uint32
+	owned  bool // made by NewHeap: Destroy and Retire unlock the thread
 }
 
 var _ interface {
@@ -105,6 +106,24 @@ func (a *Allocator) WithHeap(fn func(h *Heap) error) (err error) {
 		}
 	}()
 	return fn(h)
+}
+
+// NewHeap creates a heap (mi_heap_new) owned by the calling goroutine,
+// which it locks to its OS thread until Destroy or Retire, called by the
+// same goroutine, ends the heap and unlocks the thread. Prefer WithHeap,
+// which cannot get this wrong: a NewHeap heap must be ended before its
+// goroutine ends. If the goroutine ends first, Go ends its locked thread,
+// mimalloc deletes the heap with the thread (its blocks move to the
+// process's heap, still allocated), and Destroy and Retire from any other
+// goroutine return ErrWrongThread: its blocks can then only be given back
+// one by one, with the Allocator's or the Heap's Deallocate.
+func (a *Allocator) NewHeap() (*Heap, error) {
+	h, err := a.newHeap()
+	if err != nil {
+		return nil, err
+	}
+	h.owned = true
+	return h, nil
 }
 
 // end destroys the heap if it is still open and unlocks the goroutine
@@ -218,7 +237,8 @@ func (h *Heap) UsableSize(p unsafe.Pointer) uintptr {
 func (h *Heap) Purge() error { return h.guarded("Purge", h.a.heapCollect, 1) }
 
 // Destroy frees every block of the heap at once, and the heap itself
-// (mi_heap_destroy), before WithHeap would. Pointers into the heap are
+// (mi_heap_destroy), before WithHeap would (or, for a NewHeap heap, when
+// its goroutine is done with it). Pointers into the heap are
 // invalid afterwards; Deallocate of one does nothing, and every other
 // call returns ErrHeapClosed.
 func (h *Heap) Destroy() error { return h.close(h.a.heapDestroy, heapDestroyed, "Destroy") }
@@ -237,6 +257,9 @@ func (h *Heap) close(fn uintptr, state uint32, op string) error {
 		return err
 	}
 	h.closed.Store(state)
+	if h.owned {
+		runtime.UnlockOSThread() // guarded ran on the owner's thread, so this is the owner
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ package mimalloc_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -21,7 +22,7 @@ import (
 // if still open, and the thread unlocked) when the test ends.
 func newHeap(t testing.TB, a *mimalloc.Allocator) *mimalloc.Heap {
 	t.Helper()
-	h, end, err := mimalloc.NewHeap(a)
+	h, end, err := mimalloc.HeapWithEnd(a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +400,7 @@ func TestHeapGuardAfterThreadEnds(t *testing.T) {
 	}
 	ch := make(chan result)
 	go func() {
-		h, _, err := mimalloc.NewHeap(a) // locks this goroutine; it ends without unlocking
+		h, err := a.NewHeap() // locks this goroutine; it ends without unlocking
 		if err != nil {
 			t.Error(err)
 			close(ch)
@@ -432,4 +433,35 @@ func TestHeapGuardAfterThreadEnds(t *testing.T) {
 		t.Fatalf("the block changed at byte %d after its thread ended", i)
 	}
 	r.h.Deallocate(r.p, l)
+}
+
+// NewHeap's heap is ended by its goroutine: Destroy frees it and unlocks
+// the thread, after which the Heap refuses every call but Deallocate.
+func TestNewHeapDestroy(t *testing.T) {
+	a := open(t)
+	done := make(chan error)
+	go func() {
+		h, err := a.NewHeap()
+		if err != nil {
+			done <- err
+			return
+		}
+		l := nalloc.Layout{Size: 4096, Align: 64}
+		if _, err := h.Allocate(l); err != nil {
+			done <- err
+			return
+		}
+		if err := h.Destroy(); err != nil {
+			done <- err
+			return
+		}
+		if _, err := h.Allocate(l); !errors.Is(err, mimalloc.ErrHeapClosed) {
+			done <- fmt.Errorf("Allocate after Destroy = %v, want ErrHeapClosed", err)
+			return
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/nalloc/nalloc"
-	"github.com/nalloc/nalloc/internal/opened"
+	openedset "github.com/nalloc/nalloc/internal/opened"
 )
 
 // Spec is what a native backend declares about its library: where it is,
@@ -98,7 +98,7 @@ func (b *Backend[T]) Open(path string) (T, error) {
 		m.warm()
 		a, err := b.New(lib, m)
 		if err == nil {
-			opened.Add(a) // for the GC pacer's Purge under pressure
+			openedset.Add(a) // for the GC pacer's Purge under pressure
 		}
 		return a, err
 	})
