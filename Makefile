@@ -4,10 +4,10 @@
 
 GO       ?= go
 # The native backends and their libraries' Debian packages, from
-# scripts/backends; with them, a C compiler for the C baselines the tests
+# internal/backends/backends.txt; with them, a C compiler for the C baselines the tests
 # and benchmarks compare against (and for CGO_ENABLED=1 -race).
-BACKENDS := $(shell awk '!/^\#/ && NF {print $$1}' scripts/backends)
-DEB_PKGS := $(shell awk '!/^\#/ && NF {print $$2}' scripts/backends) gcc libc6-dev
+BACKENDS := $(shell awk '!/^\#/ && NF && $$2 != "-" {print $$1}' internal/backends/backends.txt)
+DEB_PKGS := $(shell awk '!/^\#/ && NF && $$2 != "-" {print $$2}' internal/backends/backends.txt) gcc libc6-dev
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # The build tags that change the call path, and the one that turns on the
