@@ -14,10 +14,9 @@ import "github.com/nalloc/nalloc/internal/native"
 // Deallocate call for a small block (Pair), and OpenLibrary.
 type nativeSpec = native.Spec
 
-// nativePair is a backend's pair. Kind says how they are called: "plain"
-// is alloc(size), free(p); "sized" is alloc(size), free(p, size); "x" is
-// alloc(size, 0), free(p, size, 0) (jemalloc's mallocx and sdallocx).
-// The C and cgo sides take all three.
+// nativePair is a backend's pair: p = Alloc(size), Free(p), the only
+// kind every backend declares and the only one the C and cgo sides call
+// (TestNativeSpecs fails for a backend that declares another Kind).
 type nativePair = native.Pair
 
 // nativeSpecs returns one spec per registered native backend, sorted by

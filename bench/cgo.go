@@ -12,20 +12,10 @@ package main
 #include <stdlib.h>
 
 // The pair of functions the cgo peer calls, as csrc/shootout.h calls
-// them: kind 0 is alloc(size), free(p); 1 is alloc(size), free(p, size);
-// 2 is alloc(size, 0), free(p, size, 0).
-static void *bench_alloc(void *fn, int kind, size_t n) {
-	if (kind == 2) return ((void *(*)(size_t, int))fn)(n, 0);
-	return ((void *(*)(size_t))fn)(n);
-}
+// them: p = alloc(size), free(p).
+static void *bench_alloc(void *fn, size_t n) { return ((void *(*)(size_t))fn)(n); }
 
-static void bench_free(void *fn, int kind, void *p, size_t n) {
-	switch (kind) {
-	case 0: ((void (*)(void *))fn)(p); break;
-	case 1: ((void (*)(void *, size_t))fn)(p, n); break;
-	default: ((void (*)(void *, size_t, int))fn)(p, n, 0); break;
-	}
-}
+static void bench_free(void *fn, void *p) { ((void (*)(void *))fn)(p); }
 
 // bench_dlopen opens lib with RTLD_LOCAL, so that the process's own
 // malloc stays glibc's, and finds the pair; on failure it returns NULL
@@ -65,17 +55,11 @@ const cgoBuilt = true
 // concurrent use, as the library is.
 type cgoHeap struct {
 	alloc, free unsafe.Pointer
-	kind        C.int
 	name        string
 }
 
 // openCgo opens the cgo peer for library (a path or soname) with pair.
 func openCgo(name, library string, pair nativePair) (nalloc.Allocator, error) {
-	kinds := map[string]C.int{"plain": 0, "sized": 1, "x": 2}
-	kind, ok := kinds[pair.Kind]
-	if !ok {
-		return nil, fmt.Errorf("cgo: %s: unknown kind %q of %s/%s", name, pair.Kind, pair.Alloc, pair.Free)
-	}
 	lib, alloc, free := C.CString(library), C.CString(pair.Alloc), C.CString(pair.Free)
 	defer C.free(unsafe.Pointer(lib))
 	defer C.free(unsafe.Pointer(alloc))
@@ -85,7 +69,7 @@ func openCgo(name, library string, pair nativePair) (nalloc.Allocator, error) {
 	if C.bench_dlopen(lib, alloc, free, &a, &f, &why) == nil {
 		return nil, fmt.Errorf("cgo: dlopen %s (%s, %s): %s", library, pair.Alloc, pair.Free, C.GoString(why))
 	}
-	h := &cgoHeap{alloc: a, free: f, kind: kind, name: name}
+	h := &cgoHeap{alloc: a, free: f, name: name}
 	// The library's first call initialises it: keep it out of the clock,
 	// as the C side does.
 	l := nalloc.Layout{Size: 1, Align: 1}
@@ -108,7 +92,7 @@ func (h *cgoHeap) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
 		return nil, fmt.Errorf("%w: the cgo peer calls %s's plain allocation, aligned to %d bytes, not %d",
 			nalloc.ErrInvalidLayout, h.name, cgoAlign, l.Align)
 	}
-	p := C.bench_alloc(h.alloc, h.kind, C.size_t(max(l.Size, 1)))
+	p := C.bench_alloc(h.alloc, C.size_t(max(l.Size, 1)))
 	if p == nil {
 		return nil, nalloc.OutOfMemory(h.name+" (cgo)", l)
 	}
@@ -117,7 +101,7 @@ func (h *cgoHeap) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
 
 func (h *cgoHeap) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
 	if p != nil {
-		C.bench_free(h.free, h.kind, p, C.size_t(max(l.Size, 1)))
+		C.bench_free(h.free, p)
 	}
 }
 

@@ -43,9 +43,7 @@
 //     workload in C against the library. Both call the pair of functions the
 //     backend calls for a small block (malloc/free for glibc and
 //     jemalloc, mi_malloc/mi_free, tc_malloc/tc_free, scalable_malloc/
-//     scalable_free), as the backend declares them (native.Spec.Pair);
-//     sized frees (free(p, size)) and jemalloc's mallocx/sdallocx are
-//     taken too, for a backend that declares them.
+//     scalable_free), as the backend declares them (native.Spec.Pair).
 //   - -library backend=path columns: a library of the user's measured under
 //     a backend that knows its functions (backend@file), through nalloc,
 //     cgo and C alike, as mimalloc-bench measures external allocators.

@@ -80,7 +80,7 @@ func (r *runner) cChild(ctx context.Context, library string, pair nativePair, w 
 	if r.c.bin == "" {
 		return childResult{}, fmt.Errorf("C: no C program: %s", r.c.skipped)
 	}
-	args := append([]string{r.c.bin, w.name, library, pair.Alloc, pair.Free, pair.Kind}, w.cArgs(p)...)
+	args := append([]string{r.c.bin, w.name, library, pair.Alloc, pair.Free}, w.cArgs(p)...)
 	var stdin []byte
 	if w.cStdin != nil {
 		stdin = w.cStdin(p)

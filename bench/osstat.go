@@ -38,9 +38,8 @@ func peakRSS() float64 {
 
 // procStart is the process's figures when a workload starts.
 type procStart struct {
-	wall      time.Time
-	ru        syscall.Rusage
-	peakSoFar float64
+	wall time.Time
+	ru   syscall.Rusage
 }
 
 // startProcess resets the peak RSS and takes the figures a run's process

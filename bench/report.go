@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 )
@@ -405,18 +404,4 @@ func (r *Report) loadedNames() []string {
 		}
 	}
 	return names
-}
-
-// hasC reports whether any row of wr has a C figure for allocator a.
-func (wr *WorkloadReport) hasC(a string) bool {
-	return slices.ContainsFunc(wr.Rows, func(r Row) bool {
-		return slices.ContainsFunc(r.Cells, func(c Cell) bool { return c.Allocator == a && c.C != nil })
-	})
-}
-
-// hasCgo reports whether any row of wr has a cgo figure for allocator a.
-func (wr *WorkloadReport) hasCgo(a string) bool {
-	return slices.ContainsFunc(wr.Rows, func(r Row) bool {
-		return slices.ContainsFunc(r.Cells, func(c Cell) bool { return c.Allocator == a && c.CGO != nil })
-	})
 }

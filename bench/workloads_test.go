@@ -191,9 +191,7 @@ func TestXmallocFreesEverything(t *testing.T) {
 }
 
 // cLibraries are the libraries the C and cgo sides are tested against:
-// every registered backend's, through the pair it declares, and the two
-// other kinds of pair the C and cgo sides take (a sized free, and
-// jemalloc's mallocx/sdallocx), which no backend declares today.
+// every registered backend's, through the pair it declares.
 func cLibraries() map[string]struct {
 	lib  string
 	pair nativePair
@@ -201,10 +199,7 @@ func cLibraries() map[string]struct {
 	libs := map[string]struct {
 		lib  string
 		pair nativePair
-	}{
-		"tcmalloc-sized": {"libtcmalloc_minimal.so.4", nativePair{Alloc: "tc_malloc", Free: "tc_free_sized", Kind: "sized"}},
-		"jemalloc-x":     {"libjemalloc.so.2", nativePair{Alloc: "mallocx", Free: "sdallocx", Kind: "x"}},
-	}
+	}{}
 	for _, s := range nativeSpecs() {
 		libs[s.Name] = struct {
 			lib  string
@@ -288,7 +283,7 @@ func TestNativeSpecs(t *testing.T) {
 		if !slices.Contains(nalloc.Names(), s.Name) {
 			t.Errorf("%s is not registered", s.Name)
 		}
-		if !slices.Contains([]string{"plain", "sized", "x"}, s.Pair.Kind) || s.Pair.Alloc == "" || s.Pair.Free == "" {
+		if s.Pair.Kind != "plain" || s.Pair.Alloc == "" || s.Pair.Free == "" {
 			t.Errorf("%s: pair %+v", s.Name, s.Pair)
 		}
 		a, err := s.OpenLibrary("")

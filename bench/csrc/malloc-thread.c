@@ -20,8 +20,7 @@ struct mt {
 static void mt_work(struct round *r, int i, void *p) {
 	struct mt *m = p;
 	void **blocks = calloc((size_t)m->ws, sizeof *blocks);
-	unsigned *held = calloc((size_t)m->ws, sizeof *held);
-	if (!blocks || !held) die("out of memory for the working set");
+	if (!blocks) die("out of memory for the working set");
 	round_ready(r);
 	/* Both walks start at index 1 and wrap around, as the original's.
 	 * An empty slot (at the start) has nothing to free: the original
@@ -32,17 +31,15 @@ static void mt_work(struct round *r, int i, void *p) {
 		if (++ki == m->nslots) ki = 0;
 		if (++si == m->nsizes) si = 0;
 		unsigned k = m->slots[ki];
-		if (blocks[k]) lib_free(blocks[k], held[k]);
+		if (blocks[k]) lib_free(blocks[k]);
 		void *q = lib_alloc(m->sizes[si]);
 		if (!q) die("allocation failed");
 		blocks[k] = q;
-		held[k] = m->sizes[si];
 	}
 	round_stop(r, i);
 	for (long k = 0; k < m->ws; k++)
-		if (blocks[k]) lib_free(blocks[k], held[k]);
+		if (blocks[k]) lib_free(blocks[k]);
 	free(blocks);
-	free(held);
 }
 
 void malloc_thread(void) {

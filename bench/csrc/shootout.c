@@ -37,7 +37,6 @@
 
 #include "shootout.h"
 
-enum kind lib_kind;
 void *lib_a, *lib_f;
 unsigned char pattern[256];
 
@@ -192,8 +191,8 @@ static void cycle(void **blocks, size_t s) {
 		memcpy(p, pattern, s);
 		blocks[i] = p;
 	}
-	for (int i = 0; i < HALF; i++) lib_free(blocks[i], s);
-	for (int i = BLOCKS - 1; i >= HALF; i--) lib_free(blocks[i], s);
+	for (int i = 0; i < HALF; i++) lib_free(blocks[i]);
+	for (int i = BLOCKS - 1; i >= HALF; i--) lib_free(blocks[i]);
 }
 
 /* glibc-simple: sizes=16,32 reps=N */
@@ -269,21 +268,19 @@ static void large(void) {
 		size[n++] = sz;
 	}
 	void **held = calloc((size_t)slots, sizeof *held);
-	size_t *heldsz = calloc((size_t)slots, sizeof *heldsz);
 	double t0 = cpu_ns();
 	for (size_t i = 0; i < n; i++) {
 		long s = slot[i];
-		if (held[s]) lib_free(held[s], heldsz[s]);
+		if (held[s]) lib_free(held[s]);
 		char *p = lib_alloc(size[i]);
 		if (!p) die("allocation failed");
 		if (touch)
 			for (size_t off = 0; off < size[i]; off += (size_t)page) p[off] = 1;
 		held[s] = p;
-		heldsz[s] = size[i];
 	}
 	double dt = cpu_ns() - t0;
 	for (long s = 0; s < slots; s++)
-		if (held[s]) lib_free(held[s], heldsz[s]);
+		if (held[s]) lib_free(held[s]);
 	put("", "us_per_step", dt / 1e3 / (double)n);
 }
 
@@ -301,7 +298,7 @@ static void boxes(void) {
 				memcpy(p, pattern, bs);
 				b[i] = p;
 			}
-			for (long i = 0; i < nboxes; i++) lib_free(b[i], bs);
+			for (long i = 0; i < nboxes; i++) lib_free(b[i]);
 		}
 		if (!warm) put("", "ns_per_box", (cpu_ns() - t0) / ((double)rounds * (double)nboxes));
 	}
@@ -312,24 +309,14 @@ static void *nothing(void *arg) { return arg; }
 static double tv_seconds(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1e6; }
 
 int main(int argc, char **argv) {
-	if (argc < 6) {
-		fprintf(stderr, "usage: shootout WORKLOAD LIBRARY ALLOC FREE plain|sized|x [key=value ...]\n");
+	if (argc < 5) {
+		fprintf(stderr, "usage: shootout WORKLOAD LIBRARY ALLOC FREE [key=value ...]\n");
 		return 2;
 	}
-	const char *workload = argv[1], *lib = argv[2], *kind = argv[5];
-	nargs = argc - 6;
-	args = argv + 6;
+	const char *workload = argv[1], *lib = argv[2];
+	nargs = argc - 5;
+	args = argv + 5;
 	for (int j = 0; j < 256; j++) pattern[j] = (unsigned char)j;
-	if (strcmp(kind, "plain") == 0)
-		lib_kind = PLAIN;
-	else if (strcmp(kind, "sized") == 0)
-		lib_kind = SIZED;
-	else if (strcmp(kind, "x") == 0)
-		lib_kind = X;
-	else {
-		fprintf(stderr, "shootout.c: unknown kind %s: plain, sized or x\n", kind);
-		return 2;
-	}
 
 	/* A Go process is always multi-threaded. glibc's malloc takes faster
 	 * paths (no atomic operations on the fastbins, no arena locking) in a
@@ -352,7 +339,7 @@ int main(int argc, char **argv) {
 	}
 	/* The library's first call initialises it; keep it out of the clock,
 	 * as the Go side does when it opens the allocator. */
-	lib_free(lib_alloc(1), 1);
+	lib_free(lib_alloc(1));
 
 	/* The run's process figures, as the Go side's startProcess. */
 	reset_peak_rss();

@@ -8,25 +8,13 @@
 
 #include <stddef.h>
 
-/* The library's pair, as its nalloc backend calls it (nativePair's Kind):
- * PLAIN alloc(size), free(p); SIZED alloc(size), free(p, size); X
- * alloc(size, 0), free(p, size, 0) (jemalloc's mallocx, sdallocx). */
-enum kind { PLAIN, SIZED, X };
-extern enum kind lib_kind;
+/* The library's pair, as its nalloc backend calls it (native.Pair):
+ * p = alloc(size), free(p). */
 extern void *lib_a, *lib_f;
 
-static inline void *lib_alloc(size_t n) {
-	if (lib_kind == X) return ((void *(*)(size_t, int))lib_a)(n, 0);
-	return ((void *(*)(size_t))lib_a)(n);
-}
+static inline void *lib_alloc(size_t n) { return ((void *(*)(size_t))lib_a)(n); }
 
-static inline void lib_free(void *p, size_t n) {
-	switch (lib_kind) {
-	case PLAIN: ((void (*)(void *))lib_f)(p); break;
-	case SIZED: ((void (*)(void *, size_t))lib_f)(p, n); break;
-	case X: ((void (*)(void *, size_t, int))lib_f)(p, n, 0); break;
-	}
-}
+static inline void lib_free(void *p) { ((void (*)(void *))lib_f)(p); }
 
 /* pattern[j] == j: blocks are written "byte j as byte(j)" with one memcpy,
  * as the Go side does with one copy. */

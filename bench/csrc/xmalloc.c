@@ -96,7 +96,7 @@ static void xm_work(struct round *r, int i, void *p) {
 	}
 	void **b;
 	while ((b = pop(&x->queue)) != NULL) { /* a consumer, until the producers are done */
-		for (long j = 0; j < x->batch; j++) lib_free(b[j], x->size);
+		for (long j = 0; j < x->batch; j++) lib_free(b[j]);
 		push(&x->spare, b);
 	}
 }
