@@ -74,8 +74,8 @@ var chartPanels = []panelSpec{
 	{gcPressure.name, mPeakRSS, "gc-pressure: peak RSS", "", "MiB", "B", 1 << 20, false},
 	{gcPressurePaced.name, mGCCPU, "gc-pressure-paced: GC CPU under nalloc.StartGCPacer", "", "CPU seconds", "s", 1, false},
 	{mallocThread.name, mNsPerIter, "malloc-thread: time per iteration (4-32768 B)", "threads", "ns per iteration, per thread", "ns", 1, true},
-	{xmalloc.name, mFreesPerSec, "xmalloc: cross-thread frees (64 B)", "threads (half allocate, half free)", "million frees per second", "1/s", 1e6, true},
-	{xmalloc.name, mPeakRSS, "xmalloc: peak RSS by threads", "threads", "MiB", "B", 1 << 20, false},
+	{xmalloc.name, mFreesPerSec, "xmalloc: cross-thread frees (64 B)", "xmalloc-test -w: producers, and as many consumers", "million frees per second", "1/s", 1e6, true},
+	{xmalloc.name, mPeakRSS, "xmalloc: peak RSS by -w", "-w", "MiB", "B", 1 << 20, false},
 }
 
 // drawChart draws rep to path, as SVG or PNG by its extension.

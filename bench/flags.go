@@ -104,7 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		chart      = fs.String("chart", "", "also draw the figures to `file` (.svg or .png)")
 		native     = fs.Bool("native", true, "run the same workloads in C for the native column (needs a C compiler)")
 		noNative   = fs.Bool("no-native", false, "skip the native column")
-		threads    = fs.Int("threads", 16, "the threaded workloads run on 1, 2, 4, ... threads up to `n`, and n itself (xmalloc: the even counts)")
+		threads    = fs.Int("threads", 16, "the threaded workloads run on 1, 2, 4, ... threads up to `n`, and n itself (xmalloc: -w n/2 for the even ones)")
 		touch      = fs.Bool("touch", false, "malloc-large writes one byte per page of each block, making it resident")
 		gcLive     = sizeFlag{v: 1 << 30}
 		timeout    = fs.Duration("timeout", 10*time.Minute, "kill a run that takes longer than `duration`")

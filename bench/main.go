@@ -93,12 +93,14 @@
 //     iterations per thread, N = 1, 2, 4, ... up to -threads: nanoseconds
 //     per iteration (the round's wall time over one thread's iterations)
 //     and the scaling of the throughput against N = 1.
-//   - xmalloc: mimalloc-bench's xmalloc-test (-s 64): N/2 producer threads
-//     allocate batches of 4096 blocks of 64 B and write each, N/2 consumer
-//     threads take the batches from a LIFO of at most 100 and free every
-//     block, so that every free is on another thread than its allocation.
-//     100 batches per producer, N = 2, 4, ... up to -threads. Frees per
-//     second, and the peak RSS of each N.
+//   - xmalloc: mimalloc-bench's xmalloc-test as it runs it (-w W -s 64):
+//     W producer threads allocate batches of 4096 blocks of 64 B (the
+//     batch, an array of their addresses, through the allocator too) and
+//     write each, W consumer threads take the batches from a LIFO of at
+//     most 100 and free every block and the batch, so that every free is
+//     on another thread than its allocation. 0.5 s per W (-quick: 0.1 s),
+//     W = 1, 2, 4, ... up to -threads/2. Frees per second, and the peak
+//     RSS of each W.
 //
 // An arena is also Reset at the end of each glibc-simple and glibc-thread
 // cycle (its Deallocate reclaims nothing), and malloc-large,
@@ -174,9 +176,9 @@
 //	                        "box_size", "gc_live", "gc_block", "gc_stream",
 //	                        "mt_thread_counts", "mt_iters", "mt_working_set",
 //	                        "mt_min", "mt_max", "mt_sizes", "mt_slots",
-//	                        "mt_seed", "xmalloc_thread_counts",
+//	                        "mt_seed", "xmalloc_workers",
 //	                        "xmalloc_object_size", "xmalloc_batch",
-//	                        "xmalloc_batches", "xmalloc_queue"}},
+//	                        "xmalloc_queue", "xmalloc_seconds"}},
 //	  "allocators": [{"name", "backend"?, "path"?, "loaded", "error"?,
 //	                  "info"?: {"type", "library"?, "version"?, "arena"?}}],
 //	  "native": {"enabled", "compiler"?, "skipped"?},
@@ -195,8 +197,9 @@
 //	}
 //
 // where a summary is {"median", "min", "max", "runs": [every run, in
-// order]}, "case" is "size=16B", "threads=4" or "" (the whole workload),
-// and "unit" is one of ns, us, s, B, 1/s (per second), count, x (a ratio).
+// order]}, "case" is "size=16B", "threads=4", "w=2" (xmalloc-test's -w)
+// or "" (the whole workload), and "unit" is one of ns, us, s, B, 1/s (per
+// second), count, x (a ratio).
 // "better" is lower or higher, or absent for figures no one wins (the
 // allocator's Stats). A ranking check's "against" is c or cgo, and
 // faster_in_c, slower_in_c and c_gap are the order and gap there (the

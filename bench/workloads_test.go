@@ -9,7 +9,9 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"unsafe"
 
 	"github.com/nalloc/nalloc"
 	_ "github.com/nalloc/nalloc/all"
@@ -21,7 +23,7 @@ func tinyParams() *params {
 	p := paramsFor(true, 4, true, 2<<20)
 	p.SimpleReps, p.ThreadReps, p.LargeSteps, p.BoxRounds = 2, 2, 10, 5
 	p.GCStream = 4 << 20
-	p.MTIters, p.XBatches, p.XBatch, p.XQueue = 3000, 3, 512, 2
+	p.MTIters, p.XSeconds, p.XBatch, p.XQueue = 3000, 0.02, 512, 2
 	return &p
 }
 
@@ -171,23 +173,58 @@ func TestWorkloadsInProcess(t *testing.T) {
 	}
 }
 
-// TestXmallocFreesEverything counts blocks: every block a producer
-// allocates is freed by a consumer, on another thread.
+// TestXmallocFreesEverything counts blocks and batches: the producers
+// allocate both through the allocator under test, in whole batches, and
+// the consumers (or the drain at the end) free every one of them.
 func TestXmallocFreesEverything(t *testing.T) {
-	c := nalloc.NewCounting(nalloc.NewGoHeap())
+	c := &sizeCounter{Allocator: nalloc.NewGoHeap(), n: map[uintptr]*[2]atomic.Int64{}}
 	p := tinyParams()
-	e := &runEnv{a: c, p: p, put: func(string, string, float64) {}}
+	batch := uintptr(p.XBatch) * unsafe.Sizeof(uintptr(0))
+	for _, size := range []uintptr{p.XObjectSize, batch} {
+		c.n[size] = new([2]atomic.Int64)
+	}
+	var frees []float64
+	e := &runEnv{a: c, p: p, put: func(_, m string, v float64) {
+		if m == mFreesPerSec {
+			frees = append(frees, v)
+		}
+	}}
 	if err := runXmalloc(e); err != nil {
 		t.Fatal(err)
 	}
-	n := c.Counts()
-	want := 0
-	for _, threads := range p.XThreadCounts {
-		want += threads / 2 * p.XBatches * p.XBatch
+	blocks, batches := c.n[p.XObjectSize], c.n[batch]
+	if batches[0].Load() == 0 || blocks[0].Load() != batches[0].Load()*int64(p.XBatch) {
+		t.Errorf("%d blocks in %d batches of %d", blocks[0].Load(), batches[0].Load(), p.XBatch)
 	}
-	if n.Allocations != uint64(want) || n.Deallocations != uint64(want) || n.LiveBytes != 0 {
-		t.Errorf("counts %+v, want %d allocations, all freed", n, want)
+	for _, n := range []*[2]atomic.Int64{blocks, batches} {
+		if n[0].Load() != n[1].Load() {
+			t.Errorf("%d allocated, %d freed", n[0].Load(), n[1].Load())
+		}
 	}
+	if len(frees) != len(p.XWorkers) || slices.Contains(frees, 0) {
+		t.Errorf("frees/s %v for -w %v", frees, p.XWorkers)
+	}
+}
+
+// sizeCounter counts allocations and frees by size, of the sizes in n.
+type sizeCounter struct {
+	nalloc.Allocator
+	n map[uintptr]*[2]atomic.Int64 // allocated, freed
+}
+
+func (c *sizeCounter) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
+	p, err := c.Allocator.Allocate(l)
+	if err == nil && c.n[l.Size] != nil {
+		c.n[l.Size][0].Add(1)
+	}
+	return p, err
+}
+
+func (c *sizeCounter) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
+	if c.n[l.Size] != nil {
+		c.n[l.Size][1].Add(1)
+	}
+	c.Allocator.Deallocate(p, l)
 }
 
 // cLibraries are the libraries the C and cgo sides are tested against:

@@ -1,38 +1,44 @@
 /* Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
  *
- * xmalloc, the C side of xmalloc.go: mimalloc-bench's xmalloc-test on the
- * shoot-out's terms (a fixed number of batches per producer; the arrays
- * that carry a batch's pointers recycled instead of malloc'ed).
+ * xmalloc, the C side of xmalloc.go: mimalloc-bench's xmalloc-test as
+ * mimalloc-bench runs it (-w W -t T -s 64): W producers allocate batches
+ * of blocks and the batch itself with the library, W consumers free
+ * them; for T (ms=) milliseconds per -w.
  *
- * keys: threads=2,4 (half producers, half consumers) size=S (bytes per
- * block) batch=N (blocks per batch) batches=N (per producer) queue=N
- * (batches in the queue at most). */
+ * keys: workers=1,2 (xmalloc-test's -w) size=S (bytes per block)
+ * batch=N (blocks per batch) queue=N (batches in the queue at most)
+ * ms=N (run time of each -w) */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "shootout.h"
 
 /* stack is xmalloc-test's queue: a LIFO of batches under a mutex, with
- * condition variables for "not empty" and "not full"; closed once the
- * producers are done. */
+ * condition variables for "not empty" and "not full". Once the time is up
+ * (done), push no longer waits for room and pop no longer waits for a
+ * batch, as in the original. */
 struct stack {
 	pthread_mutex_t lock;
 	pthread_cond_t not_empty, not_full;
 	void ***items;
-	int n, limit, closed;
+	int n, cap, limit;
 };
+
+static atomic_int done;
 
 static void stack_init(struct stack *s, int limit) {
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->not_empty, NULL);
 	pthread_cond_init(&s->not_full, NULL);
-	s->items = calloc((size_t)limit, sizeof *s->items);
+	s->cap = limit;
+	s->items = malloc((size_t)s->cap * sizeof *s->items);
 	if (!s->items) die("out of memory for the queue");
 	s->n = 0;
 	s->limit = limit;
-	s->closed = 0;
 }
 
 static void stack_destroy(struct stack *s) {
@@ -44,43 +50,73 @@ static void stack_destroy(struct stack *s) {
 
 static void push(struct stack *s, void **b) {
 	pthread_mutex_lock(&s->lock);
-	while (s->n >= s->limit) pthread_cond_wait(&s->not_full, &s->lock);
+	while (s->n >= s->limit && !atomic_load(&done)) pthread_cond_wait(&s->not_full, &s->lock);
+	if (s->n == s->cap) { /* past the limit once the time is up */
+		s->cap *= 2;
+		s->items = realloc(s->items, (size_t)s->cap * sizeof *s->items);
+		if (!s->items) die("out of memory for the queue");
+	}
 	s->items[s->n++] = b;
 	pthread_cond_signal(&s->not_empty);
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* pop returns NULL once the stack is closed and empty. */
-static void **pop(struct stack *s) {
-	pthread_mutex_lock(&s->lock);
-	while (s->n == 0 && !s->closed) pthread_cond_wait(&s->not_empty, &s->lock);
+/* take returns the batch pushed last, or NULL; the lock is held. */
+static void **take(struct stack *s) {
 	void **b = s->n > 0 ? s->items[--s->n] : NULL;
 	if (b) pthread_cond_signal(&s->not_full);
+	return b;
+}
+
+static void **pop(struct stack *s) {
+	pthread_mutex_lock(&s->lock);
+	while (s->n == 0 && !atomic_load(&done)) pthread_cond_wait(&s->not_empty, &s->lock);
+	void **b = take(s);
 	pthread_mutex_unlock(&s->lock);
 	return b;
 }
 
-static void stack_close(struct stack *s) {
+static void wake(struct stack *s) {
 	pthread_mutex_lock(&s->lock);
-	s->closed = 1;
 	pthread_cond_broadcast(&s->not_empty);
+	pthread_cond_broadcast(&s->not_full);
 	pthread_mutex_unlock(&s->lock);
 }
 
 struct xm {
-	struct stack queue, spare;
+	struct stack queue;
 	size_t size, fill;
-	long batch, batches;
-	int workers, producing;
-	pthread_mutex_t producing_lock;
+	long batch, ms;
+	atomic_long freed;
+	atomic_int timer;
+	pthread_t stopper; /* started by the first thread to start, joined by xmalloc */
 };
+
+static void free_batch(struct xm *x, void **b, long n) {
+	for (long j = 0; j < n; j++) lib_free(b[j]);
+	lib_free(b);
+}
+
+static void *stop_after(void *p) {
+	struct xm *x = p;
+	struct timespec ts = {x->ms / 1000, (x->ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0) {
+	}
+	atomic_store(&done, 1);
+	wake(&x->queue);
+	return NULL;
+}
 
 static void xm_work(struct round *r, int i, void *p) {
 	struct xm *x = p;
 	round_ready(r);
-	if (i < x->workers) { /* a producer */
-		for (long k = 0; k < x->batches; k++) {
-			void **b = pop(&x->spare);
+	if (atomic_exchange(&x->timer, 1) == 0) { /* the first thread to start starts the clock */
+		if (pthread_create(&x->stopper, NULL, stop_after, x)) die("pthread_create failed");
+	}
+	if (i % 2 == 1) { /* a producer */
+		while (!atomic_load(&done)) {
+			void **b = lib_alloc((size_t)x->batch * sizeof(void *));
+			if (!b) die("allocation failed");
 			for (long j = 0; j < x->batch; j++) {
 				void *q = lib_alloc(x->size);
 				if (!q) die("allocation failed");
@@ -89,46 +125,41 @@ static void xm_work(struct round *r, int i, void *p) {
 			}
 			push(&x->queue, b);
 		}
-		pthread_mutex_lock(&x->producing_lock);
-		if (--x->producing == 0) stack_close(&x->queue);
-		pthread_mutex_unlock(&x->producing_lock);
 		return;
 	}
-	void **b;
-	while ((b = pop(&x->queue)) != NULL) { /* a consumer, until the producers are done */
-		for (long j = 0; j < x->batch; j++) lib_free(b[j]);
-		push(&x->spare, b);
+	long freed = 0; /* a consumer */
+	while (!atomic_load(&done)) {
+		void **b = pop(&x->queue);
+		if (b) {
+			free_batch(x, b, x->batch);
+			freed += x->batch;
+		}
 	}
+	atomic_fetch_add(&x->freed, freed);
 }
 
 void xmalloc(void) {
-	long counts[16];
-	int nc = list("threads", counts, 16);
-	struct xm x = {.size = (size_t)arg_long("size"), .batch = arg_long("batch"), .batches = arg_long("batches")};
+	long workers[16];
+	int nw = list("workers", workers, 16);
+	struct xm x = {.size = (size_t)arg_long("size"), .batch = arg_long("batch"), .ms = arg_long("ms")};
 	long queue = arg_long("queue");
 	x.fill = x.size > 128 ? 128 : x.size;
-	pthread_mutex_init(&x.producing_lock, NULL);
-	for (int k = 0; k < nc; k++) {
-		int n = (int)counts[k];
-		x.workers = n / 2;
-		x.producing = x.workers;
-		/* Enough arrays that a producer never waits for one: a full
-		 * queue, plus one in the hands of each thread. */
-		int narrays = (int)queue + n;
+	for (int k = 0; k < nw; k++) {
+		int w = (int)workers[k];
 		stack_init(&x.queue, (int)queue);
-		stack_init(&x.spare, narrays);
-		void **arrays = calloc((size_t)narrays * (size_t)x.batch, sizeof(void *));
-		if (!arrays) die("out of memory for the batches");
-		for (int a = 0; a < narrays; a++) push(&x.spare, arrays + (size_t)a * (size_t)x.batch);
+		atomic_store(&done, 0);
+		atomic_store(&x.freed, 0);
+		atomic_store(&x.timer, 0);
 		reset_peak_rss();
-		double dt = run_round(n, xm_work, &x);
+		double dt = run_round(2 * w, xm_work, &x);
+		pthread_join(x.stopper, NULL);
+		/* What is left in the queue is freed off the clock, uncounted, as
+		 * xmalloc-test's main frees it. */
+		for (void **b; (b = take(&x.queue)) != NULL;) free_batch(&x, b, x.batch);
 		char cas[32];
-		snprintf(cas, sizeof cas, "threads=%d", n);
-		put(cas, "frees_per_sec", (double)x.workers * (double)x.batches * (double)x.batch / (dt / 1e9));
+		snprintf(cas, sizeof cas, "w=%d", w);
+		put(cas, "frees_per_sec", (double)atomic_load(&x.freed) / (dt / 1e9));
 		put(cas, "peak_rss", round_peak());
-		free(arrays);
 		stack_destroy(&x.queue);
-		stack_destroy(&x.spare);
 	}
-	pthread_mutex_destroy(&x.producing_lock);
 }
