@@ -76,6 +76,8 @@ var chartPanels = []panelSpec{
 	{mallocThread.name, mNsPerIter, "malloc-thread: time per iteration (4-32768 B)", "threads", "ns per iteration, per thread", "ns", 1, true},
 	{xmalloc.name, mFreesPerSec, "xmalloc: cross-thread frees (64 B)", "xmalloc-test -w: producers, and as many consumers", "million frees per second", "1/s", 1e6, true},
 	{xmalloc.name, mPeakRSS, "xmalloc: peak RSS by -w", "-w", "MiB", "B", 1 << 20, false},
+	{larson.name, mOpsPerSec, "larson: throughput by threads (8-1000 B)", "threads (each replaced after 500 000 allocations)", "million allocations per second", "1/s", 1e6, true},
+	{larson.name, mPeakRSS, "larson: peak RSS by threads", "threads", "MiB", "B", 1 << 20, false},
 }
 
 // drawChart draws rep to path, as SVG or PNG by its extension.

@@ -53,7 +53,8 @@
 // Every block has an alignment of 8 and goes through the nalloc.Allocator
 // interface (Allocate, Deallocate), as a program would use it. Each
 // workload is a file of its own (simple.go, thread.go, large.go,
-// boxes.go, gcpressure.go, mallocthread.go, xmalloc.go) with its C twin in
+// boxes.go, gcpressure.go, mallocthread.go, xmalloc.go, larson.go) with
+// its C twin in
 // csrc.
 //
 //   - glibc-simple: 1600 blocks of S bytes (S = 16, 32, 64, 128, 256),
@@ -101,10 +102,17 @@
 //     on another thread than its allocation. 0.5 s per W (-quick: 0.1 s),
 //     W = 1, 2, 4, ... up to -threads/2. Frees per second, and the peak
 //     RSS of each W.
+//   - larson: mimalloc-bench's larson (larson 5 8 1000 5000 100 4141 N):
+//     after a warm-up on the main thread, each of N threads replaces the
+//     block of a random one of its 5000 slots with one of 8-1000 B, and
+//     after 500 000 replacements hands its slots to a new thread and
+//     exits; larson's own random numbers. 0.5 s per N (-quick: 0.1 s),
+//     N = 1, 2, 4, ... up to -threads. Allocations per second, and the
+//     peak RSS of each N.
 //
 // An arena is also Reset at the end of each glibc-simple and glibc-thread
 // cycle (its Deallocate reclaims nothing), and malloc-large,
-// malloc-thread and xmalloc do not apply to it.
+// malloc-thread, xmalloc and larson do not apply to it.
 //
 // Every workload also reports what mimalloc-bench reports of each run,
 // the figures of its process from the workload's start to its end: peak
@@ -118,7 +126,7 @@
 // user and system, every thread, the garbage collector's included), on
 // every side, so that other load on the machine does not count while
 // everything the run itself spends does; glibc-thread, malloc-thread and
-// xmalloc, whose point is how they scale with threads, are timed by the
+// xmalloc and larson, whose point is how they scale with threads, are timed by the
 // wall clock, from the moment every thread is set up to the moment the
 // last one is done.
 //
@@ -178,7 +186,10 @@
 //	                        "mt_min", "mt_max", "mt_sizes", "mt_slots",
 //	                        "mt_seed", "xmalloc_workers",
 //	                        "xmalloc_object_size", "xmalloc_batch",
-//	                        "xmalloc_queue", "xmalloc_seconds"}},
+//	                        "xmalloc_queue", "xmalloc_seconds",
+//	                        "larson_thread_counts", "larson_min",
+//	                        "larson_max", "larson_slots", "larson_rounds",
+//	                        "larson_seed", "larson_seconds"}},
 //	  "allocators": [{"name", "backend"?, "path"?, "loaded", "error"?,
 //	                  "info"?: {"type", "library"?, "version"?, "arena"?}}],
 //	  "native": {"enabled", "compiler"?, "skipped"?},
@@ -206,7 +217,7 @@
 // names date from when C was the only reference). The metric IDs:
 // ns_per_pair, pairs_per_sec, scaling, us_per_step, ns_per_box,
 // build_seconds, stream_seconds, gc_cycles, gc_cpu_seconds,
-// gc_pause_p99_seconds, ns_per_iter, frees_per_sec; the process figures
+// gc_pause_p99_seconds, ns_per_iter, frees_per_sec, ops_per_sec; the process figures
 // peak_rss, minor_faults, major_faults, elapsed_seconds,
 // user_cpu_seconds, system_cpu_seconds; and stats_held_FIELD,
 // stats_after_FIELD for the nalloc.Stats fields allocated, active,

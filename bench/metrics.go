@@ -56,6 +56,7 @@ var (
 	mGCP99       = defMetric(metric{ID: "gc_pause_p99_seconds", Label: "GC pause p99", Unit: "s", Better: "lower", Table: true, BenchUnit: "gc-p99-pause-sec"})
 	mNsPerIter   = defMetric(metric{ID: "ns_per_iter", Label: "ns/iteration", Unit: "ns", Better: "lower", Crossing: true, Table: true, BenchUnit: "ns/iter"})
 	mFreesPerSec = defMetric(metric{ID: "frees_per_sec", Label: "frees/s", Unit: "1/s", Better: "higher", Crossing: true, Table: true, BenchUnit: "frees/s"})
+	mOpsPerSec   = defMetric(metric{ID: "ops_per_sec", Label: "ops/s", Unit: "1/s", Better: "higher", Crossing: true, Table: true, BenchUnit: "ops/s"})
 
 	// What mimalloc-bench reports of every run: the process's figures,
 	// from the start of the workload to its end (each run is a process

@@ -264,7 +264,7 @@ func contextNotes(cfg *config, rep *Report) []string {
 	threaded := false
 	for _, w := range cfg.Workloads {
 		switch w.name {
-		case glibcThread.name, mallocThread.name, xmalloc.name:
+		case glibcThread.name, mallocThread.name, xmalloc.name, larson.name:
 			threaded = true
 		case gcPressure.name:
 			notes = append(notes, fmt.Sprintf("gc-pressure: %s live in %s blocks, then %s of short-lived Go allocations; "+
@@ -302,7 +302,7 @@ func contextNotes(cfg *config, rep *Report) []string {
 		}
 		if a.Info["arena"] != "" {
 			notes = append(notes, fmt.Sprintf("%s is an arena (it has Reset): glibc-simple and glibc-thread Reset it at the end of each cycle, "+
-				"arena-boxes once per round instead of freeing the boxes; malloc-large, malloc-thread and xmalloc do not apply", a.Name))
+				"arena-boxes once per round instead of freeing the boxes; malloc-large, malloc-thread, xmalloc and larson do not apply", a.Name))
 		}
 	}
 	if rep.Cgo.Enabled {

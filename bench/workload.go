@@ -14,7 +14,7 @@ import (
 
 // A workload is one of the shoot-out's benchmarks. Each is defined in a
 // file of its own (simple.go, thread.go, large.go, boxes.go,
-// gcpressure.go, mallocthread.go, xmalloc.go) with its own parameters,
+// gcpressure.go, mallocthread.go, xmalloc.go, larson.go) with its own parameters,
 // which params gathers.
 type workload struct {
 	name string
@@ -46,6 +46,7 @@ type params struct {
 	gcParams
 	mallocThreadParams
 	xmallocParams
+	larsonParams
 }
 
 // paramsFor derives every workload's parameters from the flags.
@@ -59,6 +60,7 @@ func paramsFor(quick bool, threads int, touch bool, gcLive int64) params {
 		gcParams:           gcParamsFor(gcLive),
 		mallocThreadParams: mallocThreadParamsFor(quick, counts),
 		xmallocParams:      xmallocParamsFor(quick, counts),
+		larsonParams:       larsonParamsFor(quick, counts),
 	}
 }
 
@@ -77,7 +79,7 @@ func threadCounts(n int) []int {
 // workloads are the shoot-out's workloads, in the order it runs and
 // prints them.
 var workloads = []*workload{
-	glibcSimple, glibcThread, mallocLarge, arenaBoxes, gcPressure, gcPressurePaced, mallocThread, xmalloc,
+	glibcSimple, glibcThread, mallocLarge, arenaBoxes, gcPressure, gcPressurePaced, mallocThread, xmalloc, larson,
 }
 
 // rowKey names one row: a case of the workload ("size=16B", "threads=4",

@@ -24,6 +24,7 @@ func tinyParams() *params {
 	p.SimpleReps, p.ThreadReps, p.LargeSteps, p.BoxRounds = 2, 2, 10, 5
 	p.GCStream = 4 << 20
 	p.MTIters, p.XSeconds, p.XBatch, p.XQueue = 3000, 0.02, 512, 2
+	p.LarsonSlots, p.LarsonRounds, p.LarsonSeconds = 100, 2, 0.02
 	return &p
 }
 
@@ -203,6 +204,53 @@ func TestXmallocFreesEverything(t *testing.T) {
 	}
 	if len(frees) != len(p.XWorkers) || slices.Contains(frees, 0) {
 		t.Errorf("frees/s %v for -w %v", frees, p.XWorkers)
+	}
+}
+
+// TestLran2 checks larson's generator against the original's C, built
+// from mimalloc-bench's larson.cpp: its first values from the seed
+// mimalloc-bench gives (4141) and from a seed above LRAN2_MAX.
+func TestLran2(t *testing.T) {
+	for seed, want := range map[int64][]int64{
+		4141:   {562984, 514304, 603572, 409634, 264819},
+		200000: {584661, 296363, 345037},
+	} {
+		g := newLran2(seed)
+		for i, w := range want {
+			if v := g.next(); v != w {
+				t.Errorf("seed %d: value %d is %d, want %d", seed, i, v, w)
+			}
+		}
+	}
+}
+
+// TestLarsonFreesEverything checks that larson's threads replace blocks,
+// hand their slots on to new threads, and that every block is freed at
+// the end of each thread count.
+func TestLarsonFreesEverything(t *testing.T) {
+	c := nalloc.NewCounting(nalloc.NewGoHeap())
+	p := tinyParams()
+	var ops []float64
+	e := &runEnv{a: c, p: p, put: func(_, m string, v float64) {
+		if m == mOpsPerSec {
+			ops = append(ops, v)
+		}
+	}}
+	if err := runLarson(e); err != nil {
+		t.Fatal(err)
+	}
+	n := c.Counts()
+	warm := 0
+	for _, threads := range p.LarsonThreadCounts {
+		warm += 5 * threads * p.LarsonSlots // the warm-up: allocate, then replace 4 times
+	}
+	// With 2 × 100 replacements per thread life and 20 ms, every
+	// thread lives several lives.
+	if n.Allocations <= uint64(warm) || n.Allocations != n.Deallocations || n.LiveBytes != 0 {
+		t.Errorf("counts %+v: want more than the warm-up's %d allocations, all freed", n, warm)
+	}
+	if len(ops) != len(p.LarsonThreadCounts) || slices.Contains(ops, 0) {
+		t.Errorf("ops/s %v for threads %v", ops, p.LarsonThreadCounts)
 	}
 }
 

@@ -358,6 +358,8 @@ int main(int argc, char **argv) {
 		malloc_thread();
 	else if (strcmp(workload, "xmalloc") == 0)
 		xmalloc();
+	else if (strcmp(workload, "larson") == 0)
+		larson();
 	else {
 		fprintf(stderr, "shootout.c: no workload %s\n", workload);
 		return 2;

@@ -1,7 +1,7 @@
 /* Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
  *
  * What the C workloads share (shootout.c has main and the first four
- * workloads; malloc-thread.c and xmalloc.c one each): the library's pair
+ * workloads; malloc-thread.c, xmalloc.c and larson.c one each): the library's pair
  * of functions, the clocks, the process figures and the arguments. */
 #ifndef SHOOTOUT_H
 #define SHOOTOUT_H
@@ -53,5 +53,6 @@ void round_stop(struct round *r, int i);
 
 void malloc_thread(void);
 void xmalloc(void);
+void larson(void);
 
 #endif

@@ -92,7 +92,7 @@ struct xm {
 	pthread_t stopper; /* started by the first thread to start, joined by xmalloc */
 };
 
-static void free_batch(struct xm *x, void **b, long n) {
+static void free_batch(void **b, long n) {
 	for (long j = 0; j < n; j++) lib_free(b[j]);
 	lib_free(b);
 }
@@ -131,7 +131,7 @@ static void xm_work(struct round *r, int i, void *p) {
 	while (!atomic_load(&done)) {
 		void **b = pop(&x->queue);
 		if (b) {
-			free_batch(x, b, x->batch);
+			free_batch(b, x->batch);
 			freed += x->batch;
 		}
 	}
@@ -155,7 +155,7 @@ void xmalloc(void) {
 		pthread_join(x.stopper, NULL);
 		/* What is left in the queue is freed off the clock, uncounted, as
 		 * xmalloc-test's main frees it. */
-		for (void **b; (b = take(&x.queue)) != NULL;) free_batch(&x, b, x.batch);
+		for (void **b; (b = take(&x.queue)) != NULL;) free_batch(b, x.batch);
 		char cas[32];
 		snprintf(cas, sizeof cas, "w=%d", w);
 		put(cas, "frees_per_sec", (double)atomic_load(&x.freed) / (dt / 1e9));
