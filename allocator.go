@@ -29,6 +29,10 @@ var (
 	// ErrPointerType: a type that holds Go pointers was asked to live in
 	// memory the garbage collector does not scan.
 	ErrPointerType = errors.New("nalloc: type holds Go pointers")
+	// ErrUnsupported: the allocator (with every allocator it wraps) lacks
+	// the capability asked for, or cannot run on this platform.
+	// errors.Is(err, errors.ErrUnsupported) holds for it too.
+	ErrUnsupported = fmt.Errorf("nalloc: %w", errors.ErrUnsupported)
 )
 
 // Layout is the size and alignment of a block of memory, in bytes. A

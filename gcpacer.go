@@ -176,7 +176,7 @@ var pacerSamples = [numPacerSamples]string{
 type GCPacerOption func(*gcPacerConfig)
 
 type gcPacerConfig struct {
-	allocators []StatsReporter // nil: the kernel's count
+	allocators []Allocator // nil: the kernel's count
 	interval   time.Duration
 	minLimit   int64
 	now        func() time.Time // time.Now but in tests
@@ -206,8 +206,9 @@ func (c *gcPacerConfig) fail(err error) {
 // GCPacerAllocators makes the pacer count the given allocators' own
 // figures instead of the kernel's: for each, from its Stats, Resident
 // where it reports it (jemalloc), else Mapped (glibc's arenas and mmapped
-// blocks, mimalloc's committed memory), else Allocated (a Counting over an
-// allocator without Stats). Each must implement StatsReporter, be safe to
+// blocks, mimalloc's committed memory), else Allocated; an allocator
+// without Stats is counted by the live bytes of a Counting that wraps it.
+// Each must have Stats or a Counting in its chain of wrappers (see As), be safe to
 // call from another goroutine, and hold memory that is not on the Go heap
 // (not "go", nor a bump arena on Go memory). Memory outside them (cgo
 // libraries, other allocators) is not counted, and each count costs what
@@ -220,15 +221,15 @@ func GCPacerAllocators(a ...Allocator) GCPacerOption {
 			c.fail(errors.New("nalloc: GCPacerAllocators with no allocator; leave the option out to count the whole process"))
 		}
 		for i, x := range a {
-			switch sr := x.(type) {
-			case nil:
+			switch {
+			case x == nil:
 				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d is nil", i))
-			case *GoHeap:
+			case has[*GoHeap](x):
 				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d is the Go heap, which the GC already counts", i))
-			case StatsReporter:
-				c.allocators = append(c.allocators, sr)
+			case has[StatsReporter](x) || has[*Counting](x):
+				c.allocators = append(c.allocators, x)
 			default:
-				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d (%T) has no Stats to count; wrap it with NewCounting", i, x))
+				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d (%T) has neither Stats nor a Counting to count: %w", i, x, ErrUnsupported))
 			}
 		}
 	}
