@@ -52,10 +52,8 @@
 //
 // Every block has an alignment of 8 and goes through the nalloc.Allocator
 // interface (Allocate, Deallocate), as a program would use it. Each
-// workload is a file of its own (simple.go, thread.go, large.go,
-// boxes.go, gcpressure.go, mallocthread.go, xmalloc.go, larson.go) with
-// its C twin in
-// csrc.
+// workload is a file of its own in internal/workload, which registers
+// it, with its C twin in internal/workload/csrc.
 //
 //   - glibc-simple: 1600 blocks of S bytes (S = 16, 32, 64, 128, 256),
 //     byte j of each written as byte(j); the first 800 freed in allocation
@@ -232,9 +230,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -243,17 +238,21 @@ import (
 	"strings"
 	"syscall"
 
-	_ "github.com/nalloc/nalloc/all" // every backend registers itself
+	_ "github.com/nalloc/nalloc/all"                 // every backend registers itself
+	_ "github.com/nalloc/nalloc/bench/internal/peer" // the peers register themselves
+	"github.com/nalloc/nalloc/bench/internal/probe"
+	"github.com/nalloc/nalloc/bench/internal/run"
+	"github.com/nalloc/nalloc/bench/internal/shootout"
 	"github.com/nalloc/nalloc/jemalloc"
 	"github.com/nalloc/nalloc/tcmalloc"
 )
 
 func main() {
 	setupProcess()
-	if spec, ok := os.LookupEnv(childEnv); ok {
-		os.Exit(childMain(spec, os.Stdout, os.Stderr))
+	if spec, ok := os.LookupEnv(run.ChildEnv); ok {
+		os.Exit(run.ChildMain(spec, os.Stdout, os.Stderr))
 	}
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(command(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // setupProcess runs first in every process of the command: the parent,
@@ -265,17 +264,18 @@ func main() {
 // not fatal: a missing library, or one that still will not load, is
 // reported by the shoot-out per allocator, with the fix; the shoot-out's
 // children get the tunable, and where it was needed the preload, from
-// childEnviron.
+// run.Environ.
 func setupProcess() { _ = jemalloc.Reexec(); _ = tcmalloc.Reexec() }
 
 // commands are the subcommands, by name; the shoot-out runs when the first
-// argument is not one of them. The mmap/brk laboratory ("probe") adds
-// itself here.
-var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{}
+// argument is not one of them.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
+	"probe": probe.Run, // the mmap/brk laboratory
+}
 
-// run is the command with its arguments (without the program name); it
-// returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
+// command is the command with its arguments (without the program name);
+// it returns the exit status.
+func command(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -294,32 +294,5 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: unknown command %q (commands: %s); the shoot-out itself takes only flags: go run ./bench -h\n", args[0], known)
 		return 2
 	}
-	cfg, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "bench: %v\nrun 'go run ./bench -h' for the flags\n", err)
-		return 2
-	}
-	if cfg.From != "" {
-		return replay(cfg, stdout, stderr)
-	}
-	return shootout(ctx, cfg, stdout, stderr)
-}
-
-// replay prints a report saved with -format json, as -from asks: in
-// another format, or as a chart, without measuring again.
-func replay(cfg *config, stdout, stderr io.Writer) int {
-	b, err := os.ReadFile(cfg.From)
-	if err != nil {
-		fmt.Fprintf(stderr, "bench: -from: %v\n", err)
-		return 1
-	}
-	var rep Report
-	if err := json.Unmarshal(b, &rep); err != nil || rep.Schema != schemaVersion {
-		fmt.Fprintf(stderr, "bench: -from %s: not a report of schema %s (save one with -format json): %v\n", cfg.From, schemaVersion, err)
-		return 1
-	}
-	return writeOutputs(cfg, &rep, stdout, stderr)
+	return shootout.Run(ctx, args, stdout, stderr)
 }
