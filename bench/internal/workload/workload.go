@@ -24,9 +24,10 @@ import (
 )
 
 // A Workload is one of the shoot-out's benchmarks. Each is defined in a
-// file of its own, which registers it (register, from init) with its parameters (a
-// struct of its own, embedded in Params), its rows, its chart panels and
-// its C twin in csrc.
+// file of its own, which registers it (register, from init) with its
+// rows, its chart panels and notes; its parameters are a struct of its
+// own, embedded in Params; its C twin in csrc registers itself there
+// (WORKLOAD).
 type Workload struct {
 	Name string
 	Desc string // one line, for the table and the JSON

@@ -87,7 +87,7 @@ static void *exercise_heap(void *p) {
 	return NULL;
 }
 
-void larson(void) {
+static void larson(void) {
 	long counts[16];
 	int nc = list("threads", counts, 16);
 	long slots = arg_long("slots"), seed = arg_long("seed"), ms = arg_long("ms");
@@ -152,3 +152,4 @@ void larson(void) {
 		free(ss);
 	}
 }
+WORKLOAD("larson", larson)

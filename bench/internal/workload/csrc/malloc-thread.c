@@ -42,7 +42,7 @@ static void mt_work(struct round *r, int i, void *p) {
 	free(blocks);
 }
 
-void malloc_thread(void) {
+static void malloc_thread(void) {
 	long counts[16];
 	int nc = list("threads", counts, 16);
 	struct mt m = {.iters = arg_long("iters"), .ws = arg_long("ws")};
@@ -66,3 +66,4 @@ void malloc_thread(void) {
 		if (k > 0) put(cas, "scaling", rate / base);
 	}
 }
+WORKLOAD("malloc-thread", malloc_thread)

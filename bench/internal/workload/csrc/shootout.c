@@ -209,6 +209,7 @@ static void simple(void) {
 		put(cas, "ns_per_pair", dt / ((double)reps * BLOCKS));
 	}
 }
+WORKLOAD("glibc-simple", simple)
 
 struct thread_arg {
 	long reps;
@@ -241,6 +242,7 @@ static void thread(void) {
 		if (k > 0) put(cas, "scaling", rate / base);
 	}
 }
+WORKLOAD("glibc-thread", thread)
 
 /* malloc-large: slots=N touch=0|1, the steps on stdin. */
 static void large(void) {
@@ -280,6 +282,7 @@ static void large(void) {
 		if (held[s]) lib_free(held[s]);
 	put("", "us_per_step", dt / 1e3 / (double)n);
 }
+WORKLOAD("malloc-large", large)
 
 /* arena-boxes: rounds=N boxes=N boxsize=S */
 static void boxes(void) {
@@ -299,6 +302,26 @@ static void boxes(void) {
 		}
 		if (!warm) put("", "ns_per_box", (cpu_ns() - t0) / ((double)rounds * (double)nboxes));
 	}
+}
+WORKLOAD("arena-boxes", boxes)
+
+/* The workloads, as they registered themselves (WORKLOAD). */
+static struct {
+	const char *name;
+	void (*run)(void);
+} workloads[32];
+static int nworkloads;
+
+void add_workload(const char *name, void (*run)(void)) {
+	if (nworkloads == (int)(sizeof workloads / sizeof workloads[0])) die("too many workloads");
+	workloads[nworkloads].name = name;
+	workloads[nworkloads++].run = run;
+}
+
+static void (*find_workload(const char *name))(void) {
+	for (int i = 0; i < nworkloads; i++)
+		if (strcmp(workloads[i].name, name) == 0) return workloads[i].run;
+	return NULL;
 }
 
 static void *nothing(void *arg) { return arg; }
@@ -343,24 +366,12 @@ int main(int argc, char **argv) {
 	struct rusage ru0, ru1;
 	getrusage(RUSAGE_SELF, &ru0);
 	double w0 = wall_ns();
-	if (strcmp(workload, "glibc-simple") == 0)
-		simple();
-	else if (strcmp(workload, "glibc-thread") == 0)
-		thread();
-	else if (strcmp(workload, "malloc-large") == 0)
-		large();
-	else if (strcmp(workload, "arena-boxes") == 0)
-		boxes();
-	else if (strcmp(workload, "malloc-thread") == 0)
-		malloc_thread();
-	else if (strcmp(workload, "xmalloc") == 0)
-		xmalloc();
-	else if (strcmp(workload, "larson") == 0)
-		larson();
-	else {
+	void (*run)(void) = find_workload(workload);
+	if (!run) {
 		fprintf(stderr, "shootout.c: no workload %s\n", workload);
 		return 2;
 	}
+	run();
 	double elapsed = (wall_ns() - w0) / 1e9;
 	getrusage(RUSAGE_SELF, &ru1);
 	round_peak();

@@ -51,8 +51,11 @@ double run_round(int n, round_work work, void *arg);
 void round_ready(struct round *r);
 void round_stop(struct round *r, int i);
 
-void malloc_thread(void);
-void xmalloc(void);
-void larson(void);
+/* A workload registers itself, as its Go twin does: WORKLOAD("name", fn)
+ * in its file adds fn under the name the Go side gives it, before main
+ * runs (a constructor), so that main needs no list of them. */
+void add_workload(const char *name, void (*run)(void));
+#define WORKLOAD(name, fn) \
+	__attribute__((constructor)) static void register_##fn(void) { add_workload(name, fn); }
 
 #endif

@@ -138,7 +138,7 @@ static void xm_work(struct round *r, int i, void *p) {
 	atomic_fetch_add(&x->freed, freed);
 }
 
-void xmalloc(void) {
+static void xmalloc(void) {
 	long workers[16];
 	int nw = list("workers", workers, 16);
 	struct xm x = {.size = (size_t)arg_long("size"), .batch = arg_long("batch"), .ms = arg_long("ms")};
@@ -163,3 +163,4 @@ void xmalloc(void) {
 		stack_destroy(&x.queue);
 	}
 }
+WORKLOAD("xmalloc", xmalloc)
