@@ -21,7 +21,9 @@ var (
 	// ErrOutOfMemory: the allocator could not supply the block.
 	ErrOutOfMemory = errors.New("nalloc: out of memory")
 	// ErrUnknownAllocator: Open was given a name that no imported package
-	// registered.
+	// registered. Each backend registers its name when its package is
+	// linked in: import _ "github.com/nalloc/nalloc/NAME" for one, or
+	// _ "github.com/nalloc/nalloc/all" for every backend.
 	ErrUnknownAllocator = errors.New("nalloc: unknown allocator")
 	// ErrLibraryNotFound: a native backend could not load its shared
 	// library; the error names the Debian package to install.

@@ -152,13 +152,24 @@ func TestRegistry(t *testing.T) {
 	// directly.
 	for _, name := range []string{"jemalloc", "mimalloc", "bump", "glibc", "tcmalloc", "tbbmalloc"} {
 		err := nalloc.UnknownAllocator(name)
-		if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), `import _ "github.com/nalloc/nalloc/`+name+`"`) {
+		if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), `import _ "github.com/nalloc/nalloc/`+name+`"`) ||
+			strings.Contains(err.Error(), "\n") {
 			t.Errorf("the error for %q without its import = %v, want the import to add", name, err)
 		}
 	}
 	_, err = nalloc.Open("nosuchalloc")
-	if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), "registered: "+strings.Join(names, ", ")) {
-		t.Errorf(`Open("nosuchalloc") err = %v, want the registered names`, err)
+	if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), "registered: "+strings.Join(names, ", ")) ||
+		strings.Contains(err.Error(), "import") || strings.Contains(err.Error(), "mean") {
+		t.Errorf(`Open("nosuchalloc") err = %v, want the registered names, and neither an import nor a guess`, err)
+	}
+	// A typo of a backend's name suggests that name, never an import of a
+	// package that does not exist (github.com/nalloc/nalloc/tcmaloc).
+	for typo, want := range map[string]string{"tcmaloc": "tcmalloc", "jemaloc": "jemalloc", "glibcc": "glibc", "Go": "go", "mimaloc": "mimalloc"} {
+		err := nalloc.UnknownAllocator(typo)
+		if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), `did you mean "`+want+`"?`) ||
+			strings.Contains(err.Error(), "github.com/nalloc/nalloc/"+typo) {
+			t.Errorf("the error for %q = %v, want a suggestion of %q and no import of its own", typo, err, want)
+		}
 	}
 
 	nalloc.Register("test-registry", func() (nalloc.Allocator, error) { return nalloc.NewGoHeap(), nil })

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"unsafe"
+
+	"github.com/nalloc/nalloc/internal/nocopy"
 )
 
 // errNoAllocator is what a Vec that NewVec did not make returns when it
@@ -48,11 +50,11 @@ var errNoAllocator = errors.New("nalloc: Vec has no allocator: make it with NewV
 // for concurrent use, and must not be copied (the copy would share the
 // block, and two Frees would free it twice): pass the *Vec.
 type Vec[T any] struct {
+	_   nocopy.NoCopy
 	a   Allocator
 	ptr *T  // the block, nil while cap is 0 (&zeroBase for zero-size T)
 	len int // elements in use, 0 <= len <= cap
 	cap int // elements the block holds (math.MaxInt for zero-size T)
-	_   noCopy
 }
 
 // NewVec returns an empty Vec that allocates from a, with room for capacity
@@ -274,10 +276,3 @@ func (v *Vec[T]) Free() {
 	}
 	v.ptr, v.len, v.cap = nil, 0, 0
 }
-
-// noCopy makes go vet's copylocks check report copies of the struct that
-// holds it (https://golang.org/issues/8005#issuecomment-190753527).
-type noCopy struct{}
-
-func (*noCopy) Lock()   {}
-func (*noCopy) Unlock() {}
