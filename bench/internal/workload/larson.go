@@ -141,6 +141,14 @@ type larsonRound struct {
 	err      atomic.Pointer[error]
 }
 
+// fail records the first error and stops every thread. (A function of its
+// own, so that the error escapes to the heap only when there is one: in
+// the loop, &err would cost a Go allocation per replacement.)
+func (r *larsonRound) fail(err error) {
+	r.err.CompareAndSwap(nil, &err)
+	r.stop.Store(true)
+}
+
 func (r *larsonRound) size(g *lran2) uintptr {
 	if r.rng == 0 {
 		return uintptr(r.min)
@@ -162,8 +170,7 @@ func (r *larsonRound) thread(s *larsonSlots) {
 		size := r.size(s.rng)
 		p, err := r.a.Allocate(nalloc.Layout{Size: size, Align: blockAlign})
 		if err != nil {
-			r.err.CompareAndSwap(nil, &err)
-			r.stop.Store(true)
+			r.fail(err)
 			return
 		}
 		s.blocks[v], s.sizes[v] = p, size
