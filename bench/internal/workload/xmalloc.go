@@ -38,6 +38,9 @@ func init() { register(xmalloc) }
 // fit in the shoot-out; the queue is an array of 100 batches under the
 // lock rather than a list linked through the batches (the same LIFO
 // order, lock and limits); the threads start together once all exist.
+// And the library is opened with dlopen, as nalloc opens it, where
+// mimalloc-bench preloads it as the process's malloc: that alone makes
+// jemalloc several times slower here (bench/README.md).
 //
 // A batch holds block addresses, not Go pointers (uintptr), so it can
 // live in the allocator's memory. The make peer is the exception: its
