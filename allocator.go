@@ -29,6 +29,11 @@ var (
 	// ErrPointerType: a type that holds Go pointers was asked to live in
 	// memory the garbage collector does not scan.
 	ErrPointerType = errors.New("nalloc: type holds Go pointers")
+	// ErrUnsupported: the allocator or capability cannot work on this
+	// platform or library (a native backend on an operating system it
+	// does not load on, a figure the system does not keep). It wraps
+	// errors.ErrUnsupported, so errors.Is matches either.
+	ErrUnsupported = fmt.Errorf("nalloc: not supported: %w", errors.ErrUnsupported)
 )
 
 // Layout is the size and alignment of a block of memory, in bytes. A
