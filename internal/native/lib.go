@@ -5,6 +5,8 @@ package native
 import (
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 
 	"github.com/nalloc/nalloc"
@@ -26,11 +28,20 @@ type Lib struct {
 // Sym names a C symbol and where its address goes.
 type Sym = ffi.Sym
 
-// load opens the library at path, or the first of spec.Sonames that loads
-// if path is empty. A library that is not there gives an error wrapping
-// nalloc.ErrLibraryNotFound that names the package to install.
+// load opens the library at path, or the first of the library's names on
+// this system (libraryNames: spec.Sonames on Linux, spec.MacOS's on
+// macOS) that loads if path is empty. A library that is not there gives
+// an error wrapping nalloc.ErrLibraryNotFound that names the package to
+// install; a backend that does not run on this system, one wrapping
+// nalloc.ErrUnsupported.
 func load(spec *Spec, path string) (*Lib, error) {
-	names := spec.Sonames
+	names, install, err := libraryNames(spec, runtime.GOOS, runtime.GOARCH, os.Getenv("HOMEBREW_PREFIX"))
+	if err != nil {
+		return nil, err
+	}
+	if err := zoneCheck(spec, runtime.GOOS); err != nil {
+		return nil, err
+	}
 	if path != "" {
 		names = []string{path}
 	}
@@ -44,8 +55,8 @@ func load(spec *Spec, path string) (*Lib, error) {
 	if path != "" {
 		return nil, fmt.Errorf("%w: %s: %v", nalloc.ErrLibraryNotFound, spec.Name, err)
 	}
-	return nil, fmt.Errorf("%w: %s: none of %s could be loaded (%v); install it with: apt-get install %s",
-		nalloc.ErrLibraryNotFound, spec.Name, strings.Join(spec.Sonames, ", "), err, spec.Package)
+	return nil, fmt.Errorf("%w: %s: none of %s could be loaded (%v); install it with: %s",
+		nalloc.ErrLibraryNotFound, spec.Name, strings.Join(names, ", "), err, install)
 }
 
 // Name is the name or path that dlopen accepted.
