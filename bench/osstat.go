@@ -1,11 +1,15 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
+//go:build !windows
+
 package main
 
 import (
 	"os"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nalloc/nalloc/osmem"
 )
@@ -70,3 +74,16 @@ func (s procStart) report(e *runEnv) {
 }
 
 func tvSeconds(tv syscall.Timeval) float64 { return float64(tv.Sec) + float64(tv.Usec)/1e6 }
+
+// cpuTime returns the CPU time of the whole process so far: user and
+// system, every thread, the garbage collector's included. The
+// single-threaded workloads are timed with it (and so is the C side), so
+// that what else runs on the machine does not count, while everything
+// the process itself spends, page faults and GC included, does.
+func cpuTime() time.Duration {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts) != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nalloc/nalloc"
-	"golang.org/x/sys/unix"
 )
 
 // A workload is one of the shoot-out's benchmarks. Each is defined in a
@@ -194,16 +192,3 @@ var pattern = func() (p [256]byte) {
 	}
 	return
 }()
-
-// cpuTime returns the CPU time of the whole process so far: user and
-// system, every thread, the garbage collector's included. The
-// single-threaded workloads are timed with it (and so is the C side), so
-// that what else runs on the machine does not count, while everything
-// the process itself spends, page faults and GC included, does.
-func cpuTime() time.Duration {
-	var ts unix.Timespec
-	if unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts) != nil {
-		return 0
-	}
-	return time.Duration(ts.Nano())
-}
