@@ -1,15 +1,15 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
-//go:build !linux
+//go:build !linux && !darwin
 
 package nalloc
 
 import (
-	"errors"
+	"fmt"
 	"runtime"
 )
 
 func countProcess(uint64) (uint64, error) {
-	return 0, errors.New("nalloc: the GC pacer counts the process's memory through Linux's /proc, not on " +
-		runtime.GOOS + "; count given allocators instead with GCPacerAllocators")
+	return 0, fmt.Errorf("nalloc: the GC pacer counts the process's memory on Linux and macOS, not on %s "+
+		"(count given allocators with GCPacerAllocators): %w", runtime.GOOS, ErrUnsupported)
 }
