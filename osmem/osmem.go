@@ -21,7 +21,6 @@ package osmem
 
 import (
 	"bytes"
-	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,8 +80,6 @@ func (s Snapshot) Sub(before Snapshot) Delta {
 		MajorFaults:  int64(s.MajorFaults - before.MajorFaults),
 	}
 }
-
-var errFormat = errors.New("osmem: unexpected /proc format")
 
 // anonMappings counts the anonymous mappings in /proc/self/maps.
 func anonMappings() (n int, size uint64, err error) {

@@ -69,6 +69,10 @@ var mach = sync.OnceValues(func() (taskInfo uintptr, err error) {
 
 var machTaskSelf uint32
 
+// taskVMInfoFlavor is TASK_VM_INFO, the flavor of task_info that fills a
+// taskVMInfo.
+const taskVMInfoFlavor = 22
+
 // readTaskVMInfo calls task_info(mach_task_self(), TASK_VM_INFO, ...).
 func readTaskVMInfo() (*taskVMInfo, error) {
 	fn, err := mach()

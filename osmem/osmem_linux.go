@@ -5,6 +5,7 @@ package osmem
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -39,6 +40,8 @@ func Break() uintptr {
 	brk, _, _ := syscall.RawSyscall(syscall.SYS_BRK, 0, 0, 0)
 	return brk
 }
+
+var errFormat = errors.New("osmem: unexpected /proc format")
 
 // statusField is a line of /proc/self/status that residency reads, and
 // where it stores the figure.

@@ -29,13 +29,9 @@ type taskVMInfo struct {
 	PhysFootprint             uint64 // revision 1
 }
 
-const (
-	// taskVMInfoFlavor is TASK_VM_INFO.
-	taskVMInfoFlavor = 22
-	// taskVMInfoRev1Count is TASK_VM_INFO_REV1_COUNT: the struct's size
-	// in natural_t (4-byte) words.
-	taskVMInfoRev1Count = 38
-)
+// taskVMInfoRev1Count is TASK_VM_INFO_REV1_COUNT: the struct's size in
+// natural_t (4-byte) words.
+const taskVMInfoRev1Count = 38
 
 // The struct must fill exactly the words task_info is told it has.
 var _ [unsafe.Sizeof(taskVMInfo{}) - 4*taskVMInfoRev1Count]struct{}
