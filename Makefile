@@ -19,8 +19,9 @@ BENCHFLAGS ?=
 
 # The modules of their own besides bench (each has its go.mod, outside ./...
 # here): the Apache Arrow adapter, the Prometheus collector, the example
-# service (whose tests run its load test in the short setting).
-MODULES := arrowalloc nallocprom examples/cacheservice
+# service (whose tests run its load test in the short setting), and the
+# tests that parse nalloc.Profiled's profiles with google/pprof.
+MODULES := arrowalloc nallocprom examples/cacheservice pproftest
 
 # Flags for the example service's load test, e.g. make service LOADFLAGS=-short.
 LOADFLAGS ?=

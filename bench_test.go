@@ -49,6 +49,20 @@ func mapImpls(b *testing.B, capacity int) []func() mapImpl {
 			}
 			return mapImpl{"nalloc-" + name, m.Put, m.Get, m.Close}
 		})
+		if name == "glibc" { // TryPut's cost over Put's, on one backend
+			impls = append(impls, func() mapImpl {
+				m, err := nalloc.NewMap[uint64, uint64](a, capacity)
+				if err != nil {
+					b.Fatal(err)
+				}
+				tryPut := func(k, v uint64) {
+					if err := m.TryPut(k, v); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return mapImpl{"nalloc-glibc-tryput", tryPut, m.Get, m.Close}
+			})
+		}
 	}
 	return impls
 }

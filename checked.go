@@ -88,8 +88,7 @@ type Checked struct {
 
 	mu     sync.Mutex
 	live   swiss.Map[blockKey, liveBlock]
-	bytes  uintptr // in live blocks
-	seq    uint64  // allocation sequence, for Leaks' order
+	seq    uint64 // allocation sequence, for Leaks' order
 	freed  swiss.Map[uintptr, freedBlock]
 	ring   []ringEntry // the order of freed; the oldest is at head once it is full
 	head   int
@@ -339,7 +338,6 @@ func (c *Checked) put(p unsafe.Pointer, b liveBlock) {
 		}
 	}
 	c.live.Put(k, b)
-	c.bytes += b.l.Size
 	// The address is live again: it is no longer a freed block.
 	c.freed.Delete(uintptr(p))
 }
@@ -357,14 +355,13 @@ func (c *Checked) take(p unsafe.Pointer, l Layout) (liveBlock, bool) {
 	} else {
 		c.live.Delete(k)
 	}
-	c.bytes -= l.Size
 	return b, true
 }
 
 // misuse diagnoses a call that take refused, records it and returns it.
 // c.mu is held.
 func (c *Checked) misuse(op string, p unsafe.Pointer, l, new Layout, st stackID) error {
-	e := &MisuseError{Op: op, Pointer: uintptr(p), Layout: l, New: new, Stack: c.stacks.format(st)}
+	e := &MisuseError{Op: op, Addr: uintptr(p), Layout: l, New: new, Stack: c.stacks.format(st)}
 	addr := uintptr(p)
 	if b, ok := c.anyAt(addr); ok {
 		e.Err, e.Allocated, e.AllocStack = ErrLayoutMismatch, b.l, c.stacks.format(b.stack)
@@ -396,33 +393,21 @@ func (c *Checked) Err() error {
 	return errors.Join(errs...)
 }
 
-// UsableSize implements UsableSizer: the underlying allocator's figure if
-// it has one, else the Size the block was allocated with; 0 if p is not a
-// live block.
-func (c *Checked) UsableSize(p unsafe.Pointer) uintptr {
-	c.mu.Lock()
-	b, ok := c.live.Get(blockKey{uintptr(p), 0})
-	c.mu.Unlock()
-	if !ok {
-		return 0
-	}
-	if us, ok := c.a.(UsableSizer); ok {
-		return us.UsableSize(p)
-	}
-	return b.l.Size
-}
-
-// Stats implements StatsReporter: the underlying allocator's Stats if it
-// has them; otherwise Allocated and Active are the bytes in the blocks
-// Checked sees live, and the rest 0.
-func (c *Checked) Stats() (Stats, error) {
-	if sr, ok := c.a.(StatsReporter); ok {
-		return sr.Stats()
-	}
+// isLive reports whether p is a block c handed out and has not seen
+// given back: the package's UsableSize asks it before it passes p on, so
+// that a stray pointer never reaches malloc_usable_size (which can crash
+// the process on one).
+func (c *Checked) isLive(p unsafe.Pointer) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Stats{Allocated: uint64(c.bytes), Active: uint64(c.bytes)}, nil
+	_, ok := c.anyAt(uintptr(p))
+	return ok
 }
+
+// Unwrap returns the allocator c passes its calls on to: its capabilities
+// (Stats, Purge, UsableSize, ...) are found through it with As and the
+// package's helpers.
+func (c *Checked) Unwrap() Allocator { return c.a }
 
 // fill sets the n bytes at p to b.
 func fill(p unsafe.Pointer, n uintptr, b byte) {

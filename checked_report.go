@@ -11,13 +11,13 @@ import (
 
 // MisuseError describes one misuse caught by Checked.
 type MisuseError struct {
-	Err     error   // ErrDoubleFree, ErrUnknownPointer or ErrLayoutMismatch
-	Op      string  // the refused call: Deallocate, Grow, GrowZeroed, Shrink
-	Pointer uintptr // the pointer it was given
-	Layout  Layout  // the Layout it was given (old, for Grow and Shrink)
-	New     Layout  // the new Layout, for Grow and Shrink
-	Stack   string  // the stack of the refused call
-	// What Checked knows of the block at Pointer (zero values if
+	Err    error   // ErrDoubleFree, ErrUnknownPointer or ErrLayoutMismatch
+	Op     string  // the refused call: Deallocate, Grow, GrowZeroed, Shrink
+	Addr   uintptr // the address it was given
+	Layout Layout  // the Layout it was given (old, for Grow and Shrink)
+	New    Layout  // the new Layout, for Grow and Shrink
+	Stack  string  // the stack of the refused call
+	// What Checked knows of the block at Addr (zero values if
 	// nothing): its Layout, where it was allocated (or last resized),
 	// where and by which call it was given back.
 	Allocated  Layout
@@ -31,7 +31,7 @@ type MisuseError struct {
 
 func (e *MisuseError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%v: %s(%#x, %v", e.Err, e.Op, e.Pointer, e.Layout)
+	fmt.Fprintf(&b, "%v: %s(%#x, %v", e.Err, e.Op, e.Addr, e.Layout)
 	if e.Op != "Deallocate" {
 		fmt.Fprintf(&b, ", %v", e.New)
 	}

@@ -147,24 +147,6 @@ func (c *Counting) handedOut(n uintptr) {
 	}
 }
 
-// UsableSize implements UsableSizer with the underlying allocator's
-// UsableSize, or returns 0 (cannot tell) if it has none.
-func (c *Counting) UsableSize(p unsafe.Pointer) uintptr { return usableSize(c.a, p) }
-
-// Stats implements StatsReporter: the underlying allocator's Stats if it
-// has them; otherwise Allocated and Active are LiveBytes, and the rest 0.
-func (c *Counting) Stats() (Stats, error) {
-	if sr, ok := c.a.(StatsReporter); ok {
-		return sr.Stats()
-	}
-	live := uint64(max(c.Counts().LiveBytes, 0))
-	return Stats{Allocated: live, Active: live}, nil
-}
-
-// usableSize is a's UsableSize, or 0 if it has none.
-func usableSize(a Allocator, p unsafe.Pointer) uintptr {
-	if us, ok := a.(UsableSizer); ok {
-		return us.UsableSize(p)
-	}
-	return 0
-}
+// Unwrap returns the allocator c passes its calls on to: the capabilities
+// of that allocator (Stats, Purge, ...) are found through it with As.
+func (c *Counting) Unwrap() Allocator { return c.a }

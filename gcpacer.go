@@ -16,7 +16,15 @@ import (
 // ErrGCPacerRunning is StartGCPacer's error while another GCPacer runs:
 // GOGC and the memory limit are settings of the whole process, and two
 // pacers would undo each other's.
+// Stop it before starting another.
 var ErrGCPacerRunning = errors.New("nalloc: a GC pacer is already running")
+
+// ErrGCPacerOption is StartGCPacer's error for an option it cannot take:
+// GCPacerAllocators with no allocator (leave the option out to count the
+// whole process), a nil one, the Go heap (which the GC counts already),
+// or one without Stats or a Counting to count it by; a zero or negative
+// interval; a negative floor.
+var ErrGCPacerOption = errors.New("nalloc: invalid GC pacer option")
 
 // GCPacer makes the garbage collector count off-heap memory: while it
 // runs, GOGC applies to the Go heap plus the off-heap bytes it counts, as
@@ -177,7 +185,7 @@ var pacerSamples = [numPacerSamples]string{
 type GCPacerOption func(*gcPacerConfig)
 
 type gcPacerConfig struct {
-	allocators []StatsReporter // nil: the kernel's count
+	allocators []Allocator // nil: the kernel's count
 	interval   time.Duration
 	minLimit   int64
 	now        func() time.Time // time.Now but in tests
@@ -207,8 +215,9 @@ func (c *gcPacerConfig) fail(err error) {
 // GCPacerAllocators makes the pacer count the given allocators' own
 // figures instead of the kernel's: for each, from its Stats, Resident
 // where it reports it (jemalloc), else Mapped (glibc's arenas and mmapped
-// blocks, mimalloc's committed memory), else Allocated (a Counting over an
-// allocator without Stats). Each must implement StatsReporter, be safe to
+// blocks, mimalloc's committed memory), else Allocated; an allocator
+// without Stats is counted by the live bytes of a Counting that wraps it.
+// Each must have Stats or a Counting in its chain of wrappers (see As), be safe to
 // call from another goroutine, and hold memory that is not on the Go heap
 // (not "go", nor a bump arena on Go memory). Memory outside them (cgo
 // libraries, other allocators) is not counted, and each count costs what
@@ -218,18 +227,18 @@ func (c *gcPacerConfig) fail(err error) {
 func GCPacerAllocators(a ...Allocator) GCPacerOption {
 	return func(c *gcPacerConfig) {
 		if len(a) == 0 {
-			c.fail(errors.New("nalloc: GCPacerAllocators with no allocator; leave the option out to count the whole process"))
+			c.fail(fmt.Errorf("%w: GCPacerAllocators with no allocator", ErrGCPacerOption))
 		}
 		for i, x := range a {
-			switch sr := x.(type) {
-			case nil:
-				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d is nil", i))
-			case *GoHeap:
-				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d is the Go heap, which the GC already counts", i))
-			case StatsReporter:
-				c.allocators = append(c.allocators, sr)
+			switch {
+			case x == nil:
+				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d is nil", ErrGCPacerOption, i))
+			case has[*GoHeap](x):
+				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d is the Go heap", ErrGCPacerOption, i))
+			case has[StatsReporter](x) || has[*Counting](x):
+				c.allocators = append(c.allocators, x)
 			default:
-				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d (%T) has no Stats to count; wrap it with NewCounting", i, x))
+				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d (%T) has neither Stats nor a Counting to count", ErrGCPacerOption, i, x))
 			}
 		}
 	}
@@ -241,7 +250,7 @@ func GCPacerAllocators(a ...Allocator) GCPacerOption {
 func GCPacerInterval(d time.Duration) GCPacerOption {
 	return func(c *gcPacerConfig) {
 		if d <= 0 {
-			c.fail(fmt.Errorf("nalloc: GCPacerInterval(%v): the interval must be positive", d))
+			c.fail(fmt.Errorf("%w: GCPacerInterval(%v): the interval must be positive", ErrGCPacerOption, d))
 		}
 		c.interval = d
 	}
@@ -252,7 +261,7 @@ func GCPacerInterval(d time.Duration) GCPacerOption {
 func GCPacerMinLimit(bytes int64) GCPacerOption {
 	return func(c *gcPacerConfig) {
 		if bytes < 0 {
-			c.fail(fmt.Errorf("nalloc: GCPacerMinLimit(%d): the floor must not be negative", bytes))
+			c.fail(fmt.Errorf("%w: GCPacerMinLimit(%d): the floor must not be negative", ErrGCPacerOption, bytes))
 		}
 		c.minLimit = bytes
 	}
@@ -282,7 +291,7 @@ func StartGCPacer(opts ...GCPacerOption) (*GCPacer, error) {
 	pacer.Lock()
 	defer pacer.Unlock()
 	if pacer.running != nil {
-		return nil, fmt.Errorf("%w; Stop it before starting another", ErrGCPacerRunning)
+		return nil, ErrGCPacerRunning
 	}
 	p, err := newGCPacer(cfg)
 	if err != nil {

@@ -9,15 +9,20 @@ import "fmt"
 // runtime holds, or 0 if the runtime holds more (as it can while it has
 // memory it has not touched).
 
-// countAllocators returns the sum of the allocators' heldBytes.
-func countAllocators(as []StatsReporter) (uint64, error) {
+// countAllocators returns the sum of the allocators' heldBytes, or for
+// one without Stats the live bytes of the Counting that wraps it.
+func countAllocators(as []Allocator) (uint64, error) {
 	var total uint64
 	for _, a := range as {
-		s, err := a.Stats()
-		if err != nil {
-			return 0, fmt.Errorf("nalloc: the GC pacer cannot count %T: %w", a, err)
+		if sr, ok := As[StatsReporter](a); ok {
+			s, err := sr.Stats()
+			if err != nil {
+				return 0, fmt.Errorf("nalloc: the GC pacer cannot count %T: %w", a, err)
+			}
+			total += heldBytes(s)
+		} else if c, ok := As[*Counting](a); ok {
+			total += uint64(max(c.Counts().LiveBytes, 0))
 		}
-		total += heldBytes(s)
 	}
 	return total, nil
 }

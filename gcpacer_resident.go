@@ -13,8 +13,7 @@ import (
 func countProcess(goHeld uint64) (uint64, error) {
 	_, anon, err := osmem.Resident()
 	if err != nil {
-		return 0, fmt.Errorf("nalloc: the GC pacer cannot count the process's memory: %w; "+
-			"count given allocators instead with GCPacerAllocators", err)
+		return 0, fmt.Errorf("nalloc: the GC pacer cannot count the process's memory: %w", err)
 	}
 	return anon - min(anon, goHeld), nil
 }

@@ -4,6 +4,7 @@ package nalloc_test
 
 import (
 	"errors"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -195,6 +196,30 @@ func TestGCPacerHeldBytes(t *testing.T) {
 // TestGCPacerGOGCCountsOffHeap checks the heap goal the runtime reports
 // while the pacer runs: where GOGC puts it if the off-heap bytes were
 // live heap.
+// The pacer counts through wrappers: the wrapped allocator's Stats, or a
+// Counting's live bytes over an allocator without Stats (a Verbose over
+// jemalloc once paced on 0 bytes).
+func TestGCPacerCountsThroughWrappers(t *testing.T) {
+	f := &fakeOffHeap{stats: nalloc.Stats{Mapped: 64 * MiB}}
+	c := nalloc.NewCounting(bare{nalloc.NewGoHeap()})
+	l := nalloc.Layout{Size: 3 * MiB, Align: 8}
+	p, err := c.Allocate(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Deallocate(p, l)
+	withSettings(t, 100, math.MaxInt64, func() {
+		pacer, err := nalloc.NewIdlePacer(nalloc.GCPacerAllocators(nalloc.NewVerbose(f, io.Discard), nalloc.NewVerbose(c, io.Discard)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pacer.Restore()
+		if got, want := pacer.OffHeap(), uint64(64*MiB+3*MiB); got != want {
+			t.Fatalf("OffHeap() = %d, want the wrapped allocator's Mapped plus the Counting's live bytes, %d", got, want)
+		}
+	})
+}
+
 func TestGCPacerGOGCCountsOffHeap(t *testing.T) {
 	f := &fakeOffHeap{stats: nalloc.Stats{Mapped: 512 * MiB}}
 	withSettings(t, 100, math.MaxInt64, func() {
@@ -347,7 +372,9 @@ func TestStartGCPacerOptions(t *testing.T) {
 		{"no-allocators", nalloc.GCPacerAllocators(), "with no allocator"},
 		{"nil", nalloc.GCPacerAllocators(nil), "allocator 0 is nil"},
 		{"go-heap", nalloc.GCPacerAllocators(nalloc.NewGoHeap()), "is the Go heap"},
-		{"no-stats", nalloc.GCPacerAllocators(noStats{}), "has no Stats"},
+		{"no-stats", nalloc.GCPacerAllocators(noStats{}), "has neither Stats nor a Counting"},
+		{"wrapped-no-stats", nalloc.GCPacerAllocators(nalloc.NewVerbose(noStats{}, io.Discard)), "has neither Stats nor a Counting"},
+		{"wrapped-go-heap", nalloc.GCPacerAllocators(nalloc.NewCounting(nalloc.NewGoHeap())), "is the Go heap"},
 		{"stats-fail", nalloc.GCPacerAllocators(&fakeOffHeap{err: errors.New("no statistics here")}), "no statistics here"},
 		{"interval", nalloc.GCPacerInterval(0), "must be positive"},
 		{"floor", nalloc.GCPacerMinLimit(-1), "must not be negative"},

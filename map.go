@@ -3,7 +3,6 @@
 package nalloc
 
 import (
-	"errors"
 	"fmt"
 	"iter"
 	"math"
@@ -13,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/cockroachdb/swiss"
+	"github.com/nalloc/nalloc/internal/nocopy"
 	"github.com/nalloc/nalloc/internal/sysmem"
 )
 
@@ -74,6 +74,7 @@ import (
 // for concurrent use (as swiss.Map and Go's map are not), and must not be
 // copied.
 type Map[K comparable, V any] struct {
+	_     nocopy.NoCopy
 	m     swiss.Map[K, V]
 	alloc mapAllocator[K, V]
 }
@@ -98,10 +99,13 @@ func typeName[T any]() string { return reflect.TypeFor[T]().String() }
 // NewMap returns an empty Map that allocates from a, sized to hold
 // capacity entries without growing (0 allocates nothing until the first
 // Put). It returns an error wrapping ErrPointerType if K or V holds Go
-// pointers, ErrInvalidLayout if capacity is negative or its size
-// overflows, and ErrOutOfMemory if a refuses the memory (everything
-// allocated so far is given back) or if the table would be larger than the
-// machine's memory.
+// pointers, ErrNilAllocator if a is nil, ErrInvalidLayout if capacity is
+// negative or its size overflows, or if a group of 8 entries would take
+// more than 128 KiB (swiss would copy a whole group to the Go heap on
+// every lookup: keep values that large in a Vec and map keys to their
+// indexes), and ErrOutOfMemory if a refuses the memory (everything
+// allocated so far is given back) or if the table would be larger than
+// the machine's memory.
 func NewMap[K comparable, V any](a Allocator, capacity int) (*Map[K, V], error) {
 	if err := CheckPointerFree[K](); err != nil {
 		return nil, err
@@ -110,13 +114,11 @@ func NewMap[K comparable, V any](a Allocator, capacity int) (*Map[K, V], error) 
 		return nil, err
 	}
 	if a == nil {
-		return nil, errors.New("nalloc: NewMap with a nil Allocator")
+		return nil, fmt.Errorf("%w: NewMap", ErrNilAllocator)
 	}
 	if size := unsafe.Sizeof(*(*swiss.Group[K, V])(nil)); size > maxGroupSize {
-		return nil, fmt.Errorf("%w: Map[%s, %s]: a group of %d entries takes %d bytes, over %d KiB: "+
-			"swiss would copy a whole group to the Go heap on every lookup; keep large values in a Vec "+
-			"and map keys to their indexes", ErrInvalidLayout, typeName[K](), typeName[V](), groupSlots,
-			size, maxGroupSize>>10)
+		return nil, fmt.Errorf("%w: Map[%s, %s]: a group of %d entries takes %d bytes, over %d KiB",
+			ErrInvalidLayout, typeName[K](), typeName[V](), groupSlots, size, maxGroupSize>>10)
 	}
 	if err := checkMapCapacity[K, V](capacity); err != nil {
 		return nil, err
@@ -146,7 +148,7 @@ func checkMapCapacity[K comparable, V any](capacity int) error {
 	}
 	l, err := ArrayLayout[swiss.Group[K, V]](int(min(slots/groupSlots, math.MaxInt)))
 	if err != nil {
-		return fmt.Errorf("NewMap capacity %d: %w", capacity, err)
+		return fmt.Errorf("%w: NewMap capacity %d overflows", ErrInvalidLayout, capacity)
 	}
 	if uint64(l.Size) > sysmem.MaxGoAlloc() {
 		return fmt.Errorf("%w: NewMap capacity %d needs %v, more than this machine's memory",
@@ -171,9 +173,11 @@ func (m *Map[K, V]) init(capacity int) (err error) {
 		}
 		al.built = nil
 	}()
-	m.m.Init(capacity,
+	opts := []swiss.Option[K, V]{
 		swiss.WithAllocator[K, V](al),
-		swiss.WithMaxBucketCapacity[K, V](bucketSlots))
+		swiss.WithMaxBucketCapacity[K, V](bucketSlots),
+	}
+	m.m.Init(capacity, append(opts, al.options...)...)
 	al.reshape()
 	return nil
 }
@@ -237,7 +241,20 @@ func (m *Map[K, V]) Put(k K, v V) {
 // range. Peak memory is the same as Put's, which needs the block at the
 // doubling. A map that splits needs no reservation; there TryPut costs a
 // deferred recover more than Put.
-func (m *Map[K, V]) TryPut(k K, v V) (err error) {
+//
+// The forecast follows swiss's growth rules, which may change in a newer
+// swiss than the one this version of nalloc was tested with: TryPut
+// checks them on its first call (CheckMapGrowth) and, if they differ,
+// returns an error wrapping ErrMapGrowth instead of breaking its promise.
+func (m *Map[K, V]) TryPut(k K, v V) error {
+	if err := CheckMapGrowth(); err != nil {
+		return fmt.Errorf("nalloc: Map.TryPut: %w", err)
+	}
+	return m.tryPutChecked(k, v)
+}
+
+// tryPutChecked is TryPut once the growth rules are known to hold.
+func (m *Map[K, V]) tryPutChecked(k K, v V) (err error) {
 	al := &m.alloc
 	n := m.m.Len()
 	switch {
@@ -250,7 +267,7 @@ func (m *Map[K, V]) TryPut(k K, v V) (err error) {
 		defer func() {
 			al.abortable = false
 			if r := recover(); r != nil {
-				err = fmt.Errorf("Map.TryPut: %w", refusal(r))
+				err = fmt.Errorf("nalloc: Map.TryPut: %w", refusal(r))
 			}
 		}()
 	case n <= al.quiet:
@@ -258,7 +275,7 @@ func (m *Map[K, V]) TryPut(k K, v V) (err error) {
 	case len(al.spare) != al.next:
 		if _, ok := m.m.Get(k); !ok { // replacing a value needs no memory
 			if err := al.reserve(al.next); err != nil {
-				return fmt.Errorf("Map.TryPut: %w", err)
+				return fmt.Errorf("nalloc: Map.TryPut: %w", err)
 			}
 		}
 	}
@@ -278,7 +295,7 @@ func (m *Map[K, V]) undo(k K, n int, op string) error {
 	}
 	err := m.alloc.failed
 	m.alloc.failed = nil
-	return fmt.Errorf("Map.%s: %w", op, err)
+	return fmt.Errorf("nalloc: Map.%s: %w", op, err)
 }
 
 // All returns an iterator over the entries, in no particular order (it
@@ -321,6 +338,9 @@ func (m *Map[K, V]) Close() {
 // back exactly the slices Alloc returned, with the same length, to Free.
 type mapAllocator[K comparable, V any] struct {
 	a Allocator
+	// options are swiss options after nalloc's own, for tests that make
+	// swiss grow by other rules than TryPut forecasts.
+	options []swiss.Option[K, V]
 
 	// The shape of the map, as the blocks swiss holds show it: blocks is
 	// how many it holds, top the group count of the largest one, and
@@ -347,6 +367,15 @@ type mapAllocator[K comparable, V any] struct {
 	// first Alloc: a refusal of that block abandons the Put.
 	abortable bool
 
+	// On the map that CheckMapGrowth drives (probing, where every insert
+	// is a TryPut), allocs counts swiss's Allocs, and misses those that
+	// TryPut had not foreseen (neither the spare nor an abortable first
+	// block of a split), missed the group count of the last.
+	probing bool
+	allocs  int
+	misses  int
+	missed  int
+
 	// failed is the allocator's refusal during the current Put, whose
 	// resize was completed with fallback blocks from the Go heap.
 	failed    error
@@ -366,10 +395,15 @@ type mapAllocator[K comparable, V any] struct {
 
 // Alloc implements swiss.Allocator.
 func (al *mapAllocator[K, V]) Alloc(n int) []swiss.Group[K, V] {
+	al.allocs++
 	g := al.spare
 	if len(g) == n {
 		al.spare = nil
 	} else {
+		if al.probing && !al.building && !(al.abortable && n == al.top) {
+			al.misses++
+			al.missed = n
+		}
 		var err error
 		if g, err = al.allocate(n); err != nil {
 			g = al.refused(n, err)
@@ -485,8 +519,9 @@ func (al *mapAllocator[K, V]) deleted() {
 
 // track counts a block of n groups that swiss took (+1) or gave back (-1),
 // and works out from the blocks it holds what its next growth will ask
-// for. This follows swiss's growth rules (at the version pinned in
-// go.mod; TestMapTryPutFailsCleanly checks it against every allocation):
+// for. This follows swiss's growth rules as of the version go.mod
+// requires; CheckMapGrowth checks them against the swiss the program was
+// built with before TryPut relies on them:
 //
 //   - A map with no block gets one group on its first insert.
 //   - A single bucket of c slots grows when an insert finds no free slot;

@@ -112,8 +112,9 @@ var (
 
 // AppendMetrics appends a's metrics to dst and returns the extended
 // slice: the six Stats figures (allocated_bytes, active_bytes,
-// resident_bytes, mapped_bytes, retained_bytes, metadata_bytes) if a is a
-// StatsReporter, then, if a is a *Counting, its Counts
+// resident_bytes, mapped_bytes, retained_bytes, metadata_bytes) if a or
+// an allocator it wraps is a StatsReporter (see As), then, if a *Counting
+// is in that chain, its Counts
 // (allocations_total, deallocations_total, resizes_total, failures_total,
 // allocated_bytes_total, live_bytes, peak_live_bytes). Which metrics
 // appear depends only on a's type, never on what a call returns, so a
@@ -127,7 +128,7 @@ var (
 // path.
 func AppendMetrics(dst []Metric, a Allocator) ([]Metric, error) {
 	var err error
-	if sr, ok := a.(StatsReporter); ok {
+	if sr, ok := As[StatsReporter](a); ok {
 		var s Stats
 		s, err = sr.Stats()
 		if err != nil {
@@ -135,7 +136,7 @@ func AppendMetrics(dst []Metric, a Allocator) ([]Metric, error) {
 		}
 		dst = appendDefs(dst, statsMetrics[:], s)
 	}
-	if c, ok := a.(*Counting); ok {
+	if c, ok := As[*Counting](a); ok {
 		dst = appendDefs(dst, countMetrics[:], c.Counts())
 	}
 	return dst, err

@@ -44,7 +44,8 @@ func metricValue(ms []nalloc.Metric, name string) int64 {
 	return -1
 }
 
-// bare is an Allocator with no optional interface.
+// bare is an Allocator with no optional capability: only the four
+// methods of the interface (capability_test.go uses it too).
 type bare struct{ nalloc.Allocator }
 
 // failingStats is an allocator whose Stats fails.

@@ -90,28 +90,10 @@ func (v *Verbose) Shrink(p unsafe.Pointer, old, new Layout) (unsafe.Pointer, err
 	return q, err
 }
 
-// UsableSize implements UsableSizer with the underlying allocator's
-// UsableSize, or returns 0 (cannot tell) if it has none. It is logged
-// too.
-func (v *Verbose) UsableSize(p unsafe.Pointer) uintptr {
-	n := usableSize(v.a, p)
-	v.mu.Lock()
-	b := append(v.buf[:0], "UsableSize("...)
-	b = appendPointer(b, p)
-	b = append(b, ") = "...)
-	b = strconv.AppendUint(b, uint64(n), 10)
-	v.write(b)
-	return n
-}
-
-// Stats implements StatsReporter with the underlying allocator's Stats, or
-// zero Stats if it has none. It is not logged.
-func (v *Verbose) Stats() (Stats, error) {
-	if sr, ok := v.a.(StatsReporter); ok {
-		return sr.Stats()
-	}
-	return Stats{}, nil
-}
+// Unwrap returns the allocator v passes its calls on to: the capabilities
+// of that allocator (Stats, Purge, ...) are found through it with As, and
+// are not logged.
+func (v *Verbose) Unwrap() Allocator { return v.a }
 
 // log writes one call's line: op, the pointer it was given (if any), its
 // layout and new layout (if any), and its result: a pointer (for calls

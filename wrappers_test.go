@@ -179,7 +179,7 @@ func TestCheckedCatchesMisuse(t *testing.T) {
 				t.Fatalf("Err() = %v, want one wrapping %v", err, tc.want)
 			}
 			var m *nalloc.MisuseError
-			if !errors.As(err, &m) || m.Pointer != uintptr(bad) {
+			if !errors.As(err, &m) || m.Addr != uintptr(bad) {
 				t.Fatalf("Err() = %v, want a *MisuseError for %p", err, bad)
 			}
 			// The stack of the bad call, and of the allocation where
@@ -478,30 +478,6 @@ func TestVerboseWholeLines(t *testing.T) {
 		if !line.MatchString(l) {
 			t.Fatalf("mangled line %q", l)
 		}
-	}
-}
-
-func TestWrappersForwardOptionalInterfaces(t *testing.T) {
-	g := openGlibc(t)
-	a := bump.New()
-	l := nalloc.Layout{Size: 100, Align: 8}
-	for _, w := range []nalloc.Allocator{nalloc.NewChecked(g), nalloc.NewCounting(g), nalloc.NewVerbose(g, io.Discard)} {
-		p, _ := w.Allocate(l)
-		if got, want := w.(nalloc.UsableSizer).UsableSize(p), g.UsableSize(p); got != want {
-			t.Errorf("%T.UsableSize = %d, want glibc's %d", w, got, want)
-		}
-		w.Deallocate(p, l)
-	}
-	for _, w := range []nalloc.Allocator{nalloc.NewChecked(a), nalloc.NewCounting(a), nalloc.NewVerbose(a, io.Discard)} {
-		p, _ := w.Allocate(l)
-		s, err := w.(nalloc.StatsReporter).Stats()
-		if err != nil || s.Allocated < 100 {
-			t.Errorf("%T.Stats over an arena = %+v, %v; want the arena's, with Allocated >= 100", w, s, err)
-		}
-		w.Deallocate(p, l)
-	}
-	if n := nalloc.NewCounting(a).UsableSize(nil); n != 0 {
-		t.Errorf("Counting.UsableSize over an allocator without it = %d, want 0", n)
 	}
 }
 

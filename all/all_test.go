@@ -13,6 +13,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	_ "github.com/nalloc/nalloc/all"
+	"github.com/nalloc/nalloc/internal/backends"
 )
 
 // imported returns the last element of each import path of all.go: the
@@ -46,5 +47,13 @@ func TestRegistersEveryBackend(t *testing.T) {
 		if _, err := nalloc.Open(n); errors.Is(err, nalloc.ErrUnknownAllocator) {
 			t.Errorf("Open(%q): %v", n, err)
 		}
+	}
+}
+
+// The root package's list of backends (for Open's errors) is what all.go
+// links in.
+func TestBackendsListed(t *testing.T) {
+	if got := imported(t); !slices.Equal(got, backends.Names) {
+		t.Fatalf("all.go imports %v, internal/backends lists %v: keep them the same", got, backends.Names)
 	}
 }

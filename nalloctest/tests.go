@@ -503,7 +503,7 @@ func testNoGoAllocations(t *testing.T, c *Config) {
 
 func testUsableSize(t *testing.T, c *Config) {
 	a := c.New(t)
-	us, ok := a.(nalloc.UsableSizer)
+	us, ok := nalloc.As[nalloc.UsableSizer](a)
 	if !ok {
 		t.Skipf("%T has no UsableSize", a)
 	}
@@ -511,8 +511,8 @@ func testUsableSize(t *testing.T, c *Config) {
 		for _, size := range sizes {
 			l := nalloc.Layout{Size: size, Align: align}
 			p := mustAllocate(t, a, l)
-			if got := us.UsableSize(p); got < size {
-				t.Errorf("UsableSize of a %v block = %d, less than its size", l, got)
+			if got := nalloc.UsableSize(a, p); got < size || got != us.UsableSize(p) {
+				t.Errorf("UsableSize of a %v block = %d (the capability found by As: %d), want at least its size from both", l, got, us.UsableSize(p))
 			}
 			a.Deallocate(p, l)
 		}
@@ -521,7 +521,7 @@ func testUsableSize(t *testing.T, c *Config) {
 
 func testStats(t *testing.T, c *Config) {
 	a := c.New(t)
-	sr, ok := a.(nalloc.StatsReporter)
+	sr, ok := nalloc.As[nalloc.StatsReporter](a)
 	if !ok {
 		t.Skipf("%T has no Stats", a)
 	}

@@ -251,8 +251,25 @@ func TestPublishGCPacer(t *testing.T) {
 	if m := read(t, nallocvar.GCPacerName); m["gcpacer_running"] != 1.0 {
 		t.Errorf("the next pacer: %v", m)
 	}
-	if err := nallocvar.PublishGCPacer(nil); err == nil {
-		t.Errorf("PublishGCPacer(nil): no error")
+	if err := nallocvar.PublishGCPacer(nil); !errors.Is(err, nallocvar.ErrInvalid) {
+		t.Errorf("PublishGCPacer(nil) = %v, want ErrInvalid", err)
+	}
+}
+
+// Publish refuses what nallocprom's WithAllocator refuses (an empty name,
+// a nil allocator) and the pacer's name, under which allocator figures
+// would show and PublishGCPacer then fail.
+func TestPublishRefusesInvalid(t *testing.T) {
+	for name, a := range map[string]nalloc.Allocator{
+		"":                    nalloc.NewGoHeap(),
+		nallocvar.GCPacerName: nalloc.NewGoHeap(),
+		"nil-allocator":       nil,
+	} {
+		err := nallocvar.Publish(name, a)
+		if !errors.Is(err, nallocvar.ErrInvalid) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Publish(%q, %v) = %v, want a one-line error wrapping ErrInvalid", name, a, err)
+		}
+		nallocvar.Unpublish(name)
 	}
 }
 

@@ -10,8 +10,9 @@
 //
 // serve fills the cache with -entries entries (keys of 14 bytes, values of
 // 500) and serves GET and PUT /cache/{key}, /metrics (Prometheus, with
-// nalloc's collector), /debug/vars (expvar, with nalloc's map) and
-// /debug/runtime (the figures load reads). With -gcpacer it starts
+// nalloc's collector), /debug/vars (expvar, with nalloc's map),
+// /debug/pprof/nalloc (the nalloc store's heap profile, for go tool
+// pprof) and /debug/runtime (the figures load reads). With -gcpacer it starts
 // nalloc's GC pacer first, as a service that keeps its data off the Go
 // heap does, and publishes the pacer's metrics beside the allocator's.
 //

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/nallocpprof"
 	"github.com/nalloc/nalloc/nallocprom"
 	"github.com/nalloc/nalloc/nallocvar"
 	"github.com/nalloc/nalloc/osmem"
@@ -41,6 +42,7 @@ type server struct {
 //	GET /debug/runtime  runtimeStats as JSON: what the load test reads
 //	GET /metrics        Prometheus: nallocprom's collector, Go's and the process's
 //	GET /debug/vars     expvar, with nallocvar's map
+//	GET /debug/pprof/nalloc  the nalloc store's heap profile (nallocpprof), for go tool pprof
 //
 // The metrics are registered on a registry of the server's own, and the
 // expvar maps are published as "cache" and nallocvar.GCPacerName (one
@@ -54,7 +56,9 @@ func newServer(kind, alloc string, pacer *nalloc.GCPacer) (*server, error) {
 			return nil, err
 		}
 		s.alloc, s.off = alloc, nalloc.NewCounting(na)
-		a = s.off
+		prof := nalloc.NewProfiled(s.off) // sampled as Go samples its heap, served for go tool pprof
+		s.mux.Handle("GET "+nallocpprof.Path, nallocpprof.Handler(prof))
+		a = prof
 	}
 	store, err := newStore(kind, a)
 	if err != nil {
