@@ -3,14 +3,16 @@
 # shoot-out. Each installs the Debian packages it needs first.
 
 GO       ?= go
-# The native libraries, and a C compiler for the C baselines the tests and
-# benchmarks compare against (and for CGO_ENABLED=1 -race).
-DEB_PKGS := libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libtbbmalloc2 gcc libc6-dev
+# The native backends and their libraries' Debian packages, from
+# scripts/backends; with them, a C compiler for the C baselines the tests
+# and benchmarks compare against (and for CGO_ENABLED=1 -race).
+BACKENDS := $(shell awk '!/^\#/ && NF {print $$1}' scripts/backends)
+DEB_PKGS := $(shell awk '!/^\#/ && NF {print $$2}' scripts/backends) gcc libc6-dev
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 # The build tags that change the call path, and the one that turns on the
 # expensive internal checks; each gets a short test run.
-PATH_TAGS := nalloc_safecall nalloc_asmcgocall nalloc_purego nalloc_invariants
+PATH_TAGS := nalloc_safecall nalloc_purego nalloc_invariants
 
 export NALLOC_REQUIRE_CC := 1
 
@@ -46,7 +48,7 @@ ARM64CGO := GOARCH=arm64 NALLOC_EXPECT_EMULATED=$(ARM64_EMULATED) CGO_ENABLED=1 
 # arm64 builds of the libraries), dpkg calls a bare name ambiguous.
 deps:
 	@if ! command -v dpkg >/dev/null; then \
-		echo "deps: not a Debian system; install jemalloc, mimalloc, tcmalloc (gperftools), tbbmalloc (oneTBB) and a C compiler yourself"; exit 0; fi; \
+		echo "deps: not a Debian system; install the libraries of $(BACKENDS) and a C compiler yourself"; exit 0; fi; \
 	arch=$$(dpkg --print-architecture); \
 	missing=""; for p in $(DEB_PKGS); do dpkg -s $$p:$$arch >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -67,7 +69,7 @@ test: deps
 	for m in $(MODULES); do (cd $$m && $(GO) vet ./... && CGO_ENABLED=0 $(GO) test -count=1 ./... && \
 		CGO_ENABLED=1 $(GO) test -count=1 -race ./...) || exit 1; done
 
-# The whole suite as linux/arm64 (README "Platforms", docs/platforms.md): every module,
+# The whole suite as linux/arm64 (docs/platforms.md): every module,
 # the call-path tags (-short, as make test runs them), the linked-jemalloc
 # build, and the main module and the shoot-out once more with cgo. Not here: the race
 # detector (ThreadSanitizer refuses qemu-user's address space: "unsupported
@@ -97,7 +99,7 @@ bench: deps
 # The micro-benchmarks: crossing cost per call path and backend, the arena,
 # the wrappers and the containers, summarised by benchstat.
 bench-micro: deps
-	CGO_ENABLED=0 $(GO) test -short -run '^$$' -bench . -count 6 ./internal/ffi ./glibc ./jemalloc ./mimalloc ./tcmalloc ./tbbmalloc ./bump . | tee bench.out
+	CGO_ENABLED=0 $(GO) test -short -run '^$$' -bench . -count 6 ./internal/ffi $(addprefix ./,$(BACKENDS)) ./bump . | tee bench.out
 	$(GO) run $(BENCHSTAT) bench.out
 
 # Instructions per allocate+free pair in C for each library's entry points
@@ -116,8 +118,15 @@ fuzz: deps
 stress: deps
 	NALLOC_STRESS=$(STRESSTIME) CGO_ENABLED=1 $(GO) test -count=1 -race -run 'TestStress$$' -timeout 0 -v . | grep -E '^(=== RUN|---|ok|FAIL)|allocations'
 
+# staticcheck, pinned; installed by go install so that CI has it.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)/staticcheck
+
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	GOOS=linux GOARCH=amd64 $(STATICCHECK) ./...
+	GOOS=linux GOARCH=arm64 $(STATICCHECK) ./...
 	$(GO) vet ./...
 	for tag in $(PATH_TAGS); do $(GO) vet -tags $$tag ./... || exit 1; done
 	CGO_ENABLED=0 $(GO) vet -tags nalloc_jemalloc_linked ./jemalloc

@@ -6,14 +6,17 @@ import (
 	"errors"
 	"go/parser"
 	"go/token"
+	"os"
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nalloc/nalloc"
 	_ "github.com/nalloc/nalloc/all"
 	"github.com/nalloc/nalloc/internal/backends"
+	"github.com/nalloc/nalloc/internal/native"
 )
 
 // imported returns the last element of each import path of all.go: the
@@ -47,6 +50,34 @@ func TestRegistersEveryBackend(t *testing.T) {
 		if _, err := nalloc.Open(n); errors.Is(err, nalloc.ErrUnknownAllocator) {
 			t.Errorf("Open(%q): %v", n, err)
 		}
+	}
+}
+
+// TestBackendList checks scripts/backends, the list the Makefile, the
+// Dockerfile and the scripts read, against the native backends all.go
+// registers: the same names, and each with its Spec's Debian package.
+func TestBackendList(t *testing.T) {
+	data, err := os.ReadFile("../scripts/backends")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]string{}
+	for line := range strings.Lines(string(data)) {
+		if f := strings.Fields(line); len(f) > 0 && !strings.HasPrefix(f[0], "#") {
+			if len(f) != 2 {
+				t.Fatalf("scripts/backends: %q: want a backend and its Debian package", line)
+			}
+			listed[f[0]] = f[1]
+		}
+	}
+	specs := native.Specs()
+	for _, s := range specs {
+		if pkg, ok := listed[s.Name]; !ok || pkg != s.Package {
+			t.Errorf("scripts/backends has %s %q; the backend's Spec says %q", s.Name, pkg, s.Package)
+		}
+	}
+	if len(listed) != len(specs) {
+		t.Errorf("scripts/backends lists %d backends, all.go registers %d native ones", len(listed), len(specs))
 	}
 }
 

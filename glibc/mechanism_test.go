@@ -133,7 +133,7 @@ func TestRaisedThresholdMovesTheBreak(t *testing.T) {
 	}
 }
 
-func TestFreeAndTrimLowerTheBreak(t *testing.T) {
+func TestFreeAndPurgeLowerTheBreak(t *testing.T) {
 	if !inChild(t) {
 		return
 	}
@@ -147,16 +147,16 @@ func TestFreeAndTrimLowerTheBreak(t *testing.T) {
 		for _, p := range blocks {
 			a.Deallocate(p, nalloc.Layout{Size: size, Align: 16})
 		}
-		if released, err = a.Trim(0); err == nil {
+		if released, err = a.PurgeKeep(0); err == nil {
 			after, err = osmem.Read()
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("break: %#x before, %#x with %d MiB live, %#x after free and Trim (released %v); RSS %d -> %d -> %d KiB",
+	t.Logf("break: %#x before, %#x with %d MiB live, %#x after free and PurgeKeep (released %v); RSS %d -> %d -> %d KiB",
 		before.Break, during.Break, n*size>>20, after.Break, released, before.RSS>>10, during.RSS>>10, after.RSS>>10)
 	if after.Break >= during.Break && after.RSS >= during.RSS {
-		t.Errorf("neither the break nor RSS went down after freeing %d MiB and Trim", n*size>>20)
+		t.Errorf("neither the break nor RSS went down after freeing %d MiB and PurgeKeep", n*size>>20)
 	}
 }

@@ -7,10 +7,9 @@
 //
 // On Linux all figures come from the kernel: /proc/self/statm and
 // /proc/self/status for residency, the brk system call for the break,
-// /proc/self/maps for the mappings, getrusage for faults. Read takes about
-// 30 µs on a Go process with a few hundred mappings (mostly
-// /proc/self/maps), so sampling every millisecond costs about 3% of a
-// core; ReadCheap skips the mappings and takes a few µs.
+// /proc/self/maps for the mappings, getrusage for faults. Most of Read's
+// time goes to parsing /proc/self/maps, which grows with the process's
+// mappings; ReadCheap skips the mappings, for sampling often.
 //
 // On macOS residency comes from Mach's task_info (TASK_VM_INFO, through
 // libSystem) and faults from getrusage; macOS has no program break and no

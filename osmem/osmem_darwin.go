@@ -81,7 +81,7 @@ func readTaskVMInfo() (*taskVMInfo, error) {
 	}
 	vm := new(taskVMInfo)
 	count := uint32(taskVMInfoRev1Count)
-	if kr := ffi.Block4(fn, uintptr(machTaskSelf), taskVMInfoFlavor,
+	if kr := ffi.Slow4(fn, uintptr(machTaskSelf), taskVMInfoFlavor,
 		uintptr(unsafe.Pointer(vm)), uintptr(unsafe.Pointer(&count))); int32(kr) != 0 {
 		return nil, fmt.Errorf("osmem: task_info(TASK_VM_INFO): kern_return_t %d", int32(kr))
 	}

@@ -36,13 +36,14 @@ type MacOS struct {
 var homebrewPrefix = map[string]string{"arm64": "/opt/homebrew", "amd64": "/usr/local"}
 
 // libraryNames returns the names to pass to dlopen, in order, for spec's
-// library on goos/goarch, and the command that installs it. brewPrefix is
+// library on goos/goarch, and where the library comes from there ("Debian
+// package libjemalloc2", "Homebrew formula jemalloc"). brewPrefix is
 // $HOMEBREW_PREFIX ("" if unset). A backend whose library nalloc does not
 // load on goos gets an error wrapping nalloc.ErrUnsupported.
-func libraryNames(spec *Spec, goos, goarch, brewPrefix string) (names []string, install string, err error) {
+func libraryNames(spec *Spec, goos, goarch, brewPrefix string) (names []string, source string, err error) {
 	switch goos {
 	case "linux":
-		return spec.Sonames, "apt-get install " + spec.Package, nil
+		return spec.Sonames, "Debian package " + spec.Package, nil
 	case "darwin":
 		if len(spec.MacOS.Dylibs) == 0 {
 			break
@@ -56,7 +57,7 @@ func libraryNames(spec *Spec, goos, goarch, brewPrefix string) (names []string, 
 			}
 			names = append(names, d)
 		}
-		return names, "brew install " + spec.MacOS.Formula, nil
+		return names, "Homebrew formula " + spec.MacOS.Formula, nil
 	}
 	return nil, "", fmt.Errorf("%s: no library to load on %s: %w", spec.Name, goos, nalloc.ErrUnsupported)
 }

@@ -24,14 +24,14 @@ func TestLibraryNames(t *testing.T) {
 		install            string
 		unsupported        bool
 	}{
-		{spec: spec, goos: "linux", goarch: "arm64", names: []string{"libjemalloc.so.2"}, install: "apt-get install libjemalloc2"},
-		{spec: spec, goos: "darwin", goarch: "arm64", install: "brew install jemalloc", names: []string{
+		{spec: spec, goos: "linux", goarch: "arm64", names: []string{"libjemalloc.so.2"}, install: "Debian package libjemalloc2"},
+		{spec: spec, goos: "darwin", goarch: "arm64", install: "Homebrew formula jemalloc", names: []string{
 			"/opt/homebrew/lib/libjemalloc.2.dylib", "libjemalloc.2.dylib",
 			"/opt/homebrew/lib/libjemalloc.dylib", "libjemalloc.dylib"}},
-		{spec: spec, goos: "darwin", goarch: "amd64", install: "brew install jemalloc", names: []string{
+		{spec: spec, goos: "darwin", goarch: "amd64", install: "Homebrew formula jemalloc", names: []string{
 			"/usr/local/lib/libjemalloc.2.dylib", "libjemalloc.2.dylib",
 			"/usr/local/lib/libjemalloc.dylib", "libjemalloc.dylib"}},
-		{spec: spec, goos: "darwin", goarch: "arm64", brew: "/Users/me/brew", install: "brew install jemalloc", names: []string{
+		{spec: spec, goos: "darwin", goarch: "arm64", brew: "/Users/me/brew", install: "Homebrew formula jemalloc", names: []string{
 			"/Users/me/brew/lib/libjemalloc.2.dylib", "libjemalloc.2.dylib",
 			"/Users/me/brew/lib/libjemalloc.dylib", "libjemalloc.dylib"}},
 		{spec: spec, goos: "windows", goarch: "amd64", unsupported: true},
