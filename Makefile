@@ -42,7 +42,7 @@ ARM64    := GOARCH=arm64 NALLOC_EXPECT_EMULATED=$(ARM64_EMULATED) CGO_ENABLED=0
 ARM64CGO := GOARCH=arm64 NALLOC_EXPECT_EMULATED=$(ARM64_EMULATED) CGO_ENABLED=1 \
 	CC=$(if $(filter 1,$(ARM64_EMULATED)),aarch64-linux-gnu-gcc,cc)
 
-.PHONY: deps test test-arm64 bench bench-micro icount-pairs lint fuzz stress service
+.PHONY: deps test test-arm64 cross bench bench-micro icount-pairs lint fuzz stress service
 
 # Packages are checked as pkg:arch: with multiarch (make test-arm64 adds
 # arm64 builds of the libraries), dpkg calls a bare name ambiguous.
@@ -85,6 +85,12 @@ test-arm64:
 	$(ARM64CGO) $(GO) test -count=1 -tags nalloc_jemalloc_linked ./jemalloc
 	cd bench && $(ARM64) $(GO) test -count=1 ./... && $(ARM64CGO) $(GO) test -count=1 -short ./...
 	for m in $(MODULES); do (cd $$m && GOARCH=arm64 $(GO) vet ./... && $(ARM64) $(GO) test -count=1 ./...) || exit 1; done
+
+# macOS and Windows, which no machine here runs (docs/platforms.md): every
+# module built, vetted and its test binaries linked with CGO_ENABLED=0 for
+# darwin/arm64, darwin/amd64, windows/amd64 and windows/arm64.
+cross:
+	GO=$(GO) ./scripts/cross
 
 # With a C compiler the shoot-out is built with cgo, for its cgo column.
 bench: deps

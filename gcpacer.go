@@ -59,7 +59,8 @@ var ErrContainerLimit = errors.New("nalloc: cannot read the container's memory l
 // # What it counts
 //
 // By default, the larger of two counts. The kernel's: the process's
-// anonymous resident memory (/proc/self/statm) less the memory the Go
+// anonymous resident memory (/proc/self/statm on Linux, Mach's task_info
+// on macOS: see osmem.Resident) less the memory the Go
 // runtime holds (its runtime/metrics /memory/classes/total less
 // heap/released, what the memory limit counts). That is every native
 // allocator's heap, what cgo libraries allocate, thread stacks the
@@ -360,8 +361,9 @@ var pacer struct {
 //
 // A second StartGCPacer while one runs returns an error wrapping
 // ErrGCPacerRunning (and changes nothing); after Stop, a new one can
-// start. A bad option, or a count that cannot be taken (no /proc, an
-// allocator whose Stats fail), is an error that says which.
+// start. A bad option, or a count that cannot be taken (on a system other
+// than Linux and macOS, an error wrapping ErrUnsupported; an allocator
+// whose Stats fail), is an error that says which.
 func StartGCPacer(opts ...GCPacerOption) (*GCPacer, error) {
 	cfg, err := gcPacerOptions(opts)
 	if err != nil {

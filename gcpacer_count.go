@@ -9,8 +9,8 @@ import (
 	"github.com/nalloc/nalloc/internal/opened"
 )
 
-// countProcess (gcpacer_linux.go, gcpacer_other.go) returns the
-// process's anonymous resident memory less goHeld, the memory the Go
+// countProcess (gcpacer_resident.go, gcpacer_other.go) returns the
+// process's anonymous resident memory (osmem.Resident) less goHeld, the memory the Go
 // runtime holds, or 0 if the runtime holds more (as it can while it has
 // memory it has not touched).
 

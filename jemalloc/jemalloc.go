@@ -16,6 +16,8 @@ var backend = native.Backend[*Allocator]{
 		Name:    "jemalloc",
 		Sonames: []string{"libjemalloc.so.2", "libjemalloc.so"},
 		Package: "libjemalloc2",
+		MacOS: native.MacOS{Dylibs: []string{"libjemalloc.2.dylib", "libjemalloc.dylib"},
+			Formula: "jemalloc", DefaultZone: true},
 		// The standard entry points: jemalloc keeps its fastest paths on
 		// malloc and free (see the package doc, "Entry points").
 		Malloc: native.MallocSpec{

@@ -82,6 +82,8 @@ var backend = native.Backend[*Allocator]{
 		Name:    "mimalloc",
 		Sonames: []string{"libmimalloc.so.2", "libmimalloc.so"},
 		Package: "libmimalloc2.0",
+		MacOS: native.MacOS{Dylibs: []string{"libmimalloc.3.dylib", "libmimalloc.2.dylib", "libmimalloc.dylib"},
+			Formula: "mimalloc", DefaultZone: true},
 		Malloc: native.MallocSpec{
 			MinAlign: minAlign, NaturalAlign: naturalAlign,
 			Malloc: "mi_malloc", Calloc: "mi_calloc", Realloc: "mi_realloc", Free: "mi_free",

@@ -52,6 +52,7 @@ var backend = native.Backend[*Allocator]{
 		Name:    "tbbmalloc",
 		Sonames: []string{"libtbbmalloc.so.2", "libtbbmalloc.so"},
 		Package: "libtbbmalloc2",
+		MacOS:   native.MacOS{Dylibs: []string{"libtbbmalloc.2.dylib", "libtbbmalloc.dylib"}, Formula: "tbb"},
 		Malloc: native.MallocSpec{
 			MinAlign: 8, NaturalAlign: 16,
 			Malloc: "scalable_malloc", Calloc: "scalable_calloc", Realloc: "scalable_realloc", Free: "scalable_free",

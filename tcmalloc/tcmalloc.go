@@ -76,6 +76,8 @@ var backend = native.Backend[*Allocator]{
 		Name:    "tcmalloc",
 		Sonames: []string{"libtcmalloc_minimal.so.4", "libtcmalloc_minimal.so"},
 		Package: "libtcmalloc-minimal4",
+		MacOS: native.MacOS{Dylibs: []string{"libtcmalloc_minimal.4.dylib", "libtcmalloc_minimal.dylib"},
+			Formula: "gperftools", DefaultZone: true},
 		// On linux/arm64 dlopen cannot give the library static TLS.
 		StaticTLS: &staticTLS,
 		Malloc: native.MallocSpec{

@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"runtime/metrics"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/nallocpprof"
@@ -256,21 +254,20 @@ func (s *server) readRuntime() (runtimeStats, error) {
 	if s.pacer != nil {
 		st.GCPacer, st.PacerOffHeapBytes = true, s.pacer.OffHeap()
 	}
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return st, fmt.Errorf("getrusage: %w", err)
+	cpu, err := processCPU()
+	if err != nil {
+		return st, err
 	}
-	st.CPUSeconds = seconds(ru.Utime) + seconds(ru.Stime)
+	st.CPUSeconds = cpu
 	mem, err := osmem.ReadCheap()
+	if errors.Is(err, errors.ErrUnsupported) {
+		return st, nil // no memory figures on this system (Windows): 0
+	}
 	if err != nil {
 		return st, err
 	}
 	st.RSSBytes, st.PeakRSSBytes = mem.RSS, mem.PeakRSS
 	return st, nil
-}
-
-func seconds(tv syscall.Timeval) float64 {
-	return (time.Duration(tv.Sec)*time.Second + time.Duration(tv.Usec)*time.Microsecond).Seconds()
 }
 
 func (s *server) runtime(w http.ResponseWriter, r *http.Request) {

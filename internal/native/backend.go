@@ -17,6 +17,7 @@ type Spec struct {
 	Name    string   // the name it registers with nalloc.Open: "jemalloc"
 	Sonames []string // tried in order when no path is given
 	Package string   // the Debian package that installs it: "libjemalloc2"
+	MacOS   MacOS    // the library on macOS; zero if the backend does not run there
 	// Malloc is the library's malloc-style functions (every library
 	// nalloc loads has them).
 	Malloc MallocSpec

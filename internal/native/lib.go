@@ -4,6 +4,8 @@ package native
 
 import (
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 
 	"github.com/nalloc/nalloc"
@@ -27,11 +29,20 @@ type Lib struct {
 // Sym names a C symbol and where its address goes.
 type Sym = ffi.Sym
 
-// load opens the library at path, or the first of spec.Sonames that loads
-// if path is empty. A library that is not there gives an error wrapping
-// nalloc.ErrLibraryNotFound that names the package to install.
+// load opens the library at path, or the first of the library's names on
+// this system (libraryNames: spec.Sonames on Linux, spec.MacOS's on
+// macOS) that loads if path is empty. A library that is not there gives
+// an error wrapping nalloc.ErrLibraryNotFound that names the package to
+// install; a backend that does not run on this system, one wrapping
+// nalloc.ErrUnsupported.
 func load(spec *Spec, path string) (*Lib, error) {
-	names := spec.Sonames
+	names, source, err := libraryNames(spec, runtime.GOOS, runtime.GOARCH, os.Getenv("HOMEBREW_PREFIX"))
+	if err != nil {
+		return nil, err
+	}
+	if err := zoneCheck(spec, runtime.GOOS); err != nil {
+		return nil, err
+	}
 	if path != "" {
 		names = []string{path}
 	}
@@ -45,8 +56,8 @@ func load(spec *Spec, path string) (*Lib, error) {
 	if path != "" {
 		return nil, fmt.Errorf("%s: %w: %v", spec.Name, nalloc.ErrLibraryNotFound, err)
 	}
-	return nil, fmt.Errorf("%s: %w: %s (Debian package %s): %v",
-		spec.Name, nalloc.ErrLibraryNotFound, strings.Join(spec.Sonames, ", "), spec.Package, err)
+	return nil, fmt.Errorf("%s: %w: %s (%s): %v",
+		spec.Name, nalloc.ErrLibraryNotFound, strings.Join(names, ", "), source, err)
 }
 
 // Name is the name or path that dlopen accepted.

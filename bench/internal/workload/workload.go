@@ -9,18 +9,13 @@ package workload
 import (
 	"embed"
 	"fmt"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/bench/internal/metric"
-	"github.com/nalloc/nalloc/osmem"
-	"golang.org/x/sys/unix"
 )
 
 // A Workload is one of the shoot-out's benchmarks. Each is defined in a
@@ -224,27 +219,6 @@ func (e *Env) Stats(when string) {
 	}
 }
 
-// ResetPeakRSS sets the process's peak RSS (VmHWM) back to its current
-// RSS, so that the peak read at the end belongs to the workload, not to
-// start-up. It needs Linux 4.0 or later; where it fails, the peak includes
-// start-up, which is small and the same for every allocator.
-func ResetPeakRSS() {
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-}
-
-// PeakRSS returns VmHWM in bytes, or, if /proc cannot be read,
-// getrusage's ru_maxrss.
-func PeakRSS() float64 {
-	if s, err := osmem.ReadCheap(); err == nil {
-		return float64(s.PeakRSS)
-	}
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Maxrss) * 1024
-}
-
 // CSources are the C workloads, the C twin of each Go one (csrc), which
 // package run compiles for the C side.
 //
@@ -264,16 +238,3 @@ var pattern = func() (p [256]byte) {
 	}
 	return
 }()
-
-// cpuTime returns the CPU time of the whole process so far: user and
-// system, every thread, the garbage collector's included. The
-// single-threaded workloads are timed with it (and so is the C side), so
-// that what else runs on the machine does not count, while everything
-// the process itself spends, page faults and GC included, does.
-func cpuTime() time.Duration {
-	var ts unix.Timespec
-	if unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts) != nil {
-		return 0
-	}
-	return time.Duration(ts.Nano())
-}

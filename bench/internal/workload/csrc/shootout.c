@@ -57,6 +57,15 @@ double wall_ns(void) {
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+#ifdef __APPLE__
+/* peak_rss is getrusage's ru_maxrss, in bytes on macOS, which has no
+ * /proc; it cannot be reset, so it includes start-up. */
+static double peak_rss(void) {
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+	return (double)ru.ru_maxrss;
+}
+#else
 /* peak_rss is VmHWM from /proc/self/status, in bytes. Not getrusage's
  * ru_maxrss: across exec, Linux keeps the larger of the old and new
  * address spaces' peaks, so a child of a Go process would report the
@@ -71,6 +80,7 @@ static double peak_rss(void) {
 	fclose(f);
 	return kb * 1024;
 }
+#endif
 
 void reset_peak_rss(void) {
 	int fd = open("/proc/self/clear_refs", O_WRONLY);
