@@ -50,10 +50,12 @@ RUN CGO_ENABLED=1 GOOS=$TARGETOS GOARCH=${TARGETARCH:-$(go env GOARCH)} CC=$(cat
 # The target's platform, named: builders that set TARGETPLATFORM but would
 # otherwise run this stage on the first stage's (buildah 1.28) need it.
 FROM --platform=$TARGETPLATFORM debian:bookworm-slim
+# Each backend's library (internal/backends/backends.txt lists them), gcc for the C column.
+COPY internal/backends/backends.txt /tmp/backends
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4 libtbbmalloc2 gcc libc6-dev \
- && rm -rf /var/lib/apt/lists/*
+      $(awk '!/^#/ && NF && $2 != "-" {print $2}' /tmp/backends) gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/* /tmp/backends
 # Debian's libjemalloc.so.2 uses initial-exec TLS: without this, dlopen
 # after start fails with "cannot allocate memory in static TLS block". The
 # shoot-out sets it for its own children anyway; set here, it also covers

@@ -16,12 +16,15 @@ import (
 var (
 	// ErrInvalidLayout: an alignment that is not a power of two, a size
 	// that overflows once rounded up to its alignment, or a Grow or Shrink
-	// in the wrong direction.
+	// in the wrong direction (Grow to a smaller size is a Shrink, and the
+	// other way round).
 	ErrInvalidLayout = errors.New("nalloc: invalid layout")
 	// ErrOutOfMemory: the allocator could not supply the block.
 	ErrOutOfMemory = errors.New("nalloc: out of memory")
 	// ErrUnknownAllocator: Open was given a name that no imported package
-	// registered.
+	// registered. Each backend registers its name when its package is
+	// linked in: import _ "github.com/nalloc/nalloc/NAME" for one, or
+	// _ "github.com/nalloc/nalloc/all" for every backend.
 	ErrUnknownAllocator = errors.New("nalloc: unknown allocator")
 	// ErrLibraryNotFound: a native backend could not load its shared
 	// library; the error names the Debian package to install.
@@ -29,6 +32,10 @@ var (
 	// ErrPointerType: a type that holds Go pointers was asked to live in
 	// memory the garbage collector does not scan.
 	ErrPointerType = errors.New("nalloc: type holds Go pointers")
+	// ErrNilAllocator: a container was given a nil Allocator, or used
+	// without its constructor (a zero Vec): make it with NewVec, NewMap
+	// and so on, from an allocator that Open or a backend returned.
+	ErrNilAllocator = errors.New("nalloc: nil allocator")
 	// ErrUnsupported: the allocator (with every allocator it wraps) lacks
 	// the capability asked for, or cannot run on this platform.
 	// errors.Is(err, errors.ErrUnsupported) holds for it too.
@@ -118,7 +125,7 @@ func ValidateGrow(old, new Layout) error {
 		return err
 	}
 	if new.Size < old.Size {
-		return fmt.Errorf("%w: Grow from %v to the smaller %v; use Shrink", ErrInvalidLayout, old, new)
+		return fmt.Errorf("%w: Grow from %v to the smaller %v", ErrInvalidLayout, old, new)
 	}
 	return nil
 }
@@ -131,7 +138,7 @@ func ValidateShrink(old, new Layout) error {
 		return err
 	}
 	if new.Size > old.Size {
-		return fmt.Errorf("%w: Shrink from %v to the larger %v; use Grow", ErrInvalidLayout, old, new)
+		return fmt.Errorf("%w: Shrink from %v to the larger %v", ErrInvalidLayout, old, new)
 	}
 	return nil
 }

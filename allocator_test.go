@@ -4,6 +4,7 @@ package nalloc_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -47,10 +48,11 @@ func TestNewLayout(t *testing.T) {
 	}
 }
 
+// rec's fields are never read: only its size and alignment matter.
 type rec struct {
-	a int64
-	b [3]int32
-	c byte
+	A int64
+	B [3]int32
+	C byte
 }
 
 func TestLayoutOfAndArrayLayout(t *testing.T) {
@@ -80,11 +82,11 @@ func TestValidateGrowShrink(t *testing.T) {
 		t.Error(err)
 	}
 	if err := nalloc.ValidateGrow(big, small); !errors.Is(err, nalloc.ErrInvalidLayout) ||
-		!strings.Contains(err.Error(), "use Shrink") {
+		!strings.Contains(err.Error(), "to the smaller") {
 		t.Errorf("ValidateGrow(big, small) = %v", err)
 	}
 	if err := nalloc.ValidateShrink(small, big); !errors.Is(err, nalloc.ErrInvalidLayout) ||
-		!strings.Contains(err.Error(), "use Grow") {
+		!strings.Contains(err.Error(), "to the larger") {
 		t.Errorf("ValidateShrink(small, big) = %v", err)
 	}
 	bad := nalloc.Layout{Size: 8, Align: 5}
@@ -152,13 +154,24 @@ func TestRegistry(t *testing.T) {
 	// directly.
 	for _, name := range []string{"jemalloc", "mimalloc", "bump", "glibc", "tcmalloc", "tbbmalloc"} {
 		err := nalloc.UnknownAllocator(name)
-		if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), `import _ "github.com/nalloc/nalloc/`+name+`"`) {
+		if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), `import _ "github.com/nalloc/nalloc/`+name+`"`) ||
+			strings.Contains(err.Error(), "\n") {
 			t.Errorf("the error for %q without its import = %v, want the import to add", name, err)
 		}
 	}
 	_, err = nalloc.Open("nosuchalloc")
-	if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), "registered: "+strings.Join(names, ", ")) {
-		t.Errorf(`Open("nosuchalloc") err = %v, want the registered names`, err)
+	if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), "registered: "+strings.Join(names, ", ")) ||
+		strings.Contains(err.Error(), "import") || strings.Contains(err.Error(), "mean") {
+		t.Errorf(`Open("nosuchalloc") err = %v, want the registered names, and neither an import nor a guess`, err)
+	}
+	// A typo of a backend's name suggests that name, never an import of a
+	// package that does not exist (github.com/nalloc/nalloc/tcmaloc).
+	for typo, want := range map[string]string{"tcmaloc": "tcmalloc", "jemaloc": "jemalloc", "glibcc": "glibc", "Go": "go", "mimaloc": "mimalloc"} {
+		err := nalloc.UnknownAllocator(typo)
+		if !errors.Is(err, nalloc.ErrUnknownAllocator) || !strings.Contains(err.Error(), `did you mean "`+want+`"?`) ||
+			strings.Contains(err.Error(), "github.com/nalloc/nalloc/"+typo) {
+			t.Errorf("the error for %q = %v, want a suggestion of %q and no import of its own", typo, err, want)
+		}
 	}
 
 	nalloc.Register("test-registry", func() (nalloc.Allocator, error) { return nalloc.NewGoHeap(), nil })
@@ -178,5 +191,40 @@ func TestRegistry(t *testing.T) {
 			}()
 			register()
 		}()
+	}
+}
+
+// Errors are one line, lower case after the package's prefix, and wrap
+// their sentinel: the advice lives in the sentinel's doc.
+func TestErrorsOneLine(t *testing.T) {
+	_, layoutErr := nalloc.NewLayout(8, 3)
+	_, arrayErr := nalloc.ArrayLayout[uint64](-1)
+	_, mapErr := nalloc.NewMap[uint64, uint64](nil, 0)
+	_, vecErr := nalloc.NewVec[uint64](nil, 0)
+	_, capErr := nalloc.NewMap[uint64, uint64](nalloc.NewGoHeap(), -1)
+	_, typeErr := nalloc.NewVec[*int](nalloc.NewGoHeap(), 0)
+	_, openErr := nalloc.Open("tcmaloc")
+	_, pacerErr := nalloc.StartGCPacer(nalloc.GCPacerAllocators())
+	for _, tc := range []struct {
+		err, sentinel error
+	}{
+		{layoutErr, nalloc.ErrInvalidLayout},
+		{arrayErr, nalloc.ErrInvalidLayout},
+		{nalloc.ValidateGrow(nalloc.Layout{Size: 8, Align: 8}, nalloc.Layout{Size: 1, Align: 8}), nalloc.ErrInvalidLayout},
+		{mapErr, nalloc.ErrNilAllocator},
+		{vecErr, nalloc.ErrNilAllocator},
+		{capErr, nalloc.ErrInvalidLayout},
+		{typeErr, nalloc.ErrPointerType},
+		{openErr, nalloc.ErrUnknownAllocator},
+		{pacerErr, nalloc.ErrGCPacerOption},
+		{nalloc.Purge(nalloc.NewCounting(bare{nalloc.NewGoHeap()})), nalloc.ErrUnsupported},
+		{nalloc.OutOfMemory("glibc", nalloc.Layout{Size: 1 << 62, Align: 8}), nalloc.ErrOutOfMemory},
+	} {
+		msg := fmt.Sprint(tc.err)
+		rest, prefixed := strings.CutPrefix(msg, "nalloc: ")
+		if !errors.Is(tc.err, tc.sentinel) || !prefixed || strings.Contains(msg, "\n") ||
+			rest == "" || strings.ToLower(rest[:1]) != rest[:1] {
+			t.Errorf("%q: want one line, \"nalloc: \" and lower case, wrapping %v", msg, tc.sentinel)
+		}
 	}
 }

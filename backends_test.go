@@ -52,7 +52,7 @@ func TestMallocSpecAlignment(t *testing.T) {
 // interface, with xC, its time over the same pair of C functions (the
 // ones the backend's Spec calls for a small block) in a C loop run right
 // after it in the same process, so that the ratio survives a noisy
-// machine. The README's crossing table comes from it.
+// machine. docs/callpath.md's table per backend comes from it.
 func BenchmarkAllocFree64(b *testing.B) {
 	for _, s := range native.Specs() {
 		b.Run("impl="+s.Name, func(b *testing.B) {

@@ -10,6 +10,8 @@ import (
 	"math"
 	"math/bits"
 	"unsafe"
+
+	"github.com/nalloc/nalloc/internal/nocopy"
 )
 
 // BytesMap is a hash map from byte strings to byte strings whose keys,
@@ -87,7 +89,7 @@ type BytesMap struct {
 	payload int            // bytes of keys and values
 	entries int            // bytes of entry blocks, as asked for
 	mods    uint64         // changes, for All to notice
-	_       noCopy
+	_       nocopy.NoCopy
 }
 
 // entryHeader starts every entry block; the key follows, then the value.
@@ -106,12 +108,12 @@ const headerSize = 8
 var _ [headerSize - unsafe.Sizeof(entryHeader{})]byte
 var _ [unsafe.Sizeof(entryHeader{}) - headerSize]byte
 
-// Index words: 0 is an empty slot, tombstone a deleted entry, anything
-// else the top 16 bits of the key's hash over the entry's address shifted
+// Index words: 0 is an empty slot, freedSlot a deleted entry's (a
+// tombstone), anything else the top 16 bits of the key's hash over the entry's address shifted
 // right by 3 (blocks are 8-aligned), which needs 48 bits for addresses
 // below 2^51.
 const (
-	tombstone = 1
+	freedSlot = 1
 	tagShift  = 48
 	addrMask  = 1<<tagShift - 1
 	maxAddr   = 1 << (tagShift + 3)
@@ -218,7 +220,7 @@ func (e *entryHeader) layout() Layout {
 }
 
 // find returns the slot of key k, whose hash is h, and true; or, if k is
-// not in the map, the slot where it would go (the first tombstone on its
+// not in the map, the slot where it would go (the first freedSlot on its
 // probe sequence, else the empty slot that ends it) and false. The index
 // must exist.
 func (m *BytesMap) find(k string, h uint64) (uint64, bool) {
@@ -231,7 +233,7 @@ func (m *BytesMap) find(k string, h uint64) (uint64, bool) {
 				return free, false
 			}
 			return i, false
-		case w == tombstone:
+		case w == freedSlot:
 			if free == math.MaxUint64 {
 				free = i
 			}
@@ -319,7 +321,7 @@ func (m *BytesMap) Put(k string, v []byte) error {
 		}
 		i, _ = m.find(k, h)
 	}
-	if *m.slot(i) == tombstone {
+	if *m.slot(i) == freedSlot {
 		m.tombs--
 	}
 	*m.slot(i) = h>>tagShift<<tagShift | uint64(uintptr(unsafe.Pointer(e)))>>3
@@ -379,7 +381,7 @@ func (m *BytesMap) rebuild(n uint64) error {
 	m.slots, m.mask, m.tombs = p, n-1, 0
 	for j := range oldCount {
 		w := *(*uint64)(unsafe.Add(old, j*8))
-		if w == 0 || w == tombstone {
+		if w == 0 || w == freedSlot {
 			continue
 		}
 		k := entryOf(w).key()
@@ -420,11 +422,11 @@ func (m *BytesMap) deleteAt(i uint64) {
 	m.payload -= int(e.klen) + int(e.vlen)
 	m.freeEntry(e)
 	// A slot followed by an empty one ends every probe sequence through
-	// it: it can be empty too, instead of a tombstone.
+	// it: it can be empty too, instead of a freedSlot.
 	if *m.slot((i + 1) & m.mask) == 0 {
 		*m.slot(i) = 0
 	} else {
-		*m.slot(i) = tombstone
+		*m.slot(i) = freedSlot
 		m.tombs++
 	}
 	m.n--
@@ -439,7 +441,7 @@ func (m *BytesMap) DeleteFunc(f func(k, v []byte) bool) int {
 	deleted := 0
 	for i := range m.slotCount() {
 		w := *m.slot(i)
-		if w == 0 || w == tombstone {
+		if w == 0 || w == freedSlot {
 			continue
 		}
 		mods := m.mods
@@ -449,12 +451,12 @@ func (m *BytesMap) DeleteFunc(f func(k, v []byte) bool) int {
 			panic("nalloc: BytesMap changed during DeleteFunc")
 		}
 		if del {
-			// Always a tombstone here: clearing the slot could end a probe
+			// Always a freedSlot here: clearing the slot could end a probe
 			// sequence the loop has yet to pass.
 			e := entryOf(*m.slot(i))
 			m.payload -= int(e.klen) + int(e.vlen)
 			m.freeEntry(e)
-			*m.slot(i) = tombstone
+			*m.slot(i) = freedSlot
 			m.tombs++
 			m.n--
 			m.mods++
@@ -474,7 +476,7 @@ func (m *BytesMap) All() iter.Seq2[[]byte, []byte] {
 		mods := m.mods
 		for i := range m.slotCount() {
 			w := *m.slot(i)
-			if w == 0 || w == tombstone {
+			if w == 0 || w == freedSlot {
 				continue
 			}
 			e := entryOf(w)
@@ -501,7 +503,7 @@ func (m *BytesMap) Clear() {
 
 func (m *BytesMap) freeEntries() {
 	for i := range m.slotCount() {
-		if w := *m.slot(i); w != 0 && w != tombstone {
+		if w := *m.slot(i); w != 0 && w != freedSlot {
 			m.freeEntry(entryOf(w))
 		}
 	}

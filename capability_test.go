@@ -33,6 +33,7 @@ var wrappers = map[string]func(nalloc.Allocator) nalloc.Allocator{
 	"Checked":  func(a nalloc.Allocator) nalloc.Allocator { return nalloc.NewChecked(a) },
 	"Counting": func(a nalloc.Allocator) nalloc.Allocator { return nalloc.NewCounting(a) },
 	"Verbose":  func(a nalloc.Allocator) nalloc.Allocator { return nalloc.NewVerbose(a, io.Discard) },
+	"Profiled": func(a nalloc.Allocator) nalloc.Allocator { return nalloc.NewProfiled(a) },
 	// Two deep: capabilities are found through every layer.
 	"Counting(Verbose(Checked))": func(a nalloc.Allocator) nalloc.Allocator {
 		return nalloc.NewCounting(nalloc.NewVerbose(nalloc.NewChecked(a), io.Discard))

@@ -8,7 +8,8 @@
 // The native libraries are loaded at run time (github.com/ebitengine/purego
 // finds them; no cgo toolchain is needed to build) and called through
 // nalloc's own assembly trampolines, with no Go heap allocation per call;
-// the README has what a call costs against the same call in C.
+// the repository's docs/callpath.md has what a call costs against the
+// same call in C.
 //
 // # Use
 //
@@ -25,18 +26,37 @@
 // Each backend package also has its own Open returning the concrete type,
 // with that library's controls: glibc.Allocator.Mallopt, jemalloc's
 // mallctl and heaps, mimalloc's heaps and options. What several backends
-// can do has one small interface here, found by type assertion: Purger
+// can do has one small interface here: Purger
 // (give free memory back to the OS), Native (the library's file and
-// version), Tuner (settings by name), StatsReporter, UsableSizer.
+// version), Tuner (settings by name), StatsReporter, UsableSizer. Find
+// them with As, or call StatsOf, Purge, Tune and UsableSize, which look
+// through the wrappers (Checked, Counting, Verbose) to the allocator they
+// wrap.
 //
 // # Vocabulary
 //
-// One word per thing, in every package: Deallocate gives one block back;
-// Purge gives free memory back to the OS; Destroy frees every block of a
-// scoped heap at once (jemalloc's and mimalloc's heaps); Free frees a Vec
-// and its elements, Close a Map, Delete a single value from New; the bump
-// arena's Reset takes back every block and keeps its largest chunk, and
-// Release gives its chunks back to their parent.
+// One name per concept, in every package of this module:
+//
+//   - Allocate and Deallocate: one block, from an Allocator and back to
+//     it; Grow and Shrink resize one.
+//   - Free: a Vec gives its block back. Close: a Map gives every block
+//     back. Delete: one value from New, or one key of a map.
+//   - Purge: give memory that is held but not in use back to the
+//     operating system (every backend; Purge here finds it through
+//     wrappers). glibc's Trim(pad) is malloc_trim with its argument.
+//   - Destroy: free every block of a scoped heap at once (jemalloc's and
+//     mimalloc's heaps). Reset and Release: the bump arena takes back
+//     every block and keeps its largest chunk, or gives its chunks back.
+//   - Stats: an allocator's figures (StatsReporter, StatsOf); Info: a
+//     library's own text report; Library and Version: which shared
+//     library was loaded (Native); Tune: a setting by name (Tuner).
+//   - Unwrap: the allocator a wrapper passes its calls on to; As finds a
+//     capability through wrappers.
+//   - Try: TryPut and bump's TryAlloc do what Put and Alloc do only where
+//     they can without the plain call's way out, and hand the failure to
+//     the caller instead: an error instead of a panic, nil instead of a
+//     new chunk.
+//   - Addr: an address, as a uintptr (MisuseError.Addr, Leak.Addr).
 //
 // # Memory management
 //
@@ -65,33 +85,17 @@
 // then runs hundreds of times more often, and GOMEMLIMIT no longer bounds
 // the process. StartGCPacer, called once, makes GOGC apply to the Go
 // heap plus the off-heap bytes and takes those bytes off the memory
-// limit (GCPacer has the rules). It counts the process's anonymous
-// resident memory (/proc/self/statm) less the Go runtime's, the one
-// candidate that is cheap, sees every allocator and cgo library and adds
-// nothing to any allocation path. Measured with 1 GiB off-heap in 64-byte
-// and 1 MiB blocks (2-core AMD EPYC, shared; Linux 6.18; go1.26.8;
-// go test -bench OffHeapCount): 1.3-2.2 µs a read; /proc/self/status 17-25
-// µs; smaps_rollup 5-61 ms (it walks the page tables); jemalloc's Stats
-// 23-31 µs (epoch and stats.allocated alone 15-26 µs, exact live bytes);
-// glibc's mallinfo2 0.7 µs over live blocks but 103 ms over 8 M freed
-// 64-byte chunks, under the arena lock; mimalloc's release build only
-// its committed memory, 1.6 µs; live bytes counted by nalloc, a shared
-// atomic on every call: 29 ns instead of 10.9 per 64-byte glibc pair, 58
-// instead of 6.4 from two goroutines. One recomputation costs 1.4 µs and
-// no allocation, after each GC cycle and every 100 ms. In the shoot-out's
-// gc-pressure (1 GiB in 1 KiB blocks, 2 GiB of Go garbage), paced, every
-// native allocator runs the 2 cycles of a [][]byte instead of 270-350,
-// for 20-40 times less GC CPU than the [][]byte, and its peak RSS rises to
-// the [][]byte's; under GOGC=off and a limit L the Go runtime stays within
-// L minus the off-heap bytes, give or take 15 MiB. The repository's
-// docs/gcpacer.md has the tables and the commands.
+// limit (GCPacer has the rules and what it counts). The repository's
+// docs/gcpacer.md has the measurements behind its choices.
 //
 // # Errors
 //
 // Bad input is an error: an invalid Layout gives ErrInvalidLayout, an
 // allocation that cannot be met ErrOutOfMemory, an unknown name
 // ErrUnknownAllocator, a missing shared library ErrLibraryNotFound (its
-// text names the Debian package to install). A failed Grow or Shrink
+// text names the Debian package to install), a capability that an
+// allocator and what it wraps lack, or a backend that cannot run on this
+// platform, ErrUnsupported. A failed Grow or Shrink
 // leaves the block as it was. Two things panic, by design, where a Go
 // program would die anyway and an error could not be acted on: the "go"
 // allocator's Deallocate of a pointer it does not hold (C would corrupt

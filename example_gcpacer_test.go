@@ -4,6 +4,7 @@ package nalloc_test
 
 import (
 	"fmt"
+	"math"
 	"runtime/metrics"
 
 	"github.com/nalloc/nalloc"
@@ -34,9 +35,9 @@ func ExampleStartGCPacer() {
 	}
 	defer p.Stop() // GOGC and the memory limit as they were
 
-	// The count is the process's resident anonymous memory less the Go
-	// runtime's, which includes a few MiB the runtime has mapped but not
-	// yet touched: it reads a little under the index's 64 MiB.
+	// The count is the larger of the process's resident anonymous
+	// memory less the Go runtime's and glibc's own Stats: the index's
+	// 64 MiB and what else the C library holds.
 	fmt.Println("counts the index:", p.OffHeap() >= 60<<20)
 	gogc := []metrics.Sample{{Name: "/gc/gogc:percent"}}
 	metrics.Read(gogc)
@@ -44,4 +45,23 @@ func ExampleStartGCPacer() {
 	// Output:
 	// counts the index: true
 	// GOGC raised from 100: true
+}
+
+// A service in a container without GOMEMLIMIT keeps the whole process,
+// Go heap and off-heap memory, within 90% of its memory cgroup's limit;
+// near it, the native allocators give their free memory back before the
+// collector is squeezed. With GOMEMLIMIT set, that limit is used instead.
+func ExampleGCPacerContainerLimit() {
+	p, err := nalloc.StartGCPacer(nalloc.GCPacerContainerLimit(0.9))
+	if err != nil {
+		// errors.Is(err, nalloc.ErrContainerLimit): a cgroup that is
+		// there but cannot be read.
+		panic(err)
+	}
+	defer p.Stop()
+	for _, m := range p.AppendMetrics(nil) {
+		if m.Name == "gcpacer_container_limit_bytes" && m.Value != math.MaxInt64 {
+			fmt.Printf("Go plus off-heap within %d MiB\n", m.Value>>20)
+		}
+	}
 }

@@ -68,3 +68,33 @@ const HoldFalls = holdFalls
 const HeapMinimum = heapMinimum
 
 var HeldBytes = heldBytes
+
+// GCPacerCgroupRoot makes GCPacerContainerLimit read /proc and /sys
+// under root, a directory a test laid out.
+func GCPacerCgroupRoot(root string) GCPacerOption {
+	return func(c *gcPacerConfig) { c.cgroupRoot = root }
+}
+
+// GCPacerNoPurge makes the pacer run without off-heap scavenging, for
+// the measurements that compare with it.
+func GCPacerNoPurge() GCPacerOption {
+	return func(c *gcPacerConfig) { c.noPurge = true }
+}
+
+const (
+	PurgeGap = purgeGap
+)
+
+// Recount takes the default count again, with every opened allocator's
+// Stats read afresh if fresh is set, and returns it with its cost.
+func (ip IdlePacer) Recount(fresh bool) (uint64, time.Duration, error) {
+	if fresh {
+		ip.p.opened.refresh()
+	}
+	start := time.Now()
+	ip.p.read()
+	x, err := ip.p.count()
+	return x, time.Since(start), err
+}
+
+var FloorBytes = floorBytes

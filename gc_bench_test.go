@@ -12,9 +12,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
@@ -130,18 +128,6 @@ func stream(total int) uint64 {
 		done += 32 + len(n.buf)
 	}
 	return sum
-}
-
-// processCPU returns the CPU seconds this process has used, user and
-// system: unlike the runtime's GC CPU estimate, which counts the wall time
-// its workers hold a P, it does not grow when other processes take the
-// machine's cores.
-func processCPU() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return math.NaN()
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func envInt(name string, def int) int {

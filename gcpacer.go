@@ -11,12 +11,30 @@ import (
 	"runtime/metrics"
 	"sync"
 	"time"
+
+	"github.com/nalloc/nalloc/internal/cgroup"
 )
 
 // ErrGCPacerRunning is StartGCPacer's error while another GCPacer runs:
 // GOGC and the memory limit are settings of the whole process, and two
 // pacers would undo each other's.
+// Stop it before starting another.
 var ErrGCPacerRunning = errors.New("nalloc: a GC pacer is already running")
+
+// ErrGCPacerOption is StartGCPacer's error for an option it cannot take:
+// GCPacerAllocators with no allocator (leave the option out to count the
+// whole process), a nil one, the Go heap (which the GC counts already),
+// or one without Stats or a Counting to count it by; a zero or negative
+// interval; a negative floor; a GCPacerContainerLimit fraction outside
+// (0, 1].
+var ErrGCPacerOption = errors.New("nalloc: invalid GC pacer option")
+
+// ErrContainerLimit is StartGCPacer's error with GCPacerContainerLimit
+// when the process is in a memory cgroup that it cannot read (a
+// hierarchy mounted without read permission, or in a format it does not
+// know). Leave the option out and set the limit with GOMEMLIMIT, or make
+// /sys/fs/cgroup readable to the process.
+var ErrContainerLimit = errors.New("nalloc: cannot read the container's memory limit")
 
 // GCPacer makes the garbage collector count off-heap memory: while it
 // runs, GOGC applies to the Go heap plus the off-heap bytes it counts, as
@@ -40,20 +58,38 @@ var ErrGCPacerRunning = errors.New("nalloc: a GC pacer is already running")
 //
 // # What it counts
 //
-// By default, the kernel's count of the process's anonymous resident
-// memory (/proc/self/statm) less the memory the Go runtime holds (its
-// runtime/metrics /memory/classes/total less heap/released, what the
-// memory limit counts). That is every native allocator's heap, what cgo
-// libraries allocate, thread stacks the runtime did not make, and memory
-// the allocators keep after a free (tcaches, dirty pages, fragmentation):
-// what the process holds, which is what the kernel and a container's
-// limit hold it to. It needs no hook on any allocation path, and one
-// read is one pread of a one-line file, whatever the size of the heaps.
-// It cannot see a block until its pages are written (until then the block
-// takes no memory) nor memory swapped out, and it reads a few MiB low
-// while the Go runtime holds memory it has mapped but not touched.
-// GCPacerAllocators counts given allocators' own Stats instead. The
-// package documentation gives the measurements behind the choice.
+// By default, the larger of two counts. The kernel's: the process's
+// anonymous resident memory (/proc/self/statm on Linux, Mach's task_info
+// on macOS: see osmem.Resident) less the memory the Go
+// runtime holds (its runtime/metrics /memory/classes/total less
+// heap/released, what the memory limit counts). That is every native
+// allocator's heap, what cgo libraries allocate, thread stacks the
+// runtime did not make, and memory the allocators keep after a free
+// (tcaches, dirty pages, fragmentation): what the process holds, which is
+// what the kernel and a container's limit hold it to, for one pread of a
+// one-line file. It reads low by what the runtime holds but never
+// touched (a buffer made and never written), which on a small off-heap
+// set can be all of it. So the pacer also sums the Stats of the native
+// allocators the process has opened (Resident, else live bytes, else
+// Mapped), each read at most once a second, and counts the larger. Neither sees a block until
+// its pages are written (until then it takes no memory) nor memory
+// swapped out. GCPacerAllocators counts given allocators' own figures
+// instead. docs/gcpacer.md gives the measurements behind the choice.
+//
+// # In a container
+//
+// A memory limit is the program's (GOMEMLIMIT, debug.SetMemoryLimit) or,
+// with GCPacerContainerLimit, a fraction of its memory cgroup's. While
+// one is in force and the Go runtime's memory plus the count reach 90%
+// of it, the pacer first has the native allocators the process opened
+// (and those given to GCPacerAllocators) give their free memory back
+// (Purge), counts again, and only then sets the Go runtime's limit from
+// the count: memory an allocator keeps after a free goes back to the OS
+// before the collector is squeezed for it. Purge rounds are rate-limited
+// (at most one a second and about 1% of the time, backing off while
+// rounds give back little). The pacer cannot keep a process whose live
+// memory exceeds the limit from being killed; it keeps the garbage and
+// the free memory from tipping it over.
 //
 // # When it recomputes
 //
@@ -112,8 +148,11 @@ type GCPacer struct {
 	peaks     peakWindow // the counts of the last holdFalls, for pacing
 	userGOGC  int        // the program's GOGC; -1 for off
 	userLimit int64      // the program's memory limit; math.MaxInt64 for none
+	container int64      // GCPacerContainerLimit's limit; math.MaxInt64 for none
 	setGOGC   int        // the GOGC the pacer set last, or userGOGC
 	setLimit  int64      // the limit the pacer set last, or userLimit
+	purge     purgeState
+	opened    openedStats // the default count's second source
 
 	// What OffHeap and AppendMetrics report: a copy of the above that the
 	// pacer's goroutine makes after each recomputation and at Stop.
@@ -129,6 +168,10 @@ type gcPacerState struct {
 	offHeap          uint64 // the last count
 	gogc, userGOGC   int    // -1 for off
 	limit, userLimit int64  // math.MaxInt64 for none
+	container        int64  // math.MaxInt64 for none
+	purges           uint64 // Purge rounds run
+	purgeTime        time.Duration
+	purged           uint64 // what the count fell by across them
 }
 
 // publish makes the pacer's current state what OffHeap and AppendMetrics
@@ -139,6 +182,8 @@ func (p *GCPacer) publish(running bool) {
 		running: running, offHeap: p.offHeap,
 		gogc: p.setGOGC, userGOGC: p.userGOGC,
 		limit: p.setLimit, userLimit: p.userLimit,
+		container: p.container,
+		purges:    p.purge.rounds, purgeTime: p.purge.spent, purged: p.purge.freed,
 	}
 	p.state.Unlock()
 }
@@ -177,8 +222,11 @@ type GCPacerOption func(*gcPacerConfig)
 
 type gcPacerConfig struct {
 	allocators []Allocator // nil: the kernel's count
+	container  float64     // GCPacerContainerLimit's fraction; 0: not asked
+	cgroupRoot string      // where /proc and /sys are: "/" but in tests
 	interval   time.Duration
 	minLimit   int64
+	noPurge    bool             // tests: measure the pacer without scavenging
 	now        func() time.Time // time.Now but in tests
 	err        error            // the first bad option
 }
@@ -190,7 +238,7 @@ const (
 
 // gcPacerOptions applies opts to the defaults.
 func gcPacerOptions(opts []GCPacerOption) (gcPacerConfig, error) {
-	cfg := gcPacerConfig{interval: defaultPacerInterval, minLimit: defaultMinLimit, now: time.Now}
+	cfg := gcPacerConfig{interval: defaultPacerInterval, minLimit: defaultMinLimit, now: time.Now, cgroupRoot: "/"}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
@@ -214,22 +262,24 @@ func (c *gcPacerConfig) fail(err error) {
 // libraries, other allocators) is not counted, and each count costs what
 // their Stats cost: glibc's mallinfo2 walks its free lists under the arena
 // locks, which over a fragmented heap takes long enough to stall that
-// arena's allocations (the package documentation has the figures).
+// arena's allocations (docs/gcpacer.md has the figures). Near a limit,
+// the pacer also has them give their free memory back (Purge, through
+// their wrappers), with the native allocators the process has opened.
 func GCPacerAllocators(a ...Allocator) GCPacerOption {
 	return func(c *gcPacerConfig) {
 		if len(a) == 0 {
-			c.fail(errors.New("nalloc: GCPacerAllocators with no allocator; leave the option out to count the whole process"))
+			c.fail(fmt.Errorf("%w: GCPacerAllocators with no allocator", ErrGCPacerOption))
 		}
 		for i, x := range a {
 			switch {
 			case x == nil:
-				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d is nil", i))
+				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d is nil", ErrGCPacerOption, i))
 			case has[*GoHeap](x):
-				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d is the Go heap, which the GC already counts", i))
+				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d is the Go heap", ErrGCPacerOption, i))
 			case has[StatsReporter](x) || has[*Counting](x):
 				c.allocators = append(c.allocators, x)
 			default:
-				c.fail(fmt.Errorf("nalloc: GCPacerAllocators: allocator %d (%T) has neither Stats nor a Counting to count: %w", i, x, ErrUnsupported))
+				c.fail(fmt.Errorf("%w: GCPacerAllocators: allocator %d (%T) has neither Stats nor a Counting to count", ErrGCPacerOption, i, x))
 			}
 		}
 	}
@@ -241,7 +291,7 @@ func GCPacerAllocators(a ...Allocator) GCPacerOption {
 func GCPacerInterval(d time.Duration) GCPacerOption {
 	return func(c *gcPacerConfig) {
 		if d <= 0 {
-			c.fail(fmt.Errorf("nalloc: GCPacerInterval(%v): the interval must be positive", d))
+			c.fail(fmt.Errorf("%w: GCPacerInterval(%v): the interval must be positive", ErrGCPacerOption, d))
 		}
 		c.interval = d
 	}
@@ -252,10 +302,50 @@ func GCPacerInterval(d time.Duration) GCPacerOption {
 func GCPacerMinLimit(bytes int64) GCPacerOption {
 	return func(c *gcPacerConfig) {
 		if bytes < 0 {
-			c.fail(fmt.Errorf("nalloc: GCPacerMinLimit(%d): the floor must not be negative", bytes))
+			c.fail(fmt.Errorf("%w: GCPacerMinLimit(%d): the floor must not be negative", ErrGCPacerOption, bytes))
 		}
 		c.minLimit = bytes
 	}
+}
+
+// GCPacerContainerLimit makes the pacer keep the process within the
+// memory limit of its container when the program has set none: it takes
+// fraction × the limit of the process's own memory cgroup (cgroup v2
+// memory.max, or v1 memory.limit_in_bytes, the lowest on the way up to
+// the hierarchy's root) as the limit on the Go runtime's memory plus the
+// off-heap bytes, as if the program had set it with GOMEMLIMIT. The
+// group is found through /proc/self/cgroup and /proc/self/mountinfo at
+// StartGCPacer; a process in no memory cgroup, or in one without a
+// limit, gets no limit from it. A limit the program sets (GOMEMLIMIT,
+// debug.SetMemoryLimit) takes precedence, then and while the pacer runs.
+//
+// fraction must be in (0, 1]: 0.9 is the usual choice, leaving a tenth
+// of the container for what no count sees in time (page cache charged to
+// the group, memory that grows between two counts, the runtime's
+// overshoot of a soft limit). A bad fraction is an error wrapping
+// ErrGCPacerOption; a cgroup that cannot be read, one wrapping
+// ErrContainerLimit. docs/gcpacer.md says how it combines with
+// GOMEMLIMIT and automemlimit.
+func GCPacerContainerLimit(fraction float64) GCPacerOption {
+	return func(c *gcPacerConfig) {
+		if !(fraction > 0 && fraction <= 1) { // NaN too
+			c.fail(fmt.Errorf("%w: GCPacerContainerLimit(%v): the fraction must be in (0, 1]", ErrGCPacerOption, fraction))
+		}
+		c.container = fraction
+	}
+}
+
+// containerLimit returns fraction × the process's memory cgroup's limit,
+// or math.MaxInt64 for none.
+func containerLimit(root string, fraction float64) (int64, error) {
+	m, ok, err := cgroup.FindAt(root)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrContainerLimit, err)
+	}
+	if !ok || m.Limit == 0 {
+		return math.MaxInt64, nil
+	}
+	return int64(min(float64(m.Limit)*fraction, math.MaxInt64/2)), nil
 }
 
 // pacer is the running GCPacer, if any.
@@ -271,8 +361,9 @@ var pacer struct {
 //
 // A second StartGCPacer while one runs returns an error wrapping
 // ErrGCPacerRunning (and changes nothing); after Stop, a new one can
-// start. A bad option, or a count that cannot be taken (no /proc, an
-// allocator whose Stats fail), is an error that says which.
+// start. A bad option, or a count that cannot be taken (on a system other
+// than Linux and macOS, an error wrapping ErrUnsupported; an allocator
+// whose Stats fail), is an error that says which.
 func StartGCPacer(opts ...GCPacerOption) (*GCPacer, error) {
 	cfg, err := gcPacerOptions(opts)
 	if err != nil {
@@ -281,7 +372,7 @@ func StartGCPacer(opts ...GCPacerOption) (*GCPacer, error) {
 	pacer.Lock()
 	defer pacer.Unlock()
 	if pacer.running != nil {
-		return nil, fmt.Errorf("%w; Stop it before starting another", ErrGCPacerRunning)
+		return nil, ErrGCPacerRunning
 	}
 	p, err := newGCPacer(cfg)
 	if err != nil {
@@ -304,6 +395,14 @@ func newGCPacer(cfg gcPacerConfig) (*GCPacer, error) {
 	}
 	for i, name := range pacerSamples {
 		p.samples[i].Name = name
+	}
+	p.container = math.MaxInt64
+	if cfg.container > 0 {
+		l, err := containerLimit(cfg.cgroupRoot, cfg.container)
+		if err != nil {
+			return nil, err
+		}
+		p.container = l
 	}
 	p.read()
 	p.userGOGC, p.userLimit = p.observedGOGC(), p.observedLimit()
@@ -393,6 +492,9 @@ func (p *GCPacer) update() {
 	if x, err := p.count(); err == nil {
 		p.record(x)
 	} // else keep the last count: a failed read says nothing new
+	if p.nearLimit() {
+		p.scavenge()
+	}
 	p.apply()
 	p.publish(true)
 }
@@ -411,7 +513,11 @@ func (p *GCPacer) count() (uint64, error) {
 	if p.cfg.allocators != nil {
 		return countAllocators(p.cfg.allocators)
 	}
-	return countProcess(p.sample(mTotal) - p.sample(mReleased))
+	x, err := countProcess(p.sample(mTotal) - p.sample(mReleased))
+	if err != nil {
+		return 0, err
+	}
+	return max(x, p.opened.count(p.cfg.now())), nil
 }
 
 // record keeps a new count.
@@ -432,16 +538,26 @@ func (p *GCPacer) apply() {
 	if g := pacedGOGC(p.userGOGC, in); g != p.setGOGC && (p.setGOGC == p.userGOGC || outsideBand(g, p.setGOGC)) {
 		swap(debug.SetGCPercent, g, &p.setGOGC, &p.userGOGC, func(user int) int { return pacedGOGC(user, in) })
 	}
-	if l := pacedLimit(p.userLimit, x, p.cfg.minLimit); l != p.setLimit {
+	if l := pacedLimit(p.totalLimit(p.userLimit), x, p.cfg.minLimit); l != p.setLimit {
 		// Falls at once (the limit is the program's protection), rises
 		// lazily (a limit too low for a moment costs only a collection).
 		fall := l < p.setLimit && p.setLimit-l >= 1<<20
 		rise := l > p.setLimit && uint64(l-p.setLimit) >= max(1<<20, x/64)
 		if fall || rise || p.setLimit == p.userLimit {
 			swap(debug.SetMemoryLimit, l, &p.setLimit, &p.userLimit,
-				func(user int64) int64 { return pacedLimit(user, x, p.cfg.minLimit) })
+				func(user int64) int64 { return pacedLimit(p.totalLimit(user), x, p.cfg.minLimit) })
 		}
 	}
+}
+
+// totalLimit returns the limit on the Go runtime plus the off-heap bytes
+// when the program's own limit is user: user if it set one, else the
+// container's.
+func (p *GCPacer) totalLimit(user int64) int64 {
+	if user != math.MaxInt64 {
+		return user
+	}
+	return p.container
 }
 
 // outsideBand reports whether GOGC g differs from cur by more than 1/64.

@@ -425,9 +425,18 @@ func TestGCPacerConcurrentStartStop(t *testing.T) {
 	withSettings(t, 90, 6<<30, func() {
 		var running, maxRunning, started atomic.Int32
 		var wg sync.WaitGroup
+		// Each goroutine tries until it has started 6 pacers: how many
+		// tries that takes depends on the scheduler (1 in 10 runs under
+		// -race, 400 tries in all started fewer than 50), not on the
+		// pacer.
+		deadline := time.Now().Add(20 * time.Second)
 		for range 8 {
 			wg.Go(func() {
-				for range 50 {
+				for mine := 0; mine < 6; {
+					if time.Now().After(deadline) {
+						t.Errorf("a goroutine started %d pacers in 20 s, want 6", mine)
+						return
+					}
 					p, err := nalloc.StartGCPacer(nalloc.GCPacerAllocators(f), nalloc.GCPacerInterval(time.Millisecond))
 					if errors.Is(err, nalloc.ErrGCPacerRunning) {
 						runtime.Gosched()
@@ -438,6 +447,7 @@ func TestGCPacerConcurrentStartStop(t *testing.T) {
 						return
 					}
 					started.Add(1)
+					mine++
 					n := running.Add(1)
 					for m := maxRunning.Load(); n > m && !maxRunning.CompareAndSwap(m, n); m = maxRunning.Load() {
 					}
@@ -454,8 +464,8 @@ func TestGCPacerConcurrentStartStop(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if started.Load() < 50 {
-			t.Errorf("%d pacers started in 400 tries, want at least 50 (each goroutine's last tries find none running)", started.Load())
+		if started.Load() != 48 {
+			t.Errorf("%d pacers started, want 8 × 6", started.Load())
 		}
 		if m := maxRunning.Load(); m != 1 {
 			t.Errorf("%d pacers ran at once, want 1", m)

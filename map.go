@@ -3,7 +3,6 @@
 package nalloc
 
 import (
-	"errors"
 	"fmt"
 	"iter"
 	"math"
@@ -13,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/cockroachdb/swiss"
+	"github.com/nalloc/nalloc/internal/nocopy"
 	"github.com/nalloc/nalloc/internal/sysmem"
 )
 
@@ -74,6 +74,7 @@ import (
 // for concurrent use (as swiss.Map and Go's map are not), and must not be
 // copied.
 type Map[K comparable, V any] struct {
+	_     nocopy.NoCopy
 	m     swiss.Map[K, V]
 	alloc mapAllocator[K, V]
 }
@@ -98,10 +99,13 @@ func typeName[T any]() string { return reflect.TypeFor[T]().String() }
 // NewMap returns an empty Map that allocates from a, sized to hold
 // capacity entries without growing (0 allocates nothing until the first
 // Put). It returns an error wrapping ErrPointerType if K or V holds Go
-// pointers, ErrInvalidLayout if capacity is negative or its size
-// overflows, and ErrOutOfMemory if a refuses the memory (everything
-// allocated so far is given back) or if the table would be larger than the
-// machine's memory.
+// pointers, ErrNilAllocator if a is nil, ErrInvalidLayout if capacity is
+// negative or its size overflows, or if a group of 8 entries would take
+// more than 128 KiB (swiss would copy a whole group to the Go heap on
+// every lookup: keep values that large in a Vec and map keys to their
+// indexes), and ErrOutOfMemory if a refuses the memory (everything
+// allocated so far is given back) or if the table would be larger than
+// the machine's memory.
 func NewMap[K comparable, V any](a Allocator, capacity int) (*Map[K, V], error) {
 	if err := CheckPointerFree[K](); err != nil {
 		return nil, err
@@ -110,13 +114,11 @@ func NewMap[K comparable, V any](a Allocator, capacity int) (*Map[K, V], error) 
 		return nil, err
 	}
 	if a == nil {
-		return nil, errors.New("nalloc: NewMap with a nil Allocator")
+		return nil, fmt.Errorf("%w: NewMap", ErrNilAllocator)
 	}
 	if size := unsafe.Sizeof(*(*swiss.Group[K, V])(nil)); size > maxGroupSize {
-		return nil, fmt.Errorf("%w: Map[%s, %s]: a group of %d entries takes %d bytes, over %d KiB: "+
-			"swiss would copy a whole group to the Go heap on every lookup; keep large values in a Vec "+
-			"and map keys to their indexes", ErrInvalidLayout, typeName[K](), typeName[V](), groupSlots,
-			size, maxGroupSize>>10)
+		return nil, fmt.Errorf("%w: Map[%s, %s]: a group of %d entries takes %d bytes, over %d KiB",
+			ErrInvalidLayout, typeName[K](), typeName[V](), groupSlots, size, maxGroupSize>>10)
 	}
 	if err := checkMapCapacity[K, V](capacity); err != nil {
 		return nil, err
@@ -146,7 +148,7 @@ func checkMapCapacity[K comparable, V any](capacity int) error {
 	}
 	l, err := ArrayLayout[swiss.Group[K, V]](int(min(slots/groupSlots, math.MaxInt)))
 	if err != nil {
-		return fmt.Errorf("NewMap capacity %d: %w", capacity, err)
+		return fmt.Errorf("%w: NewMap capacity %d overflows", ErrInvalidLayout, capacity)
 	}
 	if uint64(l.Size) > sysmem.MaxGoAlloc() {
 		return fmt.Errorf("%w: NewMap capacity %d needs %v, more than this machine's memory",

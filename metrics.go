@@ -107,6 +107,14 @@ var (
 			func(s gcPacerState) int64 { return s.limit }},
 		{"gcpacer_program_gomemlimit_bytes", "The program's own memory limit, on the Go runtime plus the off-heap bytes, which Stop puts back (math.MaxInt64: none).", Gauge,
 			func(s gcPacerState) int64 { return s.userLimit }},
+		{"gcpacer_container_limit_bytes", "The limit on the Go runtime plus the off-heap bytes that GCPacerContainerLimit took from the memory cgroup, in force while the program sets none (math.MaxInt64: none).", Gauge,
+			func(s gcPacerState) int64 { return s.container }},
+		{"gcpacer_purges_total", "Rounds in which the GC pacer had the native allocators give free memory back (Purge) as the process neared its limit.", Counter,
+			func(s gcPacerState) int64 { return int64(s.purges) }},
+		{"gcpacer_purge_nanoseconds_total", "Time the GC pacer's Purge rounds took, on its own goroutine.", Counter,
+			func(s gcPacerState) int64 { return int64(s.purgeTime) }},
+		{"gcpacer_purged_bytes_total", "What the GC pacer's off-heap count fell by across its Purge rounds: memory the allocators gave back.", Counter,
+			func(s gcPacerState) int64 { return int64(min(s.purged, math.MaxInt64)) }},
 	}
 )
 
@@ -149,7 +157,11 @@ func AppendMetrics(dst []Metric, a Allocator) ([]Metric, error) {
 // (gcpacer_gogc_percent and gcpacer_program_gogc_percent, -1 for off;
 // gcpacer_gomemlimit_bytes and gcpacer_program_gomemlimit_bytes,
 // math.MaxInt64 for no limit), the units of runtime/metrics'
-// /gc/gogc:percent and /gc/gomemlimit:bytes. While the pacer runs, the
+// /gc/gogc:percent and /gc/gomemlimit:bytes; the limit taken from the
+// memory cgroup (gcpacer_container_limit_bytes, math.MaxInt64 for none);
+// and its off-heap scavenging: Purge rounds (gcpacer_purges_total), their
+// time (gcpacer_purge_nanoseconds_total) and what the count fell by
+// across them (gcpacer_purged_bytes_total). While the pacer runs, the
 // first of each pair is what the runtime reports, the second what Stop
 // will put back; after Stop both are what Stop left, and the count is the
 // last one taken. They are names in the same scheme as the allocators'

@@ -3,15 +3,16 @@
 package nalloc
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"unsafe"
+
+	"github.com/nalloc/nalloc/internal/nocopy"
 )
 
 // errNoAllocator is what a Vec that NewVec did not make returns when it
 // would need memory.
-var errNoAllocator = errors.New("nalloc: Vec has no allocator: make it with NewVec")
+var errNoAllocator = fmt.Errorf("%w: a Vec not made with NewVec", ErrNilAllocator)
 
 // Vec is a growable array of T in allocator memory: Go's []T with append,
 // or Rust's Vec<T, A>, for data the garbage collector should not see. A
@@ -48,11 +49,11 @@ var errNoAllocator = errors.New("nalloc: Vec has no allocator: make it with NewV
 // for concurrent use, and must not be copied (the copy would share the
 // block, and two Frees would free it twice): pass the *Vec.
 type Vec[T any] struct {
+	_   nocopy.NoCopy
 	a   Allocator
 	ptr *T  // the block, nil while cap is 0 (&zeroBase for zero-size T)
 	len int // elements in use, 0 <= len <= cap
 	cap int // elements the block holds (math.MaxInt for zero-size T)
-	_   noCopy
 }
 
 // NewVec returns an empty Vec that allocates from a, with room for capacity
@@ -65,7 +66,7 @@ func NewVec[T any](a Allocator, capacity int) (*Vec[T], error) {
 		return nil, err
 	}
 	if a == nil {
-		return nil, errors.New("nalloc: NewVec with a nil Allocator")
+		return nil, fmt.Errorf("%w: NewVec", ErrNilAllocator)
 	}
 	if capacity < 0 {
 		return nil, fmt.Errorf("%w: NewVec with capacity %d", ErrInvalidLayout, capacity)
@@ -274,10 +275,3 @@ func (v *Vec[T]) Free() {
 	}
 	v.ptr, v.len, v.cap = nil, 0, 0
 }
-
-// noCopy makes go vet's copylocks check report copies of the struct that
-// holds it (https://golang.org/issues/8005#issuecomment-190753527).
-type noCopy struct{}
-
-func (*noCopy) Lock()   {}
-func (*noCopy) Unlock() {}

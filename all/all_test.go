@@ -13,6 +13,8 @@ import (
 
 	"github.com/nalloc/nalloc"
 	_ "github.com/nalloc/nalloc/all"
+	"github.com/nalloc/nalloc/internal/backends"
+	"github.com/nalloc/nalloc/internal/native"
 )
 
 // imported returns the last element of each import path of all.go: the
@@ -46,5 +48,28 @@ func TestRegistersEveryBackend(t *testing.T) {
 		if _, err := nalloc.Open(n); errors.Is(err, nalloc.ErrUnknownAllocator) {
 			t.Errorf("Open(%q): %v", n, err)
 		}
+	}
+}
+
+// TestBackendList checks internal/backends/backends.txt, the list the
+// Makefile, the Dockerfile and the scripts read, against the native
+// backends' own declarations of their Debian packages.
+func TestBackendList(t *testing.T) {
+	specs := native.Specs()
+	for _, s := range specs {
+		if pkg := backends.Package[s.Name]; pkg != s.Package {
+			t.Errorf("internal/backends/backends.txt has %s %q; the backend's Spec says %q", s.Name, pkg, s.Package)
+		}
+	}
+	if len(backends.Package) != len(specs) {
+		t.Errorf("internal/backends/backends.txt lists %d backends with a library, all.go registers %d native ones", len(backends.Package), len(specs))
+	}
+}
+
+// The root package's list of backends (for Open's errors) is what all.go
+// links in.
+func TestBackendsListed(t *testing.T) {
+	if got := imported(t); !slices.Equal(got, backends.Names) {
+		t.Fatalf("all.go imports %v, internal/backends lists %v: keep them the same", got, backends.Names)
 	}
 }

@@ -43,9 +43,7 @@
 //     workload in C against the library. Both call the pair of functions the
 //     backend calls for a small block (malloc/free for glibc and
 //     jemalloc, mi_malloc/mi_free, tc_malloc/tc_free, scalable_malloc/
-//     scalable_free), as the backend declares them (native.Spec.Pair);
-//     sized frees (free(p, size)) and jemalloc's mallocx/sdallocx are
-//     taken too, for a backend that declares them.
+//     scalable_free), as the backend declares them (native.Spec.Pair).
 //   - -library backend=path columns: a library of the user's measured under
 //     a backend that knows its functions (backend@file), through nalloc,
 //     cgo and C alike, as mimalloc-bench measures external allocators.
@@ -54,9 +52,8 @@
 //
 // Every block has an alignment of 8 and goes through the nalloc.Allocator
 // interface (Allocate, Deallocate), as a program would use it. Each
-// workload is a file of its own (simple.go, thread.go, large.go,
-// boxes.go, gcpressure.go, mallocthread.go, xmalloc.go) with its C twin in
-// csrc.
+// workload is a file of its own in internal/workload, which registers
+// it, with its C twin in internal/workload/csrc.
 //
 //   - glibc-simple: 1600 blocks of S bytes (S = 16, 32, 64, 128, 256),
 //     byte j of each written as byte(j); the first 800 freed in allocation
@@ -95,16 +92,25 @@
 //     iterations per thread, N = 1, 2, 4, ... up to -threads: nanoseconds
 //     per iteration (the round's wall time over one thread's iterations)
 //     and the scaling of the throughput against N = 1.
-//   - xmalloc: mimalloc-bench's xmalloc-test (-s 64): N/2 producer threads
-//     allocate batches of 4096 blocks of 64 B and write each, N/2 consumer
-//     threads take the batches from a LIFO of at most 100 and free every
-//     block, so that every free is on another thread than its allocation.
-//     100 batches per producer, N = 2, 4, ... up to -threads. Frees per
-//     second, and the peak RSS of each N.
+//   - xmalloc: mimalloc-bench's xmalloc-test as it runs it (-w W -s 64):
+//     W producer threads allocate batches of 4096 blocks of 64 B (the
+//     batch, an array of their addresses, through the allocator too) and
+//     write each, W consumer threads take the batches from a LIFO of at
+//     most 100 and free every block and the batch, so that every free is
+//     on another thread than its allocation. 0.5 s per W (-quick: 0.1 s),
+//     W = 1, 2, 4, ... up to -threads/2. Frees per second, and the peak
+//     RSS of each W.
+//   - larson: mimalloc-bench's larson (larson 5 8 1000 5000 100 4141 N):
+//     after a warm-up on the main thread, each of N threads replaces the
+//     block of a random one of its 5000 slots with one of 8-1000 B, and
+//     after 500 000 replacements hands its slots to a new thread and
+//     exits; larson's own random numbers. 0.5 s per N (-quick: 0.1 s),
+//     N = 1, 2, 4, ... up to -threads. Allocations per second, and the
+//     peak RSS of each N.
 //
 // An arena is also Reset at the end of each glibc-simple and glibc-thread
 // cycle (its Deallocate reclaims nothing), and malloc-large,
-// malloc-thread and xmalloc do not apply to it.
+// malloc-thread, xmalloc and larson do not apply to it.
 //
 // Every workload also reports what mimalloc-bench reports of each run,
 // the figures of its process from the workload's start to its end: peak
@@ -118,7 +124,7 @@
 // user and system, every thread, the garbage collector's included), on
 // every side, so that other load on the machine does not count while
 // everything the run itself spends does; glibc-thread, malloc-thread and
-// xmalloc, whose point is how they scale with threads, are timed by the
+// xmalloc and larson, whose point is how they scale with threads, are timed by the
 // wall clock, from the moment every thread is set up to the moment the
 // last one is done.
 //
@@ -176,9 +182,12 @@
 //	                        "box_size", "gc_live", "gc_block", "gc_stream",
 //	                        "mt_thread_counts", "mt_iters", "mt_working_set",
 //	                        "mt_min", "mt_max", "mt_sizes", "mt_slots",
-//	                        "mt_seed", "xmalloc_thread_counts",
+//	                        "mt_seed", "xmalloc_workers",
 //	                        "xmalloc_object_size", "xmalloc_batch",
-//	                        "xmalloc_batches", "xmalloc_queue"}},
+//	                        "xmalloc_queue", "xmalloc_seconds",
+//	                        "larson_thread_counts", "larson_min",
+//	                        "larson_max", "larson_slots", "larson_rounds",
+//	                        "larson_seed", "larson_seconds"}},
 //	  "allocators": [{"name", "backend"?, "path"?, "loaded", "error"?,
 //	                  "info"?: {"type", "library"?, "version"?, "arena"?}}],
 //	  "native": {"enabled", "compiler"?, "skipped"?},
@@ -197,15 +206,16 @@
 //	}
 //
 // where a summary is {"median", "min", "max", "runs": [every run, in
-// order]}, "case" is "size=16B", "threads=4" or "" (the whole workload),
-// and "unit" is one of ns, us, s, B, 1/s (per second), count, x (a ratio).
+// order]}, "case" is "size=16B", "threads=4", "w=2" (xmalloc-test's -w)
+// or "" (the whole workload), and "unit" is one of ns, us, s, B, 1/s (per
+// second), count, x (a ratio).
 // "better" is lower or higher, or absent for figures no one wins (the
 // allocator's Stats). A ranking check's "against" is c or cgo, and
 // faster_in_c, slower_in_c and c_gap are the order and gap there (the
 // names date from when C was the only reference). The metric IDs:
 // ns_per_pair, pairs_per_sec, scaling, us_per_step, ns_per_box,
 // build_seconds, stream_seconds, gc_cycles, gc_cpu_seconds,
-// gc_pause_p99_seconds, ns_per_iter, frees_per_sec; the process figures
+// gc_pause_p99_seconds, ns_per_iter, frees_per_sec, ops_per_sec; the process figures
 // peak_rss, minor_faults, major_faults, elapsed_seconds,
 // user_cpu_seconds, system_cpu_seconds; and stats_held_FIELD,
 // stats_after_FIELD for the nalloc.Stats fields allocated, active,
@@ -220,9 +230,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -231,17 +238,21 @@ import (
 	"strings"
 	"syscall"
 
-	_ "github.com/nalloc/nalloc/all" // every backend registers itself
+	_ "github.com/nalloc/nalloc/all"                 // every backend registers itself
+	_ "github.com/nalloc/nalloc/bench/internal/peer" // the peers register themselves
+	"github.com/nalloc/nalloc/bench/internal/probe"
+	"github.com/nalloc/nalloc/bench/internal/run"
+	"github.com/nalloc/nalloc/bench/internal/shootout"
 	"github.com/nalloc/nalloc/jemalloc"
 	"github.com/nalloc/nalloc/tcmalloc"
 )
 
 func main() {
 	setupProcess()
-	if spec, ok := os.LookupEnv(childEnv); ok {
-		os.Exit(childMain(spec, os.Stdout, os.Stderr))
+	if spec, ok := os.LookupEnv(run.ChildEnv); ok {
+		os.Exit(run.ChildMain(spec, os.Stdout, os.Stderr))
 	}
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(command(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // setupProcess runs first in every process of the command: the parent,
@@ -253,17 +264,18 @@ func main() {
 // not fatal: a missing library, or one that still will not load, is
 // reported by the shoot-out per allocator, with the fix; the shoot-out's
 // children get the tunable, and where it was needed the preload, from
-// childEnviron.
+// run.Environ.
 func setupProcess() { _ = jemalloc.Reexec(); _ = tcmalloc.Reexec() }
 
 // commands are the subcommands, by name; the shoot-out runs when the first
-// argument is not one of them. The mmap/brk laboratory ("probe") adds
-// itself here.
-var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{}
+// argument is not one of them.
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) int{
+	"probe": probe.Run, // the mmap/brk laboratory
+}
 
-// run is the command with its arguments (without the program name); it
-// returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
+// command is the command with its arguments (without the program name);
+// it returns the exit status.
+func command(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -282,32 +294,5 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: unknown command %q (commands: %s); the shoot-out itself takes only flags: go run ./bench -h\n", args[0], known)
 		return 2
 	}
-	cfg, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "bench: %v\nrun 'go run ./bench -h' for the flags\n", err)
-		return 2
-	}
-	if cfg.From != "" {
-		return replay(cfg, stdout, stderr)
-	}
-	return shootout(ctx, cfg, stdout, stderr)
-}
-
-// replay prints a report saved with -format json, as -from asks: in
-// another format, or as a chart, without measuring again.
-func replay(cfg *config, stdout, stderr io.Writer) int {
-	b, err := os.ReadFile(cfg.From)
-	if err != nil {
-		fmt.Fprintf(stderr, "bench: -from: %v\n", err)
-		return 1
-	}
-	var rep Report
-	if err := json.Unmarshal(b, &rep); err != nil || rep.Schema != schemaVersion {
-		fmt.Fprintf(stderr, "bench: -from %s: not a report of schema %s (save one with -format json): %v\n", cfg.From, schemaVersion, err)
-		return 1
-	}
-	return writeOutputs(cfg, &rep, stdout, stderr)
+	return shootout.Run(ctx, args, stdout, stderr)
 }

@@ -7,31 +7,36 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/bench/internal/metric"
+	"github.com/nalloc/nalloc/bench/internal/peer"
+	"github.com/nalloc/nalloc/bench/internal/report"
+	"github.com/nalloc/nalloc/bench/internal/run"
+	"github.com/nalloc/nalloc/bench/internal/workload"
 	"github.com/nalloc/nalloc/internal/platform"
 )
 
-// The test binary is also the children's binary: run() re-executes
+// The test binary is also the children's binary: command() re-executes
 // os.Executable(), which under go test is this binary, so TestMain does
 // what main does.
 func TestMain(m *testing.M) {
 	setupProcess()
-	if spec, ok := os.LookupEnv(childEnv); ok {
-		os.Exit(childMain(spec, os.Stdout, os.Stderr))
+	if spec, ok := os.LookupEnv(run.ChildEnv); ok {
+		os.Exit(run.ChildMain(spec, os.Stdout, os.Stderr))
 	}
 	// A test that needs the command in a fresh process of its own, on the
 	// main thread as main runs it, sets this to its arguments (see
 	// runCommand).
 	if args, ok := os.LookupEnv(runArgsEnv); ok {
-		os.Exit(run(strings.Fields(args), os.Stdout, os.Stderr))
+		os.Exit(command(strings.Fields(args), os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -56,9 +61,6 @@ func init() {
 	nalloc.Register("test-tuner", func() (nalloc.Allocator, error) { return theTuner, nil })
 }
 
-// timeoutForTests is the -timeout of the children the tests start.
-const timeoutForTests = 2 * time.Minute
-
 // tuner is the test-tuner allocator: the Go heap, with one setting,
 // "threshold", that takes a size, and a Purge that counts its calls.
 type tuner struct {
@@ -74,7 +76,7 @@ func (t *tuner) Tune(name, value string) error {
 	if name != "threshold" {
 		return fmt.Errorf("test-tuner: unknown setting %q (known: threshold)", name)
 	}
-	v, err := parseSize(value)
+	v, err := metric.ParseSize(value)
 	if err != nil {
 		return fmt.Errorf("test-tuner: threshold: %w", err)
 	}
@@ -161,7 +163,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 		args = append([]string{"-timeout", childTimeout}, args...)
 	}
 	var stdout, stderr bytes.Buffer
-	code := run(args, &stdout, &stderr)
+	code := command(args, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
 }
 
@@ -178,14 +180,14 @@ func TestQuickSmoke(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit status %d\nstderr:\n%s", code, stderr)
 	}
-	var rep Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("-format json is not JSON: %v\n%s", err, stdout)
 	}
-	if rep.Schema != schemaVersion {
-		t.Errorf("schema = %q, want %q", rep.Schema, schemaVersion)
+	if rep.Schema != report.SchemaVersion {
+		t.Errorf("schema = %q, want %q", rep.Schema, report.SchemaVersion)
 	}
-	if got := rep.loadedNames(); strings.Join(got, ",") != "make,go,modernc,glibc,test-arena" {
+	if got := rep.LoadedNames(); strings.Join(got, ",") != "make,go,modernc,glibc,test-arena" {
 		t.Errorf("loaded %v, want make, go, modernc, glibc, test-arena", got)
 	}
 	// Exactly one line for the allocator that did not load, on stderr
@@ -199,8 +201,8 @@ func TestQuickSmoke(t *testing.T) {
 	if len(skipped) != 1 || !strings.Contains(skipped[0], "test-broken: libbroken.so.1 not found install it with: apt-get install libbroken1") {
 		t.Errorf("skipped lines = %q, want one for test-broken with its reason", skipped)
 	}
-	if len(rep.Workloads) != len(workloads) {
-		t.Fatalf("%d workloads in the report, want %d", len(rep.Workloads), len(workloads))
+	if len(rep.Workloads) != len(workload.All()) {
+		t.Fatalf("%d workloads in the report, want %d", len(rep.Workloads), len(workload.All()))
 	}
 	for _, wr := range rep.Workloads {
 		if len(wr.Errors) > 0 {
@@ -208,7 +210,7 @@ func TestQuickSmoke(t *testing.T) {
 		}
 		for _, row := range wr.Rows {
 			for _, c := range row.Cells {
-				if c.Go == nil && wr.NotApplicable[c.Allocator] == "" && metrics[row.Metric].Better != "" {
+				if c.Go == nil && wr.NotApplicable[c.Allocator] == "" && metric.ByID(row.Metric).Better != "" {
 					t.Errorf("%s %s %s: no figure for %s", wr.Name, row.Case, row.Metric, c.Allocator)
 				}
 				if c.Go != nil && len(c.Go.Runs) != 2 {
@@ -218,29 +220,29 @@ func TestQuickSmoke(t *testing.T) {
 		}
 	}
 	for _, wr := range rep.Workloads {
-		w := workloadByName(wr.Name)
+		w := workload.ByName(wr.Name)
 		// Every workload with a notFor rules the arena out (for its
 		// Reset, or because its chunks are Go heap memory), with a reason.
-		if why := wr.NotApplicable["test-arena"]; (w.notFor != nil) != (why != "") {
+		if why := wr.NotApplicable["test-arena"]; (w.NotFor != nil) != (why != "") {
 			t.Errorf("%s on an arena: not_applicable = %q", wr.Name, why)
 		}
 		// What mimalloc-bench reports of every run, for every allocator
 		// the workload applies to, and for the C and cgo sides of
 		// glibc where it has them.
-		for _, m := range processMetrics {
+		for _, m := range metric.Process {
 			row := findRow(t, &rep, wr.Name, "", m)
 			for _, c := range row.Cells {
 				if c.Go == nil && wr.NotApplicable[c.Allocator] == "" {
 					t.Errorf("%s: no %s for %s", wr.Name, m, c.Allocator)
 				}
-				if c.Allocator == "glibc" && w.cArgs != nil && (rep.Native.Enabled && c.C == nil || rep.Cgo.Enabled && c.CGO == nil) {
+				if c.Allocator == "glibc" && w.CArgs != nil && (rep.Native.Enabled && c.C == nil || rep.Cgo.Enabled && c.CGO == nil) {
 					t.Errorf("%s: no %s for glibc in C or through cgo", wr.Name, m)
 				}
 			}
 		}
 	}
 	if rep.Native.Enabled {
-		for _, w := range []string{glibcSimple.name, mallocThread.name, xmalloc.name} {
+		for _, w := range []string{"glibc-simple", "malloc-thread", "xmalloc"} {
 			if !rowHasC(rep, w, "glibc") {
 				t.Errorf("native column enabled but %s has no C figure for glibc", w)
 			}
@@ -248,16 +250,16 @@ func TestQuickSmoke(t *testing.T) {
 	} else if os.Getenv("NALLOC_REQUIRE_CC") == "1" {
 		t.Errorf("no native column: %s (NALLOC_REQUIRE_CC=1)", rep.Native.Skipped)
 	}
-	if rep.Cgo.Enabled != cgoBuilt {
-		t.Errorf("cgo enabled %v in a binary built with cgo %v (%s)", rep.Cgo.Enabled, cgoBuilt, rep.Cgo.Skipped)
+	if rep.Cgo.Enabled != peer.CgoBuilt {
+		t.Errorf("cgo enabled %v in a binary built with cgo %v (%s)", rep.Cgo.Enabled, peer.CgoBuilt, rep.Cgo.Skipped)
 	}
 	if rep.Cgo.Enabled && rep.Native.Enabled {
-		r := findRow(t, &rep, glibcSimple.name, "size=64B", mNsPerPair)
+		r := findRow(t, &rep, "glibc-simple", "size=64B", metric.NsPerPair)
 		if c := r.Cells[3]; c.Allocator != "glibc" || c.CGO == nil || c.XCGO <= 0 {
 			t.Errorf("glibc-simple 64 B: the glibc cell has no cgo figure: %+v", c)
 		}
 	}
-	if !cgoBuilt && !strings.Contains(strings.Join(rep.Notes, "\n"), "no cgo column: this binary was built with CGO_ENABLED=0") {
+	if !peer.CgoBuilt && !strings.Contains(strings.Join(rep.Notes, "\n"), "no cgo column: this binary was built with CGO_ENABLED=0") {
 		t.Errorf("without cgo, no note says why there is no cgo column: %q", rep.Notes)
 	}
 	b, err := os.ReadFile(chart)
@@ -268,11 +270,11 @@ func TestQuickSmoke(t *testing.T) {
 
 // rowHasC reports whether a crossing row of workload has a C figure for
 // alloc, with its xC.
-func rowHasC(rep Report, workload, alloc string) bool {
+func rowHasC(rep report.Report, workload, alloc string) bool {
 	for _, wr := range rep.Workloads {
 		for _, row := range wr.Rows {
 			for _, c := range row.Cells {
-				if wr.Name == workload && metrics[row.Metric].Crossing && c.Allocator == alloc && c.C != nil && c.XC > 0 {
+				if wr.Name == workload && metric.ByID(row.Metric).Crossing && c.Allocator == alloc && c.C != nil && c.XC > 0 {
 					return true
 				}
 			}
@@ -331,7 +333,7 @@ func TestLibraryColumn(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit status %d\nstderr:\n%s", code, stderr)
 	}
-	var rep Report
+	var rep report.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +346,7 @@ func TestLibraryColumn(t *testing.T) {
 	if lib := a.Info["library"]; lib != "" && lib != path {
 		t.Errorf("the -library column loaded %s, not %s", lib, path)
 	}
-	if rep.Native.Enabled && !rowHasC(rep, glibcSimple.name, a.Name) {
+	if rep.Native.Enabled && !rowHasC(rep, "glibc-simple", a.Name) {
 		t.Errorf("no C figure for %s", a.Name)
 	}
 }
@@ -352,24 +354,48 @@ func TestLibraryColumn(t *testing.T) {
 // TestFrom prints a saved report again, in another format, without
 // measuring: the table from the JSON is the table of the same report.
 func TestFrom(t *testing.T) {
-	rep := testReport(t)
-	var js, want bytes.Buffer
-	if err := writeJSON(&js, rep); err != nil {
-		t.Fatal(err)
+	p := workload.ParamsFor(true, 2, false, 1<<30)
+	k := workload.RowKey{Case: "size=16B", Metric: metric.NsPerPair}
+	cells := map[report.CellKey]*report.CellData{}
+	for a, v := range map[string]float64{"go": 30, "glibc": 20} {
+		d := report.NewCellData()
+		d.Runs[metric.ViaGo][k] = []float64{v, v + 1, v - 1}
+		cells[report.CellKey{Workload: "glibc-simple", Allocator: a}] = d
 	}
-	if err := writeTable(&want, rep); err != nil {
-		t.Fatal(err)
+	cells[report.CellKey{Workload: "glibc-simple", Allocator: "glibc"}].Errs[metric.ViaC] = "killed by signal segmentation fault"
+	rep := &report.Report{Schema: report.SchemaVersion, Machine: report.ThisMachine(), Config: report.ReportConfig{Runs: 3, Params: p},
+		Allocators: []report.AllocatorStatus{{Name: "go", Loaded: true}, {Name: "glibc", Backend: "glibc", Loaded: true}}}
+	rep.Workloads = report.BuildWorkloads([]*workload.Workload{workload.ByName("glibc-simple")}, &p, []string{"go", "glibc"}, cells)
+	var js, want bytes.Buffer
+	if code := report.Output(rep, "json", "", &js, io.Discard); code != 1 {
+		t.Fatalf("json: exit status %d, want 1 for the failed cell", code)
+	}
+	if code := report.Output(rep, "table", "", &want, io.Discard); code != 1 {
+		t.Fatalf("table: exit status %d, want 1 for the failed cell", code)
 	}
 	path := t.TempDir() + "/out.json"
 	if err := os.WriteFile(path, js.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := runCmd(t, "-from", path, "-format", "table")
-	// The saved report has a failed cell (testReport's jemalloc): exit 1.
+	// The saved report has a failed cell (glibc in C): exit 1.
 	if code != 1 || stdout != want.String() {
 		t.Errorf("-from: exit status %d, stderr %q; table\n%s\nwant\n%s", code, stderr, stdout, want.String())
 	}
 	if code, _, stderr := runCmd(t, "-from", os.Args[0]); code != 1 || !strings.Contains(stderr, "not a report of schema") {
 		t.Errorf("-from a binary: exit status %d, stderr %q", code, stderr)
 	}
+}
+
+func findRow(t *testing.T, rep *report.Report, w, cs, m string) report.Row {
+	t.Helper()
+	for _, wr := range rep.Workloads {
+		for _, r := range wr.Rows {
+			if wr.Name == w && r.Case == cs && r.Metric == m {
+				return r
+			}
+		}
+	}
+	t.Fatalf("no row %s %s %s", w, cs, m)
+	return report.Row{}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/internal/invariants"
+	"github.com/nalloc/nalloc/internal/nocopy"
 )
 
 func init() {
@@ -44,9 +45,11 @@ const (
 // from and who frees them.
 //
 // An Arena is not safe for concurrent use: use one per goroutine. Create
-// it with New; the zero value is not usable. It must not be copied after
-// first use.
+// it with New; the zero value is not usable. It must not be copied (go
+// vet reports a copy): a copy would hand out the same memory again.
 type Arena struct {
+	_ nocopy.NoCopy
+
 	// The fast path's state: the usable end of the current chunk (aligned
 	// to fastAlign; nil before the first chunk) and the free bytes below
 	// it. The bump position is end-rem. TryAlloc reads these two fields

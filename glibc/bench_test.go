@@ -45,7 +45,7 @@ func BenchmarkAllocFree64(b *testing.B) {
 	b.Run("impl=C-loop", func(b *testing.B) {
 		loop := ctest.Symbol(b, "loop_malloc_free")
 		b.ResetTimer()
-		ffi.Block4(loop, malloc, free, 64, uintptr(b.N))
+		ffi.Slow4(loop, malloc, free, 64, uintptr(b.N))
 	})
 	b.Run("impl=purego-SyscallN", func(b *testing.B) {
 		for b.Loop() {
@@ -63,7 +63,7 @@ func BenchmarkAllocFree64(b *testing.B) {
 var sink []byte
 
 // BenchmarkAllocFreeSizes is Allocate+Deallocate at sizes from 16 B to
-// 1 MiB (the last on the blocking path) with its ratio to C.
+// 1 MiB (the last on the slow path) with its ratio to C.
 func BenchmarkAllocFreeSizes(b *testing.B) {
 	g := open(b)
 	libc, _ := ffi.Load("libc.so.6")

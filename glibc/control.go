@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -62,6 +63,10 @@ func (p Param) String() string {
 // ErrUnknownParam is wrapped by ParseParam's error.
 var ErrUnknownParam = errors.New("glibc: unknown mallopt parameter")
 
+// ErrMalloptRefused is wrapped by Mallopt's error when glibc refuses the
+// value as out of range for the parameter.
+var ErrMalloptRefused = errors.New("glibc: mallopt refused the value")
+
 // ParseParam returns the parameter with the given name: its C name
 // (M_MMAP_THRESHOLD) or that name without M_ (mmap_threshold), in any case.
 func ParseParam(name string) (Param, error) {
@@ -83,7 +88,9 @@ func ParseParam(name string) (Param, error) {
 
 // Mallopt sets a malloc parameter for the whole process, as mallopt(3)
 // does. glibc checks some values and refuses those out of range (M_MXFAST
-// above 160 on 64-bit systems, for one); the error says so. Setting
+// above 160 on 64-bit systems, for one): the error then wraps
+// ErrMalloptRefused, and a value that does not fit a C int
+// strconv.ErrRange. Setting
 // M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, M_TOP_PAD or M_MMAP_MAX also turns
 // off glibc's dynamic adjustment of the mmap threshold.
 func (a *Allocator) Mallopt(param Param, value int) error {
@@ -91,11 +98,11 @@ func (a *Allocator) Mallopt(param Param, value int) error {
 		return a.lib.Missing("mallopt")
 	}
 	if value < math.MinInt32 || value > math.MaxInt32 {
-		return fmt.Errorf("glibc: mallopt(%v, %d): the value does not fit a C int", param, value)
+		return fmt.Errorf("glibc: mallopt(%v, %d): %w", param, value, strconv.ErrRange)
 	}
 	// mallopt takes and returns C ints: only the low 32 bits of each register count.
 	if int32(native.Slow2(a.mallopt, uintptr(int64(param)), uintptr(int64(value)))) != 1 {
-		return fmt.Errorf("glibc: mallopt(%v, %d) refused: the value is out of range for that parameter", param, value)
+		return fmt.Errorf("%w: mallopt(%v, %d)", ErrMalloptRefused, param, value)
 	}
 	return nil
 }
@@ -104,20 +111,14 @@ func (a *Allocator) Mallopt(param Param, value int) error {
 // ParseParam takes it (M_MMAP_THRESHOLD, mmap_threshold), value a number
 // with an optional unit (4MiB, 128k, -1).
 func (a *Allocator) Tune(name, value string) error {
-	p, err := ParseParam(name)
-	if err != nil {
-		return err
-	}
-	v, err := native.ParseInt(value)
-	if err != nil {
-		return fmt.Errorf("glibc: %v=%s: %w", p, value, err)
-	}
-	return a.Mallopt(p, int(v))
+	return native.Tune("glibc", name, value, ParseParam, func(p Param, v int64) error { return a.Mallopt(p, int(v)) })
 }
 
-// Trim gives memory back to the OS with malloc_trim(pad): the top of the
-// main heap beyond pad bytes (a negative sbrk), and the free pages inside
-// every arena (madvise). It reports whether anything was released.
+// Trim is malloc_trim(pad): Purge keeping pad bytes at the top of the
+// main heap for its next allocations (glibc's name, kept with its
+// argument; Purge is Trim(0)). The top beyond pad goes
+// back to the OS (a negative sbrk), and so do the free pages inside every
+// arena (madvise). It reports whether anything was released.
 func (a *Allocator) Trim(pad uintptr) (released bool, err error) {
 	if a.mallocTrim == 0 {
 		return false, a.lib.Missing("malloc_trim")
@@ -133,12 +134,12 @@ func (a *Allocator) Purge() error {
 
 // Break returns the program break: the end of the heap that glibc grows
 // with brk for the main arena, what sbrk(0) returns (read from the kernel
-// with osmem.Break). It is an address to compare, not to use. The error is
-// for systems where the break cannot be read.
+// with osmem.Break). It is an address to compare, not to use. Where the
+// break cannot be read, the error wraps errors.ErrUnsupported.
 func (a *Allocator) Break() (uintptr, error) {
 	brk := osmem.Break()
 	if brk == 0 {
-		return 0, fmt.Errorf("glibc: the program break cannot be read on this system")
+		return 0, fmt.Errorf("glibc: program break: %w", errors.ErrUnsupported)
 	}
 	return brk, nil
 }

@@ -16,12 +16,13 @@
 // Grow and Shrink of such blocks stay in place when the block has room, and
 // otherwise allocate, copy and free. Deallocate is free. Blocks of 256 KiB
 // and more (glibc's mmap territory) are allocated and freed on the
-// blocking call path, like every control.
+// slow call path, like every control.
 //
-// Latency: most calls take tens of nanoseconds, but a small malloc that
-// finds the heap top exhausted first merges every free fastbin chunk
+// Latency: most calls are short, but a small malloc that finds the heap
+// top exhausted first merges every free fastbin chunk
 // (malloc_consolidate), and a call on the fast path cannot be preempted
-// meanwhile (the README's section on the call path has the figures).
+// meanwhile (internal/native's package doc says why; docs/callpath.md has
+// what each path costs).
 // Mallopt(M_MXFAST, 0) removes the fastbins, and with them that backlog;
 // or build with -tags nalloc_safecall.
 //

@@ -133,7 +133,7 @@ func TestRaisedThresholdMovesTheBreak(t *testing.T) {
 	}
 }
 
-func TestFreeAndTrimLowerTheBreak(t *testing.T) {
+func TestFreeAndPurgeLowerTheBreak(t *testing.T) {
 	if !inChild(t) {
 		return
 	}

@@ -3,7 +3,6 @@
 package glibc
 
 import (
-	"fmt"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
@@ -23,7 +22,7 @@ type Mallinfo2 struct {
 	Fsmblks  uint64 // bytes in free fastbin chunks
 	Uordblks uint64 // bytes in chunks in use (excluding mmapped blocks)
 	Fordblks uint64 // bytes in free chunks
-	Keepcost uint64 // free bytes at the top of the main heap, releasable by Trim
+	Keepcost uint64 // free bytes at the top of the main heap, releasable by Purge
 }
 
 // Mallinfo2 is passed to C by address, so it must match the C struct:
@@ -32,10 +31,11 @@ var _ [80]byte = [unsafe.Sizeof(Mallinfo2{})]byte{}
 
 // Mallinfo2 returns mallinfo2(). It walks every arena's free lists, under
 // each arena's lock, so it is not free: call it to look, not per
-// allocation.
+// allocation. mallinfo2 arrived in glibc 2.33: an older glibc gives an
+// error wrapping nalloc.ErrUnsupported.
 func (a *Allocator) Mallinfo2() (Mallinfo2, error) {
 	if a.mallinfo2 == 0 {
-		return Mallinfo2{}, fmt.Errorf("%w (it arrived in glibc 2.33; this is %s)", a.lib.Missing("mallinfo2"), a.Version())
+		return Mallinfo2{}, a.lib.Missing("mallinfo2")
 	}
 	// struct mallinfo2 is returned in memory the caller provides, which
 	// each ABI passes its own way (DI on amd64, x8 on arm64).

@@ -89,12 +89,12 @@ func BenchmarkAllocFree64(b *testing.B) {
 	b.Run("impl=C-loop", func(b *testing.B) {
 		loop := ctest.Symbol(b, "loop_malloc_free")
 		b.ResetTimer()
-		ffi.Block4(loop, s.malloc, s.free, 64, uintptr(b.N))
+		ffi.Slow4(loop, s.malloc, s.free, 64, uintptr(b.N))
 	})
 	b.Run("impl=C-loop/calls=mallocx-sdallocx", func(b *testing.B) {
 		loop := ctest.Symbol(b, "loop_mallocx_sdallocx")
 		b.ResetTimer()
-		ffi.Block4(loop, mallocx, sdallocx, 64, uintptr(b.N))
+		ffi.Slow4(loop, mallocx, sdallocx, 64, uintptr(b.N))
 	})
 	b.Run("impl=purego-SyscallN", func(b *testing.B) {
 		for b.Loop() {
@@ -112,7 +112,7 @@ func BenchmarkAllocFree64(b *testing.B) {
 var sink []byte
 
 // BenchmarkAllocFreeSizes is Allocate+Deallocate at sizes from 16 B to
-// 1 MiB (the last on the blocking path) and at a 4 KiB alignment, with
+// 1 MiB (the last on the slow path) and at a 4 KiB alignment, with
 // the ratio to malloc+free in C (so the aligned case includes what
 // memalign costs jemalloc).
 func BenchmarkAllocFreeSizes(b *testing.B) {

@@ -8,9 +8,9 @@
 // heaps on arenas of their own (Allocator.NewHeap) whose memory is
 // attributed, purged and destroyed apart from the rest of the process;
 // mallctl by name, typed (Mallctl, SetMallctl, MallctlDo, Tune);
-// statistics (Stats, Heap.DetailedStats); resizing strictly in place
-// (ResizeInPlace, xallocx); size classes without allocating (SizeClass,
-// nallocx).
+// statistics (Stats, Heap.DetailedStats) and the text report (Info);
+// resizing strictly in place (ResizeInPlace, xallocx); size classes
+// without allocating (SizeClass, nallocx).
 //
 // # Loading
 //
@@ -24,7 +24,7 @@
 // binary from go build as for a test binary under go test: the TLS that
 // Go's runtime, cgo, and the race detector bring is static TLS of the
 // executable itself, so none of them changes the outcome. Open then returns
-// an error wrapping ErrStaticTLS that names three remedies:
+// an error wrapping ErrStaticTLS, whose doc names three remedies:
 //
 //   - Reexec, called first thing in main: if (and only if) jemalloc cannot
 //     be loaded for this reason, it re-executes the program with
@@ -59,10 +59,10 @@
 // The Allocator calls jemalloc's standard entry points: malloc, calloc,
 // realloc and free, memalign for alignments above what malloc gives (8 for
 // blocks of 8 bytes and less, 16 for larger ones), malloc_usable_size.
-// Debian's jemalloc 5.3.0 keeps its fast paths there: a 64-byte malloc+free
-// pair is about a third of the instructions of mallocx+sdallocx, whose
-// flags word and sized free take slower code (the README's table of entry
-// points has the counts). Size 0 is passed as 1. realloc does not keep an
+// Debian's jemalloc 5.3.0 keeps its fast paths there: a malloc+free pair
+// takes far fewer instructions than mallocx+sdallocx, whose flags word and
+// sized free take slower code (docs/backends.md, "Entry points", has the
+// counts). Size 0 is passed as 1. realloc does not keep an
 // alignment above 16, so Grow and Shrink of such blocks stay in place when
 // the block has room and move it otherwise.
 //
@@ -78,9 +78,9 @@
 // the result. A failed rallocx returns NULL and leaves the block as it was.
 //
 // Calls for blocks under 256 KiB take the fast path; larger ones the
-// blocking path, since they may map, unmap or copy many pages. Mallctl,
-// Stats, Purge and Destroy are always blocking. With heap profiling on
-// (MALLOC_CONF=prof:true) every call takes the blocking path: sampling
+// slow path, since they may map, unmap or copy many pages. Mallctl,
+// Stats, Purge and Destroy always take the slow path. With heap profiling on
+// (MALLOC_CONF=prof:true) every call takes the slow path: sampling
 // takes a backtrace (9 KiB of stack) and may write a profile.
 //
 // # Heaps

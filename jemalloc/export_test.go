@@ -2,16 +2,10 @@
 
 package jemalloc
 
-import "github.com/nalloc/nalloc/internal/native"
-
 // Linked reports whether this test binary was built with the
 // nalloc_jemalloc_linked tag.
 const Linked = linked
 
-// FastBelow is the block size under which a's standard calls take the
-// fast path.
-func FastBelow(a *Allocator) uintptr { return native.FastBelow(&a.Malloc) }
-
-// HeapsBlock reports whether a's heaps take the blocking path for every
-// call.
-func HeapsBlock(a *Allocator) bool { return a.blockAlways }
+// SlowAlways reports whether every call of a and its heaps takes the
+// slow path (newAllocator sets it together with native.SlowAlways).
+func SlowAlways(a *Allocator) bool { return a.slowAlways }

@@ -218,7 +218,7 @@ type HeapStats struct {
 }
 
 // DetailedStats returns the heap's figures after an epoch bump (ten
-// mallctl calls on the blocking path).
+// mallctl calls on the slow path).
 func (h *Heap) DetailedStats() (HeapStats, error) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()

@@ -4,12 +4,12 @@ package jemalloc
 
 import (
 	"slices"
-	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/internal/ffi"
+	"github.com/nalloc/nalloc/internal/native"
 )
 
 func openT(t *testing.T) *Allocator {
@@ -47,17 +47,17 @@ func TestAlignFlags(t *testing.T) {
 				}
 				continue
 			}
-			plain, aligned := ffi.Fast2(a.nallocx, size, 0), ffi.Fast2(a.nallocx, size, lg)
+			plain, aligned := ffi.Fast4(a.nallocx, size, 0, 0, 0), ffi.Fast4(a.nallocx, size, lg, 0, 0)
 			if plain != aligned {
 				t.Fatalf("size %d align %d: nallocx without the flag = %d, with MALLOCX_LG_ALIGN(%d) = %d",
 					size, align, plain, lg, aligned)
 			}
 			if size%97 == 0 || size <= 64 {
-				p := ffi.Block2(a.mallocx, size, 0)
+				p := ffi.Slow2(a.mallocx, size, 0)
 				if p%align != 0 {
 					t.Fatalf("mallocx(%d, 0) = %#x, not aligned to %d", size, p, align)
 				}
-				ffi.Block3(a.sdallocx, p, size, 0)
+				ffi.Slow3(a.sdallocx, p, size, 0)
 			}
 		}
 	}
@@ -170,17 +170,17 @@ func TestZeroBoundary(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := ffi.Block2(a.mallocx, c.old, flags)
-			real := ffi.Block2(a.sallocx, p, 0)
+			p := ffi.Slow2(a.mallocx, c.old, flags)
+			real := ffi.Slow2(a.sallocx, p, 0)
 			smear(ffi.Ptr(p), real) // the caller's bytes and the slack
 			var q uintptr
 			if c.useX {
-				if got := ffi.Block4(a.xallocx, p, c.new, 0, flags|flagZero); got < c.new {
+				if got := ffi.Slow4(a.xallocx, p, c.new, 0, flags|flagZero); got < c.new {
 					t.Skipf("xallocx could not grow in place (real size %d)", got)
 				}
 				q = p
 			} else {
-				q = ffi.Block3(a.rallocx, p, c.new, flags|flagZero)
+				q = ffi.Slow3(a.rallocx, p, c.new, flags|flagZero)
 			}
 			if c.mustStayPut && q != p {
 				t.Fatalf("the block moved from %#x to %#x", p, q)
@@ -196,7 +196,7 @@ func TestZeroBoundary(t *testing.T) {
 			if real > c.old && firstNonZero(ffi.Ptr(q), c.old, min(real, c.new)) < 0 {
 				t.Errorf("jemalloc zeroed the slack [%d, %d) too, unlike its documentation", c.old, real)
 			}
-			ffi.Block3(a.sdallocx, q, c.new, flags)
+			ffi.Slow3(a.sdallocx, q, c.new, flags)
 
 			// GrowZeroed, from the same dirty state.
 			old := nalloc.Layout{Size: c.old, Align: 1}
@@ -238,18 +238,9 @@ func TestReexecEnv(t *testing.T) {
 		{"already re-executed", []string{"GLIBC_TUNABLES=" + StaticTLSTunable, "NALLOC_JEMALLOC_REEXEC=4242"}, nil},
 	}
 	for _, c := range cases {
-		got, ok := reexecEnv(c.env, pid)
+		got, ok := native.ReexecEnv(c.env, staticTLS.Marker, pid, staticTLS.Environ)
 		if ok != (c.want != nil) || !slices.Equal(got, c.want) {
-			t.Errorf("%s: reexecEnv(%q) = %q, %v; want %q", c.name, c.env, got, ok, c.want)
-		}
-	}
-}
-
-func TestStaticTLSErrorText(t *testing.T) {
-	msg := staticTLSError{}.Error()
-	for _, want := range []string{"GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384", "-tags nalloc_jemalloc_linked", "jemalloc.Reexec()"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("the static-TLS error does not say %q:\n%s", want, msg)
+			t.Errorf("%s: ReexecEnv(%q) = %q, %v; want %q", c.name, c.env, got, ok, c.want)
 		}
 	}
 }

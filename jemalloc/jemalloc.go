@@ -16,6 +16,8 @@ var backend = native.Backend[*Allocator]{
 		Name:    "jemalloc",
 		Sonames: []string{"libjemalloc.so.2", "libjemalloc.so"},
 		Package: "libjemalloc2",
+		MacOS: native.MacOS{Dylibs: []string{"libjemalloc.2.dylib", "libjemalloc.dylib"},
+			Formula: "jemalloc", DefaultZone: true},
 		// The standard entry points: jemalloc keeps its fastest paths on
 		// malloc and free (see the package doc, "Entry points").
 		Malloc: native.MallocSpec{
@@ -24,7 +26,7 @@ var backend = native.Backend[*Allocator]{
 			UsableSize: "malloc_usable_size",
 			Aligned:    "memalign",
 		},
-		StaticTLS: staticTLSError{},
+		StaticTLS: &staticTLS,
 	},
 	New: newAllocator,
 }
@@ -86,17 +88,17 @@ type xfuncs struct {
 	nallocx  uintptr // size_t nallocx(size_t size, int flags)
 	mallctl  uintptr // int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
 
-	// blockAlways is set when jemalloc samples allocations for heap
+	// slowAlways is set when jemalloc samples allocations for heap
 	// profiles (opt.prof): an allocation may then take a backtrace (9 KiB
 	// of stack, measured) or write a profile file, so every call takes
-	// the blocking path.
-	blockAlways bool
+	// the slow path.
+	slowAlways bool
 }
 
 // call calls fn(a0, a1, a2, a3) on the path a block of size bytes calls
 // for.
 func (f *xfuncs) call(size, fn, a0, a1, a2, a3 uintptr) uintptr {
-	if f.blockAlways {
+	if f.slowAlways {
 		return native.Slow4(fn, a0, a1, a2, a3)
 	}
 	return native.Sized(size, fn, a0, a1, a2, a3)
@@ -195,7 +197,8 @@ func (f *xfuncs) resizeInPlace(p unsafe.Pointer, old, new nalloc.Layout, extra u
 type Allocator struct {
 	native.Malloc
 	xfuncs
-	lib *native.Lib
+
+	statsPrint uintptr // void malloc_stats_print(void (*write_cb)(void *, const char *), void *cbopaque, const char *opts)
 
 	page  uint64 // arenas.page
 	stats bool   // config.stats: jemalloc was built with statistics
@@ -207,8 +210,8 @@ type Allocator struct {
 // A missing library gives an error wrapping nalloc.ErrLibraryNotFound that
 // names the Debian package, libjemalloc2. A library that is there but
 // cannot be loaded because the process has no static TLS left (Debian's
-// build, loaded after start) gives an error wrapping ErrStaticTLS that
-// says what to do; see Reexec.
+// build, loaded after start) gives an error wrapping ErrStaticTLS, whose
+// doc says what to do; see Reexec.
 func Open() (*Allocator, error) { return backend.Open("") }
 
 // OpenLibrary returns an allocator for the jemalloc library at path (a
@@ -218,7 +221,7 @@ func Open() (*Allocator, error) { return backend.Open("") }
 func OpenLibrary(path string) (*Allocator, error) { return backend.Open(path) }
 
 func newAllocator(lib *native.Lib, m native.Malloc) (*Allocator, error) {
-	a := &Allocator{Malloc: m, lib: lib}
+	a := &Allocator{Malloc: m}
 	if err := lib.Symbols(
 		native.Sym{Name: "mallocx", Addr: &a.mallocx},
 		native.Sym{Name: "rallocx", Addr: &a.rallocx},
@@ -227,6 +230,7 @@ func newAllocator(lib *native.Lib, m native.Malloc) (*Allocator, error) {
 		native.Sym{Name: "sdallocx", Addr: &a.sdallocx},
 		native.Sym{Name: "nallocx", Addr: &a.nallocx},
 		native.Sym{Name: "mallctl", Addr: &a.mallctl},
+		native.Sym{Name: "malloc_stats_print", Addr: &a.statsPrint},
 	); err != nil {
 		return nil, err
 	}
@@ -236,8 +240,8 @@ func newAllocator(lib *native.Lib, m native.Malloc) (*Allocator, error) {
 	}
 	a.stats, _ = Mallctl[bool](a, "config.stats")
 	if prof, _ := Mallctl[bool](a, "opt.prof"); prof {
-		a.blockAlways = true
-		native.BlockAlways(&a.Malloc)
+		a.slowAlways = true
+		native.SlowAlways(&a.Malloc)
 	}
 	return a, nil
 }

@@ -102,7 +102,7 @@ func (e *MallctlError) Unwrap() []error {
 }
 
 // Mallctl reads the mallctl named name as a T, mallctl(name, &v, &len,
-// NULL, 0), on the blocking path. Names are jemalloc's, dot-separated,
+// NULL, 0), on the slow path. Names are jemalloc's, dot-separated,
 // with numbers for indices: "stats.arenas.3.pactive". A name that is not
 // there, a T whose size is not the C type's, and a name that cannot be
 // read give a *MallctlError saying which and what to do.
@@ -145,7 +145,7 @@ func Mallctl[T Value](a *Allocator, name string) (T, error) {
 }
 
 // SetMallctl writes v to the mallctl named name, mallctl(name, NULL,
-// NULL, &v, sizeof v), on the blocking path. Errors are as for Mallctl;
+// NULL, &v, sizeof v), on the slow path. Errors are as for Mallctl;
 // a value that jemalloc refuses (out of range, an arena index that is not
 // there) is ErrMallctlValue.
 func SetMallctl[T Value](a *Allocator, name string, v T) error {
@@ -186,7 +186,7 @@ func SetMallctl[T Value](a *Allocator, name string, v T) error {
 
 // MallctlDo runs a mallctl that takes no value, an action such as
 // "arena.<i>.purge" or "thread.tcache.flush": mallctl(name, NULL, NULL,
-// NULL, 0), on the blocking path. On a name that takes a value, jemalloc
+// NULL, 0), on the slow path. On a name that takes a value, jemalloc
 // does nothing and reports success.
 func (a *Allocator) MallctlDo(name string) error {
 	cname, err := cString(name)

@@ -161,3 +161,28 @@ func TestMallctlErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestInfo checks that Info is jemalloc's own report, whole, and fresh on
+// each call (not appended to the last one), also when two goroutines ask
+// at once.
+func TestInfo(t *testing.T) {
+	a := open(t)
+	const begin, end = "___ Begin jemalloc statistics ___", "--- End jemalloc statistics ---"
+	check := func(text string, err error) {
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if strings.Count(text, begin) != 1 || strings.Count(text, end) != 1 || !strings.Contains(text, "Version:") {
+			t.Errorf("Info is not one whole jemalloc report (%d bytes):\n%.300s", len(text), text)
+		}
+	}
+	check(a.Info())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		check(a.Info())
+	}()
+	check(a.Info())
+	<-done
+}

@@ -9,19 +9,18 @@ import (
 	"testing"
 
 	"github.com/nalloc/nalloc"
-	"github.com/nalloc/nalloc/internal/native"
 	"github.com/nalloc/nalloc/jemalloc"
 )
 
 // With heap profiling on (MALLOC_CONF=prof:true), an allocation may take
 // a backtrace, 9 KiB of stack, or write a profile: every call then takes
-// the blocking path. Checked in a child process started with that
+// the slow path. Checked in a child process started with that
 // MALLOC_CONF, which jemalloc reads when it starts.
-func TestProfilingTakesTheBlockingPath(t *testing.T) {
+func TestProfilingTakesTheSlowPath(t *testing.T) {
 	a := open(t)
 	if os.Getenv("NALLOC_JEMALLOC_PROF_CHILD") == "1" {
-		if got := jemalloc.FastBelow(a); got != 0 || !jemalloc.HeapsBlock(a) {
-			t.Fatalf("with opt.prof, calls under %d bytes still take the fast path (heaps block: %v)", got, jemalloc.HeapsBlock(a))
+		if !jemalloc.SlowAlways(a) {
+			t.Fatal("with opt.prof, small calls still take the fast path")
 		}
 		l := nalloc.Layout{Size: 64, Align: 8}
 		for range 10000 { // sampled at every byte: each one is profiled
@@ -36,10 +35,10 @@ func TestProfilingTakesTheBlockingPath(t *testing.T) {
 	if prof, err := jemalloc.Mallctl[bool](a, "config.prof"); err != nil || !prof {
 		t.Skipf("this jemalloc was built without profiling (config.prof = %v, %v)", prof, err)
 	}
-	if got := jemalloc.FastBelow(a); got != native.BlockingThreshold || jemalloc.HeapsBlock(a) {
-		t.Errorf("without profiling, FastBelow = %d, want %d (heaps block: %v)", got, native.BlockingThreshold, jemalloc.HeapsBlock(a))
+	if jemalloc.SlowAlways(a) {
+		t.Error("without profiling, every call takes the slow path")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestProfilingTakesTheBlockingPath$", "-test.v")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestProfilingTakesTheSlowPath$", "-test.v")
 	cmd.Env = append(os.Environ(), "NALLOC_JEMALLOC_PROF_CHILD=1", "MALLOC_CONF=prof:true,lg_prof_sample:0")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS") {

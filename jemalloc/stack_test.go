@@ -17,7 +17,7 @@ import (
 // on threads that never called jemalloc before: the first call on a
 // thread sets up its tsd and tcache, and may create the automatic arena
 // the thread is given. The threads run at the same time, so that jemalloc
-// spreads them over new arenas. The README has the figures.
+// spreads them over new arenas. docs/backends.md ("Stack") has the figures.
 func TestStackUse(t *testing.T) {
 	a := open(t) // loaded, and initialised on the system stack
 	h := newHeap(t)
@@ -67,7 +67,7 @@ func TestStackUse(t *testing.T) {
 			started.Done()
 			started.Wait() // every thread stays alive until all have started
 
-			// Then a random mix below the blocking threshold, as the fast
+			// Then a random mix below the slow threshold, as the fast
 			// path sees it: tcache fills and flushes, slab and extent
 			// allocation, decay ticks that purge. Standard blocks (flags
 			// -1 here) take malloc, memalign, realloc and free; the others
@@ -119,14 +119,14 @@ func TestStackUse(t *testing.T) {
 						flags = 0
 					}
 					m.Call("xallocx", xallocx, live[i].p, live[i].size*2, 0, flags)
-					live[i].size = ffi.Block2(sallocx, live[i].p, 0)
+					live[i].size = ffi.Slow2(sallocx, live[i].p, 0)
 				}
 			}
 			for _, b := range live {
 				if b.flags == standard {
-					ffi.Block1(free, b.p)
+					ffi.Slow1(free, b.p)
 				} else {
-					ffi.Block3(sdallocx, b.p, b.size, b.flags)
+					ffi.Slow3(sdallocx, b.p, b.size, b.flags)
 				}
 			}
 			mu.Lock()

@@ -4,8 +4,6 @@ package jemalloc
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -13,8 +11,17 @@ import (
 )
 
 // ErrStaticTLS is wrapped by Open's error when libjemalloc.so.2 is there
-// but dlopen refuses it with "cannot allocate memory in static TLS block".
-// The error's text gives the remedies; see the package doc, "Loading".
+// but dlopen refuses it with "cannot allocate memory in static TLS block":
+// the library uses initial-exec TLS, and glibc has no static TLS left for
+// a library loaded into a running process. Remedies, any one of them (the
+// package doc, "Loading", says more):
+//
+//   - call Reexec first thing in main: it re-executes the program once,
+//     with StaticTLSTunable added, only when needed;
+//   - start the program with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384
+//     (StaticTLSTunable);
+//   - build it with -tags nalloc_jemalloc_linked (LinkedTag), so that the
+//     binary loads libjemalloc.so.2 at start.
 var ErrStaticTLS = errors.New("jemalloc: no static TLS left for libjemalloc")
 
 // StaticTLSTunable is the glibc tunable that reserves enough static TLS
@@ -29,23 +36,9 @@ const StaticTLSTunable = "glibc.rtld.optional_static_tls=16384"
 // its TLS, before the program starts.
 const LinkedTag = "nalloc_jemalloc_linked"
 
-// staticTLSError is what native.Load wraps when dlopen fails for lack of
-// static TLS: the remedies, matching ErrStaticTLS.
-type staticTLSError struct{}
-
-func (staticTLSError) Error() string {
-	return "libjemalloc.so.2 cannot be loaded into a running process: it uses initial-exec TLS " +
-		"and glibc has no static TLS left. Remedies, any one of: call jemalloc.Reexec() first " +
-		"thing in main (it re-executes the program with the tunable below, once, only when needed); " +
-		"start the program with GLIBC_TUNABLES=" + StaticTLSTunable + "; or build it with -tags " +
-		LinkedTag + " so that the binary loads libjemalloc.so.2 at start"
-}
-
-func (staticTLSError) Unwrap() error { return ErrStaticTLS }
-
-// reexecMarker is set, to the process ID, in the environment of a process
-// that Reexec re-executed (see native.ReexecEnv).
-const reexecMarker = "NALLOC_JEMALLOC_REEXEC"
+// staticTLS is what the kernel needs to know to re-execute a process for
+// jemalloc's static TLS.
+var staticTLS = native.StaticTLS{Err: ErrStaticTLS, Marker: "NALLOC_JEMALLOC_REEXEC", Environ: Environ}
 
 // Reexec makes jemalloc loadable in a process that started without room
 // for its static TLS, by re-executing the program with GLIBC_TUNABLES
@@ -65,32 +58,15 @@ const reexecMarker = "NALLOC_JEMALLOC_REEXEC"
 //     would not help; a program that can run without jemalloc goes on.
 //   - The static TLS is missing in a process that Reexec already
 //     re-executed (glibc ignored the tunable, as it does for setuid
-//     programs): Reexec returns the error, wrapping ErrStaticTLS.
+//     programs): Reexec returns the error, wrapping ErrStaticTLS; build
+//     with -tags nalloc_jemalloc_linked instead.
 //   - execve fails: Reexec returns why.
 //
 // Existing tunables in GLIBC_TUNABLES are kept; a smaller
 // glibc.rtld.optional_static_tls is raised. The tunable stays in the
 // environment, so child processes inherit it; it costs each thread 16 KiB
 // of address space for TLS that is mostly unused.
-func Reexec() error {
-	_, err := Open()
-	if err == nil || !errors.Is(err, ErrStaticTLS) {
-		return err
-	}
-	env, ok := reexecEnv(os.Environ(), os.Getpid())
-	if !ok {
-		return fmt.Errorf("%w\n(this process was already re-executed with GLIBC_TUNABLES=%s, "+
-			"and glibc still refused: it ignores tunables in setuid programs; build with -tags %s instead)",
-			err, os.Getenv("GLIBC_TUNABLES"), LinkedTag)
-	}
-	return native.Reexec("jemalloc", env)
-}
-
-// reexecEnv returns the environment to re-execute with, or false if this
-// process (pid) has been re-executed already.
-func reexecEnv(env []string, pid int) ([]string, bool) {
-	return native.ReexecEnv(env, reexecMarker, pid, Environ)
-}
+func Reexec() error { return backend.Reexec() }
 
 // Environ returns env (in the form os.Environ gives) with GLIBC_TUNABLES
 // extended by StaticTLSTunable, keeping the other tunables: the

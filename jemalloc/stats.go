@@ -50,7 +50,7 @@ func (a *Allocator) readAll(prefix string, names []string, out []*uint64) error 
 //   - Metadata: stats.metadata, jemalloc's own structures (base and
 //     internal allocations).
 //
-// Stats makes seven mallctl calls on the blocking path: call it to look,
+// Stats makes seven mallctl calls on the slow path: call it to look,
 // not per allocation. Without config.stats it returns an error wrapping
 // native's ErrMissing.
 func (a *Allocator) Stats() (nalloc.Stats, error) {
@@ -62,4 +62,17 @@ func (a *Allocator) Stats() (nalloc.Stats, error) {
 		[]string{"allocated", "active", "resident", "mapped", "retained", "metadata"},
 		[]*uint64{&s.Allocated, &s.Active, &s.Resident, &s.Mapped, &s.Retained, &s.Metadata})
 	return s, err
+}
+
+// Info returns jemalloc's text report (malloc_stats_print with its
+// default options): the build's configuration and options, the merged
+// statistics, and those of each arena and size class. With config.stats
+// false (a build without statistics) the report has the configuration
+// only. Reports are serialised.
+func (a *Allocator) Info() (string, error) {
+	text, err := native.Report(true, func(write uintptr) { native.CallWithCallback(a.statsPrint, write, 0, 0, 0) })
+	if err != nil {
+		return "", fmt.Errorf("jemalloc: Info: %w", err)
+	}
+	return text, nil
 }

@@ -122,13 +122,13 @@ func TestAlignmentSweep(t *testing.T) {
 		bad := 0
 		var blocks [reps]uintptr
 		for i := range blocks {
-			blocks[i] = ffi.Block2(r.mallocAligned, max(p.size, 1), p.align)
+			blocks[i] = ffi.Slow2(r.mallocAligned, max(p.size, 1), p.align)
 			if blocks[i]%p.align != 0 {
 				bad++
 			}
 		}
 		for _, q := range blocks {
-			ffi.Block1(r.free, q)
+			ffi.Slow1(r.free, q)
 		}
 		if bad > 0 {
 			rawBad = append(rawBad, p)
@@ -170,15 +170,15 @@ func TestReallocAlignedSweep(t *testing.T) {
 					old := nalloc.Layout{Size: oldSize, Align: oldAlign}
 					new := nalloc.Layout{Size: newSize, Align: newAlign}
 					total++
-					p := ffi.Block2(r.mallocAligned, oldSize, oldAlign)
-					q := ffi.Block3(r.reallocAligned, p, newSize, newAlign)
+					p := ffi.Slow2(r.mallocAligned, oldSize, oldAlign)
+					q := ffi.Slow3(r.reallocAligned, p, newSize, newAlign)
 					if q%newAlign != 0 {
 						rawBad++
 						if len(examples) < 5 {
 							examples = append(examples, fmt.Sprintf("%v@%#x -> %v = %#x", old, p, new, q))
 						}
 					}
-					ffi.Block1(r.free, q)
+					ffi.Slow1(r.free, q)
 
 					for _, al := range []struct {
 						name string

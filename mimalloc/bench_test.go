@@ -86,8 +86,8 @@ func BenchmarkAllocFree64(b *testing.B) {
 	b.Run("impl=mimalloc-heap/via=concrete", func(b *testing.B) {
 		h := newHeap(b, a)
 		defer h.Destroy()
-		raw := ffi.Block1(s.heapNew, 0) // the C loop's heap, on the same thread
-		defer ffi.Block1(s.heapDestroy, raw)
+		raw := ffi.Slow1(s.heapNew, 0) // the C loop's heap, on the same thread
+		defer ffi.Slow1(s.heapDestroy, raw)
 		b.ResetTimer()
 		for b.Loop() {
 			p, _ := h.Allocate(l)
@@ -98,11 +98,11 @@ func BenchmarkAllocFree64(b *testing.B) {
 	b.Run("impl=mimalloc-heap/via=unchecked", func(b *testing.B) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		raw := ffi.Block1(s.heapNew, 0)
-		defer ffi.Block1(s.heapDestroy, raw)
+		raw := ffi.Slow1(s.heapNew, 0)
+		defer ffi.Slow1(s.heapDestroy, raw)
 		b.ResetTimer()
 		for b.Loop() {
-			p := ffi.Fast2(s.heapMalloc, raw, 64)
+			p := ffi.Fast4(s.heapMalloc, raw, 64, 0, 0)
 			ffi.Fast1(s.free, p)
 		}
 		ctest.ReportVsC(b, "loop_heap_malloc_free", s.heapMalloc, s.free, raw, 64)
@@ -112,11 +112,11 @@ func BenchmarkAllocFree64(b *testing.B) {
 		go func() {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			raw := ffi.Block1(s.heapNew, 0)
+			raw := ffi.Slow1(s.heapNew, 0)
 			for size := range req {
-				resp <- ffi.Fast2(s.heapMalloc, raw, size)
+				resp <- ffi.Fast4(s.heapMalloc, raw, size, 0, 0)
 			}
-			ffi.Block1(s.heapDestroy, raw)
+			ffi.Slow1(s.heapDestroy, raw)
 			close(resp)
 		}()
 		defer func() { close(req); <-resp }()
@@ -128,7 +128,7 @@ func BenchmarkAllocFree64(b *testing.B) {
 	b.Run("impl=C-loop", func(b *testing.B) {
 		loop := ctest.Symbol(b, "loop_malloc_free")
 		b.ResetTimer()
-		ffi.Block4(loop, s.malloc, s.free, 64, uintptr(b.N))
+		ffi.Slow4(loop, s.malloc, s.free, 64, uintptr(b.N))
 	})
 	b.Run("impl=go-make", func(b *testing.B) {
 		for b.Loop() {

@@ -32,36 +32,37 @@ func Example() {
 	// true
 }
 
-// A heap collects blocks that die together: Destroy frees them all at
-// once, and Stats says how much the heap holds meanwhile.
-func ExampleAllocator_NewHeap() {
+// A heap collects blocks that die together: WithHeap frees them all at
+// once when its function ends, and Stats says how much the heap holds
+// meanwhile.
+func ExampleAllocator_WithHeap() {
 	a, err := mimalloc.Open()
 	if err != nil {
 		panic(err)
 	}
-	h, err := a.NewHeap() // locks this goroutine to its thread until Destroy
-	if err != nil {
-		panic(err)
-	}
-	l := nalloc.Layout{Size: 1024, Align: 8}
-	for range 1000 {
-		p, err := h.Allocate(l)
-		if err != nil {
-			panic(err)
+	var heap *mimalloc.Heap
+	// The function runs on this goroutine, locked to its thread.
+	err = a.WithHeap(func(h *mimalloc.Heap) error {
+		heap = h
+		l := nalloc.Layout{Size: 1024, Align: 8}
+		for range 1000 {
+			p, err := h.Allocate(l)
+			if err != nil {
+				return err
+			}
+			*(*byte)(p) = 1
 		}
-		*(*byte)(p) = 1
-	}
-	s, err := h.Stats()
+		s, err := h.Stats()
+		if err != nil {
+			return err
+		}
+		fmt.Println("allocated:", s.Allocated)
+		return nil // no Deallocate for each block: the heap is destroyed
+	})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("allocated:", s.Allocated)
-
-	// No Deallocate for each block: Destroy frees them all.
-	if err := h.Destroy(); err != nil {
-		panic(err)
-	}
-	_, err = h.Allocate(l)
+	_, err = heap.Allocate(nalloc.Layout{Size: 8, Align: 8})
 	fmt.Println(err)
 	// Output:
 	// allocated: 1024000

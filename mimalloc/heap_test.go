@@ -4,24 +4,33 @@ package mimalloc_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/mimalloc"
 )
 
+// newHeap returns a heap owned by the test's goroutine, ended (destroyed
+// if still open, and the thread unlocked) when the test ends.
 func newHeap(t testing.TB, a *mimalloc.Allocator) *mimalloc.Heap {
 	t.Helper()
-	h, err := a.NewHeap()
+	h, end, err := mimalloc.HeapWithEnd(a)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := end(); err != nil {
+			t.Error(err)
+		}
+	})
 	return h
 }
 
@@ -47,8 +56,6 @@ func processRSS(t testing.TB) uint64 {
 // commit and RSS fall back (Purge, mi_collect(true), skips mimalloc's decommit delay).
 func TestHeapDestroyReleases(t *testing.T) {
 	a := open(t)
-	runtime.LockOSThread() // stay on the heap's thread after Destroy unlocks
-	defer runtime.UnlockOSThread()
 	a.Purge()
 	commit0, rss0 := a.ProcessInfo().CurrentCommit, processRSS(t)
 
@@ -109,8 +116,6 @@ func TestHeapDestroyReleases(t *testing.T) {
 func TestHeapStatsAttribute(t *testing.T) {
 	a := open(t)
 	h1, h2 := newHeap(t, a), newHeap(t, a)
-	defer h1.Destroy()
-	defer h2.Destroy()
 	alloc := func(h *mimalloc.Heap, n int, size uintptr) []unsafe.Pointer {
 		var ps []unsafe.Pointer
 		for range n {
@@ -144,7 +149,6 @@ func TestHeapStatsAttribute(t *testing.T) {
 func TestHeapPurge(t *testing.T) {
 	a := open(t)
 	h := newHeap(t, a)
-	defer h.Destroy()
 	a.Purge()
 	commit0 := a.ProcessInfo().CurrentCommit
 	l := nalloc.Layout{Size: 8 << 10, Align: 8}
@@ -180,7 +184,6 @@ func TestHeapPurge(t *testing.T) {
 func TestHeapWrongThread(t *testing.T) {
 	a := open(t)
 	h := newHeap(t, a)
-	defer h.Destroy()
 	l := nalloc.Layout{Size: 100, Align: 8}
 	p, err := h.Allocate(l)
 	if err != nil {
@@ -196,7 +199,7 @@ func TestHeapWrongThread(t *testing.T) {
 	wg.Go(func() {
 		// Not locked: this goroutine may even run on the owner's thread
 		// later, which the owner, being locked to it, never lets happen.
-		big := nalloc.Layout{Size: 1 << 20, Align: 8} // the blocking path
+		big := nalloc.Layout{Size: 1 << 20, Align: 8} // the slow path
 		for _, l := range []nalloc.Layout{l, big, {Size: 100, Align: 64}} {
 			if r, err := h.Allocate(l); !errors.Is(err, mimalloc.ErrWrongThread) || r != nil {
 				t.Errorf("Allocate(%v) off the owner thread = %p, %v; want ErrWrongThread", l, r, err)
@@ -222,8 +225,8 @@ func TestHeapWrongThread(t *testing.T) {
 		if err := h.Destroy(); !errors.Is(err, mimalloc.ErrWrongThread) {
 			t.Errorf("Destroy off the owner thread: err = %v, want ErrWrongThread", err)
 		}
-		if err := h.Delete(); !errors.Is(err, mimalloc.ErrWrongThread) {
-			t.Errorf("Delete off the owner thread: err = %v, want ErrWrongThread", err)
+		if err := h.Retire(); !errors.Is(err, mimalloc.ErrWrongThread) {
+			t.Errorf("Retire off the owner thread: err = %v, want ErrWrongThread", err)
 		}
 		if n := h.UsableSize(q); n < l.Size {
 			t.Errorf("UsableSize off the owner thread = %d", n)
@@ -250,7 +253,7 @@ func TestHeapWrongThread(t *testing.T) {
 	}
 }
 
-// TestHeapClosed checks the calls after Destroy and after Delete.
+// TestHeapClosed checks the calls after Destroy and after Retire.
 func TestHeapClosed(t *testing.T) {
 	a := open(t)
 	l := nalloc.Layout{Size: 1000, Align: 8}
@@ -274,7 +277,7 @@ func TestHeapClosed(t *testing.T) {
 		t.Errorf("second Destroy: err = %v, want ErrHeapClosed", err)
 	}
 
-	// Delete keeps the blocks, which stay valid and are freed as usual.
+	// Retire keeps the blocks, which stay valid and are freed as usual.
 	h = newHeap(t, a)
 	var ps []unsafe.Pointer
 	for i := range 100 {
@@ -285,29 +288,110 @@ func TestHeapClosed(t *testing.T) {
 		fillBytes(p, l.Size, byte(i))
 		ps = append(ps, p)
 	}
-	if err := h.Delete(); err != nil {
+	if err := h.Retire(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.Stats(); !errors.Is(err, mimalloc.ErrHeapClosed) {
-		t.Errorf("Stats after Delete: err = %v, want ErrHeapClosed", err)
+		t.Errorf("Stats after Retire: err = %v, want ErrHeapClosed", err)
 	}
 	for i, p := range ps {
 		if j := checkBytes(p, l.Size, byte(i)); j >= 0 {
-			t.Fatalf("block %d changed at byte %d after Delete", i, j)
+			t.Fatalf("block %d changed at byte %d after Retire", i, j)
 		}
 		if n := h.UsableSize(p); n < l.Size {
-			t.Errorf("UsableSize after Delete = %d", n)
+			t.Errorf("UsableSize after Retire = %d", n)
 		}
 		h.Deallocate(p, l)
 	}
 }
 
-// TestHeapOwnerExits ends the owner goroutine without Destroy. Go ends its
-// locked thread, and mimalloc deletes the heap (its blocks move to the
-// abandoned pool and stay valid). The Heap must then refuse every call but
-// Deallocate, from any thread, including new threads that get the dead
-// thread's pthread_t.
-func TestHeapOwnerExits(t *testing.T) {
+// TestWithHeapGoexit ends the heap's goroutine in the middle of
+// WithHeap's function (runtime.Goexit, as t.FailNow does). The heap must
+// still be destroyed, on its own thread before the thread ends, and its
+// 64 MiB given back; afterwards the Heap refuses every call with
+// ErrHeapClosed, from any goroutine. (With the NewHeap of before, a heap
+// whose goroutine ended could never be destroyed: Destroy returned
+// ErrWrongThread forever and the blocks stayed.)
+func TestWithHeapGoexit(t *testing.T) {
+	a := open(t)
+	a.Purge()
+	commit0 := a.ProcessInfo().CurrentCommit
+	l := nalloc.Layout{Size: 1 << 20, Align: 8}
+	var h *mimalloc.Heap
+	var commit1 int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.WithHeap(func(heap *mimalloc.Heap) error {
+			h = heap
+			for range 64 {
+				p, err := h.Allocate(l)
+				if err != nil {
+					t.Error(err)
+					break
+				}
+				clear(unsafe.Slice((*byte)(p), l.Size))
+			}
+			commit1 = a.ProcessInfo().CurrentCommit
+			runtime.Goexit()
+			return nil
+		})
+		t.Error("WithHeap returned after runtime.Goexit")
+	}()
+	<-done
+	if q, err := h.Allocate(nalloc.Layout{Size: 64, Align: 8}); !errors.Is(err, mimalloc.ErrHeapClosed) || q != nil {
+		t.Errorf("Allocate after the heap's goroutine ended = %p, %v; want ErrHeapClosed", q, err)
+	}
+	if err := h.Destroy(); !errors.Is(err, mimalloc.ErrHeapClosed) {
+		t.Errorf("Destroy after the heap's goroutine ended: err = %v, want ErrHeapClosed (already destroyed)", err)
+	}
+	// The heap's segments go back once its thread has ended too, which
+	// happens after done is closed: wait for it, within reason.
+	var commit2 int64
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		a.Purge()
+		if commit2 = a.ProcessInfo().CurrentCommit; commit2 <= commit1-48<<20 || time.Now().After(deadline) {
+			break
+		}
+	}
+	t.Logf("commit %d before, %d with 64 MiB in the heap, %d after its goroutine ended", commit0, commit1, commit2)
+	if commit1 < commit0+48<<20 || commit2 > commit1-48<<20 {
+		t.Errorf("the heap's 64 MiB were not given back when its goroutine ended: commit %d -> %d -> %d", commit0, commit1, commit2)
+	}
+}
+
+// TestWithHeapPanic: a panic in WithHeap's function destroys the heap on
+// the way out and goes on.
+func TestWithHeapPanic(t *testing.T) {
+	a := open(t)
+	var h *mimalloc.Heap
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Errorf("recover() = %v, want the function's panic", r)
+			}
+		}()
+		a.WithHeap(func(heap *mimalloc.Heap) error {
+			h = heap
+			if _, err := h.Allocate(nalloc.Layout{Size: 100, Align: 8}); err != nil {
+				t.Error(err)
+			}
+			panic("boom")
+		})
+	}()
+	if err := h.Purge(); !errors.Is(err, mimalloc.ErrHeapClosed) {
+		t.Errorf("Purge after a panic left WithHeap: err = %v, want ErrHeapClosed", err)
+	}
+}
+
+// TestHeapGuardAfterThreadEnds ends the owner goroutine of a heap made
+// without WithHeap (the tests' NewHeap), without ending the heap. Go ends
+// its locked thread, and mimalloc deletes the heap (its blocks move to
+// the abandoned pool and stay valid). The Heap must then refuse every
+// call but Deallocate, from any thread, including new threads that get
+// the dead thread's pthread_t: the guard's thread tokens are never
+// reused.
+func TestHeapGuardAfterThreadEnds(t *testing.T) {
 	a := open(t)
 	l := nalloc.Layout{Size: 1000, Align: 8}
 	type result struct {
@@ -316,7 +400,12 @@ func TestHeapOwnerExits(t *testing.T) {
 	}
 	ch := make(chan result)
 	go func() {
-		h := newHeap(t, a) // locks this goroutine; it ends without unlocking
+		h, err := a.NewHeap() // locks this goroutine; it ends without unlocking
+		if err != nil {
+			t.Error(err)
+			close(ch)
+			return
+		}
 		p, err := h.Allocate(l)
 		if err != nil {
 			t.Error(err)
@@ -324,7 +413,10 @@ func TestHeapOwnerExits(t *testing.T) {
 		fillBytes(p, l.Size, 3)
 		ch <- result{h, p}
 	}()
-	r := <-ch
+	r, ok := <-ch
+	if !ok {
+		return
+	}
 	// New locked goroutines make new threads, some of which may reuse
 	// the dead thread's stack and pthread_t.
 	var wg sync.WaitGroup
@@ -337,11 +429,39 @@ func TestHeapOwnerExits(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if err := r.h.Destroy(); !errors.Is(err, mimalloc.ErrWrongThread) {
-		t.Errorf("Destroy after the owner ended: err = %v, want ErrWrongThread", err)
-	}
 	if i := checkBytes(r.p, l.Size, 3); i >= 0 {
 		t.Fatalf("the block changed at byte %d after its thread ended", i)
 	}
 	r.h.Deallocate(r.p, l)
+}
+
+// NewHeap's heap is ended by its goroutine: Destroy frees it and unlocks
+// the thread, after which the Heap refuses every call but Deallocate.
+func TestNewHeapDestroy(t *testing.T) {
+	a := open(t)
+	done := make(chan error)
+	go func() {
+		h, err := a.NewHeap()
+		if err != nil {
+			done <- err
+			return
+		}
+		l := nalloc.Layout{Size: 4096, Align: 64}
+		if _, err := h.Allocate(l); err != nil {
+			done <- err
+			return
+		}
+		if err := h.Destroy(); err != nil {
+			done <- err
+			return
+		}
+		if _, err := h.Allocate(l); !errors.Is(err, mimalloc.ErrHeapClosed) {
+			done <- fmt.Errorf("Allocate after Destroy = %v, want ErrHeapClosed", err)
+			return
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -76,9 +76,9 @@ func TestLoadDoesNotOverrideMalloc(t *testing.T) {
 	if miMalloc == libcMalloc {
 		t.Fatal("libc.so.6's malloc resolves to mimalloc's")
 	}
-	p := ffi.Block1(libcMalloc, 100)
-	defer ffi.Block1(libcFree, p)
-	if uint8(ffi.Block1(inHeap, p)) != 0 { // C bool: only the low byte counts
+	p := ffi.Slow1(libcMalloc, 100)
+	defer ffi.Slow1(libcFree, p)
+	if uint8(ffi.Slow1(inHeap, p)) != 0 { // C bool: only the low byte counts
 		t.Errorf("a block from the process's malloc is in mimalloc's heap region: mimalloc overrode malloc")
 	}
 	l := nalloc.Layout{Size: 100, Align: 8}
@@ -87,7 +87,7 @@ func TestLoadDoesNotOverrideMalloc(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Deallocate(q, l)
-	if uint8(ffi.Block1(inHeap, uintptr(q))) == 0 {
+	if uint8(ffi.Slow1(inHeap, uintptr(q))) == 0 {
 		t.Errorf("a block from the Allocator is not in mimalloc's heap region")
 	}
 }

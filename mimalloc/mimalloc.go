@@ -5,9 +5,9 @@
 // Importing it registers "mimalloc" with nalloc.Open.
 //
 // Beyond the nalloc.Allocator contract it gives mimalloc's own powers:
-// heaps that are freed all at once (Allocator.NewHeap, Heap.Destroy),
+// heaps that are freed all at once (Allocator.WithHeap),
 // options by name (ParseOption, SetOption, Tune), and its statistics
-// (Stats, ProcessInfo, StatsText).
+// (Stats, ProcessInfo, Info).
 //
 // # How the contract maps onto mimalloc
 //
@@ -56,7 +56,7 @@
 // handler that prints statistics when MIMALLOC_SHOW_STATS=1. Go programs
 // do not leave through the C library's exit (the runtime calls exit_group
 // itself), so that handler never runs, except in binaries built with
-// -race, whose race runtime does end through exit: call StatsText to see
+// -race, whose race runtime does end through exit: call Info to see
 // the statistics. Without MIMALLOC_* variables the library prints nothing
 // (TestLoadEnvironment).
 package mimalloc
@@ -82,6 +82,8 @@ var backend = native.Backend[*Allocator]{
 		Name:    "mimalloc",
 		Sonames: []string{"libmimalloc.so.2", "libmimalloc.so"},
 		Package: "libmimalloc2.0",
+		MacOS: native.MacOS{Dylibs: []string{"libmimalloc.3.dylib", "libmimalloc.2.dylib", "libmimalloc.dylib"},
+			Formula: "mimalloc", DefaultZone: true},
 		Malloc: native.MallocSpec{
 			MinAlign: minAlign, NaturalAlign: naturalAlign,
 			Malloc: "mi_malloc", Calloc: "mi_calloc", Realloc: "mi_realloc", Free: "mi_free",
@@ -120,7 +122,6 @@ var _ nalloc.StatsReporter = (*Allocator)(nil)
 // the zero value is not usable.
 type Allocator struct {
 	native.Malloc
-	lib     *native.Lib
 	version int // mi_version(): major*100 + minor*10 + patch, 209 for 2.0.9
 
 	heapNew, heapDelete, heapDestroy, heapCollect, heapVisitBlocks uintptr
@@ -142,7 +143,7 @@ func Open() (*Allocator, error) { return backend.Open("") }
 func OpenLibrary(path string) (*Allocator, error) { return backend.Open(path) }
 
 func newAllocator(lib *native.Lib, m native.Malloc) (*Allocator, error) {
-	a := &Allocator{Malloc: m, lib: lib}
+	a := &Allocator{Malloc: m}
 	var version uintptr
 	if err := lib.Symbols(
 		native.Sym{Name: "mi_version", Addr: &version},

@@ -33,16 +33,7 @@ func TestConformance(t *testing.T) {
 func TestHeapConformance(t *testing.T) {
 	nalloctest.Run(t, nalloctest.Config{
 		New: func(t testing.TB) nalloc.Allocator {
-			h, err := open(t).NewHeap()
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if err := h.Destroy(); err != nil {
-					t.Error(err)
-				}
-			})
-			return h
+			return newHeap(t, open(t))
 		},
 		NotConcurrent:  true,
 		StatsAllocated: true,

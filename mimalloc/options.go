@@ -139,13 +139,5 @@ func (a *Allocator) SetOption(o Option, value int64) error {
 // number with an optional unit (0, 4MiB); true and false set the boolean
 // options to 1 and 0.
 func (a *Allocator) Tune(name, value string) error {
-	o, err := ParseOption(name)
-	if err != nil {
-		return err
-	}
-	v, err := native.ParseInt(value)
-	if err != nil {
-		return fmt.Errorf("mimalloc: %v=%s: %w", o, value, err)
-	}
-	return a.SetOption(o, v)
+	return native.Tune("mimalloc", name, value, ParseOption, a.SetOption)
 }

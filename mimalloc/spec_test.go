@@ -19,7 +19,7 @@ func TestMissingLibraryNamesThePackage(t *testing.T) {
 	if !errors.Is(err, nalloc.ErrLibraryNotFound) {
 		t.Fatalf("err = %v, want ErrLibraryNotFound", err)
 	}
-	if !strings.Contains(err.Error(), "apt-get install libmimalloc2.0") {
-		t.Errorf("error %q does not name the Debian package", err)
+	if !strings.Contains(err.Error(), "Debian package libmimalloc2.0") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("error %q does not name the Debian package in one line", err)
 	}
 }

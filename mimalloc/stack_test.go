@@ -16,7 +16,7 @@ import (
 // TestStackUse measures how much stack mimalloc's fast-path calls take on
 // fresh threads, where the first mi_malloc sets up the thread's data
 // (mimalloc initialises a thread lazily, on its first allocation, on
-// whatever stack that call runs on). The README has the figures.
+// whatever stack that call runs on). docs/backends.md ("Stack") has the figures.
 //
 // The calls are measured on each of 8 new threads, in the order a program
 // would make them: the first malloc, free, aligned and zeroed allocations,
@@ -44,13 +44,13 @@ func TestStackUse(t *testing.T) {
 			measure("mi_free", free, p, 0, 0, 0)
 			p = measure("mi_zalloc_aligned", zallocAligned, 200<<10, 64, 0, 0)
 			measure("mi_free", free, p, 0, 0, 0)
-			h := ffi.Block1(heapNew, 0) // on the blocking path, as NewHeap does
+			h := ffi.Slow1(heapNew, 0) // on the slow path, as WithHeap does
 			p = measure("mi_heap_malloc (first in a heap)", heapMalloc, h, 64, 0, 0)
 			measure("mi_free", free, p, 0, 0, 0)
-			ffi.Block1(heapDestroy, h)
+			ffi.Slow1(heapDestroy, h)
 			if thread == 0 {
 				// Blocks of 100 KiB (the largest size class below the
-				// blocking threshold's neighbourhood) until well past a
+				// slow threshold's neighbourhood) until well past a
 				// new segment (32 MiB), each needing a page; then free
 				// them, emptying pages and segments.
 				var ps []uintptr

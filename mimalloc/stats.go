@@ -4,7 +4,6 @@ package mimalloc
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -78,10 +77,8 @@ var callbacks struct {
 	once sync.Once
 	err  error
 
-	mu      sync.Mutex // serialises the calls that use the callbacks below
-	out     uintptr    // void (*)(const char *msg, void *arg)
-	text    strings.Builder
-	visit   uintptr // bool (*)(const mi_heap_t*, const mi_heap_area_t*, void*, size_t, void*)
+	mu      sync.Mutex // serialises the calls that use the callback below
+	visit   uintptr    // bool (*)(const mi_heap_t*, const mi_heap_area_t*, void*, size_t, void*)
 	visited heapTotals
 }
 
@@ -100,13 +97,6 @@ type heapTotals struct {
 func makeCallbacks() error {
 	callbacks.once.Do(func() {
 		var err error
-		callbacks.out, err = native.NewCallback(func(msg, _ uintptr) {
-			callbacks.text.WriteString(native.GoString(msg))
-		})
-		if err != nil {
-			callbacks.err = fmt.Errorf("mimalloc: %w", err)
-			return
-		}
 		callbacks.visit, err = native.NewCallback(func(_, area, _, _, _ uintptr) uintptr {
 			ha := (*heapArea)(native.Ptr(area))
 			callbacks.visited.allocated += uint64(ha.used) * uint64(ha.blockSize)
@@ -122,21 +112,18 @@ func makeCallbacks() error {
 	return callbacks.err
 }
 
-// StatsText returns mimalloc's statistics report (mi_stats_print_out),
+// Info returns mimalloc's text report (mi_stats_print_out),
 // after merging the calling thread's counters into the process's
 // (mi_stats_merge). Release builds of mimalloc count less than debug
 // builds: the per-size-class lines are missing, and some counters are
 // only approximate. Calls are serialised.
-func (a *Allocator) StatsText() (string, error) {
-	if err := makeCallbacks(); err != nil {
-		return "", err
-	}
+func (a *Allocator) Info() (string, error) {
 	native.Slow1(a.statsMerge, 0)
-	callbacks.mu.Lock()
-	defer callbacks.mu.Unlock()
-	callbacks.text.Reset()
-	native.CallWithCallback(a.statsPrintOut, callbacks.out, 0, 0, 0)
-	return callbacks.text.String(), nil
+	text, err := native.Report(false, func(out uintptr) { native.CallWithCallback(a.statsPrintOut, out, 0, 0, 0) })
+	if err != nil {
+		return "", fmt.Errorf("mimalloc: Info: %w", err)
+	}
+	return text, nil
 }
 
 // Stats reports the heap's own memory, found by walking its pages
@@ -153,7 +140,7 @@ func (a *Allocator) StatsText() (string, error) {
 // Like every call but Deallocate and UsableSize, it must run on the owner
 // goroutine. The walk calls back into Go, so it does not go through the
 // guarded call: the check comes first and the walk follows, safe because
-// NewHeap locked the goroutine to the thread.
+// WithHeap locked the goroutine to the thread.
 func (h *Heap) Stats() (nalloc.Stats, error) {
 	if h.closed.Load() != heapOpen {
 		return nalloc.Stats{}, h.refused("Stats")

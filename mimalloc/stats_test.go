@@ -75,19 +75,19 @@ func TestCommitCounterDrifts(t *testing.T) {
 	}
 }
 
-func TestStatsText(t *testing.T) {
+func TestInfo(t *testing.T) {
 	a := open(t)
-	text, err := a.StatsText()
+	text, err := a.Info()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"committed:", "reserved:", "process:"} {
 		if !strings.Contains(text, want) {
-			t.Errorf("StatsText lacks %q:\n%s", want, text)
+			t.Errorf("Info lacks %q:\n%s", want, text)
 		}
 	}
-	again, err := a.StatsText()
+	again, err := a.Info()
 	if err != nil || !strings.HasPrefix(again, text[:strings.Index(text, "\n")]) {
-		t.Errorf("a second StatsText = %.80q, %v; want a fresh report", again, err)
+		t.Errorf("a second Info = %.80q, %v; want a fresh report", again, err)
 	}
 }

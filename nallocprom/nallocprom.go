@@ -16,7 +16,9 @@
 //	nalloc_gcpacer_gogc_percent 2533
 //
 // It follows client_golang's conventions: base units in the name (bytes;
-// GOGC in percent, as the Go collector's go_gc_gogc_percent), counters
+// GOGC in percent, as the Go collector's go_gc_gogc_percent; durations,
+// which nalloc counts in whole nanoseconds, _nanoseconds_total, in
+// seconds, _seconds_total), counters
 // ending in _total, one label to tell the allocators apart, and no
 // registration of its own; the program registers the Collector where it
 // wants it:
@@ -35,6 +37,7 @@ package nallocprom
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nalloc/nalloc"
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,7 +65,8 @@ type Collector struct {
 	sources []source
 	descs   map[string]*prometheus.Desc // by nalloc.Metric.Name
 	kinds   map[string]prometheus.ValueType
-	order   []string // descs' keys in the order first seen, for Describe
+	scales  map[string]float64 // what a value is multiplied by: 1, or 1e-9 for nanoseconds
+	order   []string           // descs' keys in the order first seen, for Describe
 }
 
 // source is one thing the Collector reads: the names and values of its
@@ -145,6 +149,7 @@ func NewCollector(opts ...Option) (*Collector, error) {
 		sources: cfg.sources,
 		descs:   map[string]*prometheus.Desc{},
 		kinds:   map[string]prometheus.ValueType{},
+		scales:  map[string]float64{},
 	}
 	for _, s := range c.sources {
 		// The names come back even if reading fails: the set depends on
@@ -154,7 +159,12 @@ func NewCollector(opts ...Option) (*Collector, error) {
 			if c.descs[m.Name] != nil {
 				continue
 			}
-			c.descs[m.Name] = prometheus.NewDesc(Namespace+"_"+m.Name, m.Help, s.labelNames, nil)
+			name, scale := m.Name, 1.0
+			if base, ok := strings.CutSuffix(name, "_nanoseconds_total"); ok {
+				name, scale = base+"_seconds_total", 1e-9 // Prometheus's base unit
+			}
+			c.descs[m.Name] = prometheus.NewDesc(Namespace+"_"+name, m.Help, s.labelNames, nil)
+			c.scales[m.Name] = scale
 			c.kinds[m.Name] = valueType(m.Kind)
 			c.order = append(c.order, m.Name)
 		}
@@ -195,7 +205,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		for _, m := range ms {
 			// Every name has its Desc: the set of metrics depends on the
 			// source's type alone, and NewCollector read it.
-			ch <- prometheus.MustNewConstMetric(c.descs[m.Name], c.kinds[m.Name], float64(m.Value), s.labels...)
+			ch <- prometheus.MustNewConstMetric(c.descs[m.Name], c.kinds[m.Name], float64(m.Value)*c.scales[m.Name], s.labels...)
 		}
 	}
 }

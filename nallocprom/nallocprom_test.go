@@ -305,6 +305,8 @@ func TestGCPacer(t *testing.T) {
 		"nalloc_gcpacer_running", "nalloc_gcpacer_off_heap_bytes",
 		"nalloc_gcpacer_gogc_percent", "nalloc_gcpacer_program_gogc_percent",
 		"nalloc_gcpacer_gomemlimit_bytes", "nalloc_gcpacer_program_gomemlimit_bytes",
+		"nalloc_gcpacer_container_limit_bytes",
+		"nalloc_gcpacer_purges_total", "nalloc_gcpacer_purge_seconds_total", "nalloc_gcpacer_purged_bytes_total",
 	}
 	exposition := func(running int, limit int64) string {
 		return fmt.Sprintf(`
@@ -326,6 +328,18 @@ nalloc_gcpacer_gomemlimit_bytes %d
 # HELP nalloc_gcpacer_program_gomemlimit_bytes The program's own memory limit, on the Go runtime plus the off-heap bytes, which Stop puts back (math.MaxInt64: none).
 # TYPE nalloc_gcpacer_program_gomemlimit_bytes gauge
 nalloc_gcpacer_program_gomemlimit_bytes %d
+# HELP nalloc_gcpacer_container_limit_bytes The limit on the Go runtime plus the off-heap bytes that GCPacerContainerLimit took from the memory cgroup, in force while the program sets none (math.MaxInt64: none).
+# TYPE nalloc_gcpacer_container_limit_bytes gauge
+nalloc_gcpacer_container_limit_bytes 9223372036854775807
+# HELP nalloc_gcpacer_purges_total Rounds in which the GC pacer had the native allocators give free memory back (Purge) as the process neared its limit.
+# TYPE nalloc_gcpacer_purges_total counter
+nalloc_gcpacer_purges_total 0
+# HELP nalloc_gcpacer_purge_seconds_total Time the GC pacer's Purge rounds took, on its own goroutine.
+# TYPE nalloc_gcpacer_purge_seconds_total counter
+nalloc_gcpacer_purge_seconds_total 0
+# HELP nalloc_gcpacer_purged_bytes_total What the GC pacer's off-heap count fell by across its Purge rounds: memory the allocators gave back.
+# TYPE nalloc_gcpacer_purged_bytes_total counter
+nalloc_gcpacer_purged_bytes_total 0
 `, running, offHeapBytes, limit, 1<<30)
 	}
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(exposition(1, 1<<30-offHeapBytes)), names...); err != nil {

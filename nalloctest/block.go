@@ -40,9 +40,6 @@ var zeros [1 << 16]byte
 
 func phase(tag byte, i uintptr) uintptr { return (i + uintptr(tag)*4099) % (1 << 16) }
 
-// want is the byte expected at offset i of a block tagged tag.
-func want(tag byte, i uintptr) byte { return basePattern[phase(tag, i)] }
-
 // regions returns the [start, end) ranges of a block of n bytes that fill
 // writes and check reads.
 func regions(n uintptr) [][2]uintptr {
@@ -179,6 +176,6 @@ func alignments() []uintptr {
 }
 
 // sizes are the block sizes every alignment is tried with: around size
-// classes, pages and the native backends' blocking threshold.
+// classes, pages and the native backends' slow threshold.
 var sizes = []uintptr{0, 1, 7, 8, 9, 15, 16, 17, 31, 48, 63, 64, 100, 255, 256, 1000,
 	4095, 4096, 4097, 16 << 10, 65535, 65536, 256<<10 - 1, 256 << 10, 1<<20 + 3}

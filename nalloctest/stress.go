@@ -143,7 +143,7 @@ func Stress(t *testing.T, c Config) {
 }
 
 // stressLayout draws sizes log-uniformly up to 64 KiB, and one in 64 up
-// to 4 MiB (the blocking path); alignments from 1 to 4 KiB.
+// to 4 MiB (the slow path); alignments from 1 to 4 KiB.
 func stressLayout(rng *rand.Rand) nalloc.Layout {
 	maxShift := 16
 	if rng.IntN(64) == 0 {

@@ -121,7 +121,7 @@ func testZeroed(t *testing.T, c *Config) {
 type transition struct{ old, new nalloc.Layout }
 
 // transitions returns Grow (grow true) or Shrink cases: sizes across size
-// classes, pages and the blocking threshold, with the alignment going up,
+// classes, pages and the slow threshold, with the alignment going up,
 // down and staying.
 func transitions(grow bool) []transition {
 	pairs := [][2]uintptr{{0, 1}, {1, 17}, {8, 64}, {24, 1000}, {100, 4096}, {4000, 70000},

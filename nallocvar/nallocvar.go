@@ -55,6 +55,10 @@ var (
 	// ErrVarTaken: the top-level name Var is taken by a variable that is
 	// not an *expvar.Map (the program published its own "nalloc").
 	ErrVarTaken = errors.New("nallocvar: the expvar name " + strconv.Quote(Var) + " is taken")
+	// ErrInvalid: Publish was given an empty name, the name reserved for
+	// the GC pacer (GCPacerName), or a nil allocator; PublishGCPacer a nil
+	// pacer (publish the one StartGCPacer returned).
+	ErrInvalid = errors.New("nallocvar: invalid argument")
 )
 
 var (
@@ -63,8 +67,9 @@ var (
 )
 
 // Publish publishes a's metrics under Var as name. It returns an error
-// wrapping ErrPublished if name is taken (Unpublish frees it), or
-// ErrVarTaken if the program published a variable of its own as Var.
+// wrapping ErrInvalid for an empty name, GCPacerName or a nil a,
+// ErrPublished if name is taken (Unpublish frees it), or ErrVarTaken if
+// the program published a variable of its own as Var.
 //
 // The map is read each time expvar's variables are served, from the
 // goroutine that serves them, so a must be safe for concurrent use (the
@@ -72,6 +77,14 @@ var (
 // while it is published: Unpublish a scoped heap or arena before
 // destroying it.
 func Publish(name string, a nalloc.Allocator) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: Publish with an empty name", ErrInvalid)
+	case name == GCPacerName:
+		return fmt.Errorf("%w: Publish(%q): the name is PublishGCPacer's", ErrInvalid, name)
+	case a == nil:
+		return fmt.Errorf("%w: Publish(%q) with a nil allocator", ErrInvalid, name)
+	}
 	return publish(name, func(dst []nalloc.Metric) ([]nalloc.Metric, error) {
 		return nalloc.AppendMetrics(dst, a)
 	})
@@ -81,16 +94,15 @@ func Publish(name string, a nalloc.Allocator) error {
 const GCPacerName = "gcpacer"
 
 // PublishGCPacer publishes p's metrics under Var as GCPacerName. It
-// returns an error wrapping ErrPublished if that name is taken (by an
-// earlier PublishGCPacer, or an allocator published as "gcpacer"), or
-// ErrVarTaken as Publish does.
+// returns an error wrapping ErrInvalid for a nil p, ErrPublished if an
+// earlier PublishGCPacer took the name, or ErrVarTaken as Publish does.
 //
 // The map shows p for as long as it is published, running or stopped
 // (gcpacer_running says which); a program that stops its pacer and starts
 // another publishes the new one after Unpublish(GCPacerName).
 func PublishGCPacer(p *nalloc.GCPacer) error {
 	if p == nil {
-		return errors.New("nallocvar: PublishGCPacer with a nil pacer; publish the one StartGCPacer returned")
+		return fmt.Errorf("%w: PublishGCPacer with a nil pacer", ErrInvalid)
 	}
 	return publish(GCPacerName, func(dst []nalloc.Metric) ([]nalloc.Metric, error) {
 		return p.AppendMetrics(dst), nil

@@ -8,6 +8,7 @@ import (
 	"expvar"
 	"io"
 	"maps"
+	"math"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -221,6 +222,8 @@ func TestPublishGCPacer(t *testing.T) {
 		"gcpacer_gogc_percent":         float64(gogc),
 		"gcpacer_program_gogc_percent": 100,
 		"gcpacer_gomemlimit_bytes":     float64(limit), "gcpacer_program_gomemlimit_bytes": 1 << 30,
+		"gcpacer_container_limit_bytes": math.MaxInt64,
+		"gcpacer_purges_total":          0, "gcpacer_purge_nanoseconds_total": 0, "gcpacer_purged_bytes_total": 0,
 	}
 	if gogc <= 100 || limit != 1<<30-offHeapBytes {
 		t.Errorf("pacing %d bytes: GOGC %d, limit %d", offHeapBytes, gogc, limit)
@@ -251,8 +254,25 @@ func TestPublishGCPacer(t *testing.T) {
 	if m := read(t, nallocvar.GCPacerName); m["gcpacer_running"] != 1.0 {
 		t.Errorf("the next pacer: %v", m)
 	}
-	if err := nallocvar.PublishGCPacer(nil); err == nil {
-		t.Errorf("PublishGCPacer(nil): no error")
+	if err := nallocvar.PublishGCPacer(nil); !errors.Is(err, nallocvar.ErrInvalid) {
+		t.Errorf("PublishGCPacer(nil) = %v, want ErrInvalid", err)
+	}
+}
+
+// Publish refuses what nallocprom's WithAllocator refuses (an empty name,
+// a nil allocator) and the pacer's name, under which allocator figures
+// would show and PublishGCPacer then fail.
+func TestPublishRefusesInvalid(t *testing.T) {
+	for name, a := range map[string]nalloc.Allocator{
+		"":                    nalloc.NewGoHeap(),
+		nallocvar.GCPacerName: nalloc.NewGoHeap(),
+		"nil-allocator":       nil,
+	} {
+		err := nallocvar.Publish(name, a)
+		if !errors.Is(err, nallocvar.ErrInvalid) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Publish(%q, %v) = %v, want a one-line error wrapping ErrInvalid", name, a, err)
+		}
+		nallocvar.Unpublish(name)
 	}
 }
 

@@ -40,6 +40,7 @@
 package tbbmalloc
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -51,6 +52,7 @@ var backend = native.Backend[*Allocator]{
 		Name:    "tbbmalloc",
 		Sonames: []string{"libtbbmalloc.so.2", "libtbbmalloc.so"},
 		Package: "libtbbmalloc2",
+		MacOS:   native.MacOS{Dylibs: []string{"libtbbmalloc.2.dylib", "libtbbmalloc.dylib"}, Formula: "tbb"},
 		Malloc: native.MallocSpec{
 			MinAlign: 8, NaturalAlign: 16,
 			Malloc: "scalable_malloc", Calloc: "scalable_calloc", Realloc: "scalable_realloc", Free: "scalable_free",
@@ -72,7 +74,6 @@ func init() { backend.Register() }
 // not usable.
 type Allocator struct {
 	native.Malloc
-	lib *native.Lib
 
 	mode, command uintptr // int scalable_allocation_mode(int, intptr_t), int scalable_allocation_command(int, void *)
 }
@@ -88,7 +89,7 @@ func Open() (*Allocator, error) { return backend.Open("") }
 func OpenLibrary(path string) (*Allocator, error) { return backend.Open(path) }
 
 func newAllocator(lib *native.Lib, m native.Malloc) (*Allocator, error) {
-	a := &Allocator{Malloc: m, lib: lib}
+	a := &Allocator{Malloc: m}
 	if err := lib.Symbols(
 		native.Sym{Name: "scalable_allocation_mode", Addr: &a.mode},
 		native.Sym{Name: "scalable_allocation_command", Addr: &a.command},
@@ -136,16 +137,21 @@ const (
 	resultNoEffect     = 4 // TBBMALLOC_NO_EFFECT
 )
 
+// ErrRefused is wrapped by the error of a call that tbbmalloc refused
+// (SetMode, Purge, PurgeThread); the error names the call and tbbmalloc's
+// result code.
+var ErrRefused = errors.New("tbbmalloc: refused")
+
 func resultError(op string, rc int32) error {
 	why := map[int32]string{
-		resultInvalidParam: "an invalid parameter (TBBMALLOC_INVALID_PARAM)",
-		resultUnsupported:  "not supported on this system (TBBMALLOC_UNSUPPORTED)",
-		resultNoMemory:     "out of memory (TBBMALLOC_NO_MEMORY)",
+		resultInvalidParam: "TBBMALLOC_INVALID_PARAM",
+		resultUnsupported:  "TBBMALLOC_UNSUPPORTED",
+		resultNoMemory:     "TBBMALLOC_NO_MEMORY",
 	}[rc]
 	if why == "" {
 		why = fmt.Sprintf("result %d", rc)
 	}
-	return fmt.Errorf("tbbmalloc: %s: %s", op, why)
+	return fmt.Errorf("%w: %s: %s", ErrRefused, op, why)
 }
 
 // SetMode sets an allocation mode for the whole process
@@ -162,17 +168,22 @@ func (a *Allocator) SetMode(m Mode, value int64) error {
 // (TBBMALLOC_SET_SOFT_HEAP_LIMIT, set_soft_heap_limit), value a number with
 // an optional unit (1GiB), or true and false for use_huge_pages.
 func (a *Allocator) Tune(name, value string) error {
-	key := strings.TrimPrefix(strings.ToLower(name), "tbbmalloc_")
-	m, ok := modeNames[key]
+	return native.Tune("tbbmalloc", name, value, parseMode, a.SetMode)
+}
+
+// ErrUnknownMode is wrapped by Tune's error for a name that is not an
+// allocation mode: the modes are TBBMALLOC_USE_HUGE_PAGES,
+// TBBMALLOC_SET_SOFT_HEAP_LIMIT and TBBMALLOC_SET_HUGE_SIZE_THRESHOLD.
+var ErrUnknownMode = errors.New("tbbmalloc: unknown allocation mode")
+
+// parseMode returns the mode named name, with or without its TBBMALLOC_
+// prefix, in any case.
+func parseMode(name string) (Mode, error) {
+	m, ok := modeNames[strings.TrimPrefix(strings.ToLower(name), "tbbmalloc_")]
 	if !ok {
-		return fmt.Errorf("tbbmalloc: unknown allocation mode %q (known: TBBMALLOC_USE_HUGE_PAGES, "+
-			"TBBMALLOC_SET_SOFT_HEAP_LIMIT, TBBMALLOC_SET_HUGE_SIZE_THRESHOLD)", name)
+		return 0, fmt.Errorf("%w %q", ErrUnknownMode, name)
 	}
-	v, err := native.ParseInt(value)
-	if err != nil {
-		return fmt.Errorf("tbbmalloc: %s=%s: %w", name, value, err)
-	}
-	return a.SetMode(m, v)
+	return m, nil
 }
 
 // The commands of scalable_allocation_command (ScalableAllocationCmd).

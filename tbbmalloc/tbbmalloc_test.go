@@ -5,6 +5,7 @@ package tbbmalloc_test
 import (
 	"errors"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -58,14 +59,14 @@ func TestTune(t *testing.T) {
 			t.Errorf("Tune(%s, %s): %v", c.name, c.value, err)
 		}
 	}
-	if err := a.Tune("TBBMALLOC_BOGUS", "1"); err == nil || !strings.Contains(err.Error(), "TBBMALLOC_SET_SOFT_HEAP_LIMIT") {
-		t.Errorf("Tune of an unknown mode: %v, want the known ones named", err)
+	if err := a.Tune("TBBMALLOC_BOGUS", "1"); !errors.Is(err, tbbmalloc.ErrUnknownMode) {
+		t.Errorf("Tune of an unknown mode: %v, want ErrUnknownMode", err)
 	}
-	if err := a.Tune("set_soft_heap_limit", "a lot"); err == nil {
-		t.Errorf("Tune with a value that is not a number succeeded")
+	if err := a.Tune("set_soft_heap_limit", "a lot"); !errors.Is(err, strconv.ErrSyntax) {
+		t.Errorf("Tune with a value that is not a number: %v, want strconv.ErrSyntax", err)
 	}
-	if err := a.SetMode(tbbmalloc.Mode(99), 1); err == nil || !strings.Contains(err.Error(), "TBBMALLOC_INVALID_PARAM") {
-		t.Errorf("SetMode(99): %v, want TBBMALLOC_INVALID_PARAM", err)
+	if err := a.SetMode(tbbmalloc.Mode(99), 1); !errors.Is(err, tbbmalloc.ErrRefused) || !strings.Contains(err.Error(), "TBBMALLOC_INVALID_PARAM") {
+		t.Errorf("SetMode(99): %v, want ErrRefused naming TBBMALLOC_INVALID_PARAM", err)
 	}
 }
 
@@ -116,7 +117,7 @@ func TestPurge(t *testing.T) {
 }
 
 // TestStackUse measures tbbmalloc's calls on fresh threads, where the
-// first call sets up the thread's bins. The README has the figures.
+// first call sets up the thread's bins. docs/backends.md ("Stack") has the figures.
 func TestStackUse(t *testing.T) {
 	a := open(t)
 	sym := ctest.Lookup(t, a.Library())

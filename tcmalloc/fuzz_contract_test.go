@@ -1,5 +1,7 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
+//go:build !windows
+
 package tcmalloc_test
 
 import (

@@ -3,13 +3,14 @@
 package tcmalloc
 
 import (
-	"errors"
 	"maps"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nalloc/nalloc/internal/native"
 )
 
 func TestReexecEnv(t *testing.T) {
@@ -28,9 +29,9 @@ func TestReexecEnv(t *testing.T) {
 		{"already re-executed", []string{"LD_PRELOAD=" + Preload, "NALLOC_TCMALLOC_REEXEC=4242"}, nil},
 	}
 	for _, c := range cases {
-		got, ok := reexecEnv(c.env, pid)
+		got, ok := native.ReexecEnv(c.env, staticTLS.Marker, pid, staticTLS.Environ)
 		if ok != (c.want != nil) || !slices.Equal(got, c.want) {
-			t.Errorf("%s: reexecEnv(%q) = %q, %v; want %q", c.name, c.env, got, ok, c.want)
+			t.Errorf("%s: ReexecEnv(%q) = %q, %v; want %q", c.name, c.env, got, ok, c.want)
 		}
 	}
 }
@@ -88,17 +89,5 @@ func TestWithPreload(t *testing.T) {
 	env := Environ([]string{"A=b"})
 	if has := slices.Contains(env, "LD_PRELOAD="+Preload); has != reexecuted {
 		t.Errorf("re-executed %v, Environ = %q", reexecuted, env)
-	}
-}
-
-func TestStaticTLSErrorText(t *testing.T) {
-	err := staticTLSError{}
-	if !errors.Is(err, ErrStaticTLS) {
-		t.Error("staticTLSError does not match ErrStaticTLS")
-	}
-	for _, want := range []string{"tcmalloc.Reexec()", `LD_PRELOAD="` + Preload + `"`, "aligned"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("the static-TLS error does not say %q:\n%s", want, err)
-		}
 	}
 }

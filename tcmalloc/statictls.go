@@ -4,7 +4,6 @@ package tcmalloc
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -14,8 +13,15 @@ import (
 
 // ErrStaticTLS is wrapped by Open's error when libtcmalloc_minimal.so.4 is
 // there but dlopen refuses it with "cannot allocate memory in static TLS
-// block", as glibc does on linux/arm64; the error gives the remedies. See
-// the package doc, "Loading TCMalloc into a Go process".
+// block", as glibc does on linux/arm64: its initial-exec TLS is aligned to
+// 64 bytes, and glibc gives such a block static TLS only at process start
+// there (no tunable changes that). Remedies, either of them (the package
+// doc, "Loading TCMalloc into a Go process", says more):
+//
+//   - call Reexec first thing in main: it re-executes the program once,
+//     with the library preloaded behind glibc, only when needed;
+//   - start the program with LD_PRELOAD="libc.so.6 libstdc++.so.6
+//     libtcmalloc_minimal.so.4" (Preload).
 var ErrStaticTLS = errors.New("tcmalloc: libtcmalloc_minimal cannot get static TLS in a running process")
 
 // Preload is the LD_PRELOAD list that loads TCMalloc at process start
@@ -25,20 +31,6 @@ var ErrStaticTLS = errors.New("tcmalloc: libtcmalloc_minimal cannot get static T
 // block glibc sizes at start.
 const Preload = "libc.so.6 libstdc++.so.6 libtcmalloc_minimal.so.4"
 
-// staticTLSError is what native.Load wraps when dlopen fails for lack of
-// static TLS: the remedies, matching ErrStaticTLS.
-type staticTLSError struct{}
-
-func (staticTLSError) Error() string {
-	return "libtcmalloc_minimal.so.4 cannot be loaded into a running process: its initial-exec TLS " +
-		"is aligned to 64 bytes, and glibc gives such a block static TLS only at process start on this " +
-		"platform (arm64: the static TLS block is aligned to less, and no tunable changes that). " +
-		"Remedies, either: call tcmalloc.Reexec() first thing in main (it re-executes the program once, " +
-		"with the library preloaded behind glibc); or start the program with LD_PRELOAD=\"" + Preload + "\""
-}
-
-func (staticTLSError) Unwrap() error { return ErrStaticTLS }
-
 const (
 	// reexecMarker is set, to the process ID, in the environment of a
 	// process that Reexec re-executed (see native.ReexecEnv).
@@ -47,6 +39,15 @@ const (
 	// it had one, for the re-executed process to put back.
 	savedPreload = "NALLOC_TCMALLOC_LD_PRELOAD"
 )
+
+// staticTLS is what the kernel needs to know to re-execute a process for
+// TCMalloc's static TLS: the preload, with the user's LD_PRELOAD saved
+// for restoreEnv.
+var staticTLS = native.StaticTLS{
+	Err:     ErrStaticTLS,
+	Marker:  reexecMarker,
+	Environ: func(env []string) []string { return withPreload(env, true) },
+}
 
 // Reexec makes TCMalloc loadable in a process where dlopen cannot give it
 // static TLS (ErrStaticTLS; every process on linux/arm64), by
@@ -69,24 +70,7 @@ const (
 // The re-executed process puts LD_PRELOAD back as it was when the package
 // initialises, so child processes (of any architecture) do not inherit
 // the preload.
-func Reexec() error {
-	_, err := Open()
-	if err == nil || !errors.Is(err, ErrStaticTLS) {
-		return err
-	}
-	env, ok := reexecEnv(os.Environ(), os.Getpid())
-	if !ok {
-		return fmt.Errorf("%w\n(this process was already re-executed with LD_PRELOAD=%q, and the library "+
-			"still did not load: glibc ignores LD_PRELOAD in setuid programs)", err, Preload)
-	}
-	return native.Reexec("tcmalloc", env)
-}
-
-// reexecEnv returns the environment to re-execute with, or false if this
-// process (pid) has been re-executed already.
-func reexecEnv(env []string, pid int) ([]string, bool) {
-	return native.ReexecEnv(env, reexecMarker, pid, func(env []string) []string { return withPreload(env, true) })
-}
+func Reexec() error { return backend.Reexec() }
 
 // withPreload returns env (in the form os.Environ gives) with Preload
 // appended to LD_PRELOAD, and, if save, the LD_PRELOAD it had kept in
@@ -117,7 +101,7 @@ func withPreload(env []string, save bool) []string {
 // needed it, that is, if Reexec re-executed it (on linux/arm64); env as
 // it is otherwise. As jemalloc.Environ does for jemalloc's tunable.
 func Environ(env []string) []string {
-	if os.Getenv(reexecMarker) != strconv.Itoa(os.Getpid()) {
+	if !staticTLS.Reexecuted() {
 		return env
 	}
 	return withPreload(env, false)

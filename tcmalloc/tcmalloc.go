@@ -7,8 +7,8 @@
 //
 // Beyond the nalloc.Allocator contract it gives the library's
 // MallocExtension: numeric properties by name (Property, and Tune for the
-// settable ones), the human-readable report (StatsText), and giving free
-// memory back (Purge, ReleaseToSystem).
+// settable ones), the human-readable report (Info), and giving free
+// memory back (Purge, PurgeBytes).
 //
 // # How the contract maps onto TCMalloc
 //
@@ -19,9 +19,10 @@
 // realloc does not keep an alignment above 16, so Grow and Shrink of such
 // blocks stay in place when the block has room and move it otherwise.
 // tc_free_sized exists, and would spare TCMalloc the page-map look-up of
-// the block's size class, but it measured no faster than tc_free here and
-// it files a tc_memalign'ed block under the wrong class (memalign rounds
-// the size up first), so nalloc does not use it.
+// the block's size class, but it is no faster than tc_free
+// (docs/backends.md, "Entry points") and it files a tc_memalign'ed block
+// under the wrong class (memalign rounds the size up first), so nalloc
+// does not use it.
 //
 // # Loading TCMalloc into a Go process
 //
@@ -60,7 +61,9 @@
 package tcmalloc
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -73,8 +76,10 @@ var backend = native.Backend[*Allocator]{
 		Name:    "tcmalloc",
 		Sonames: []string{"libtcmalloc_minimal.so.4", "libtcmalloc_minimal.so"},
 		Package: "libtcmalloc-minimal4",
+		MacOS: native.MacOS{Dylibs: []string{"libtcmalloc_minimal.4.dylib", "libtcmalloc_minimal.dylib"},
+			Formula: "gperftools", DefaultZone: true},
 		// On linux/arm64 dlopen cannot give the library static TLS.
-		StaticTLS: staticTLSError{},
+		StaticTLS: &staticTLS,
 		Malloc: native.MallocSpec{
 			MinAlign: 8, NaturalAlign: 16,
 			Malloc: "tc_malloc", Calloc: "tc_calloc", Realloc: "tc_realloc", Free: "tc_free",
@@ -98,7 +103,6 @@ var _ nalloc.StatsReporter = (*Allocator)(nil)
 // usable.
 type Allocator struct {
 	native.Malloc
-	lib *native.Lib
 
 	version                          uintptr // const char *tc_version(int *major, int *minor, const char **patch)
 	getProperty, setProperty         uintptr // int MallocExtension_{Get,Set}NumericProperty(const char *name, size_t *value / size_t value)
@@ -117,7 +121,7 @@ func Open() (*Allocator, error) { return backend.Open("") }
 func OpenLibrary(path string) (*Allocator, error) { return backend.Open(path) }
 
 func newAllocator(lib *native.Lib, m native.Malloc) (*Allocator, error) {
-	a := &Allocator{Malloc: m, lib: lib}
+	a := &Allocator{Malloc: m}
 	if err := lib.Symbols(
 		native.Sym{Name: "tc_version", Addr: &a.version},
 		native.Sym{Name: "MallocExtension_GetNumericProperty", Addr: &a.getProperty},
@@ -140,17 +144,29 @@ func (a *Allocator) Version() string {
 	return fmt.Sprintf("%d.%d%s", major, minor, native.GoString(patch))
 }
 
-// cString returns s as a NUL-terminated byte string.
-func cString(s string) ([]byte, error) {
-	if s == "" || strings.IndexByte(s, 0) >= 0 {
-		return nil, fmt.Errorf("tcmalloc: property name %q: want a name such as generic.current_allocated_bytes", s)
+// Property errors.
+var (
+	// ErrUnknownProperty: the library has no numeric property of that
+	// name. gperftools' docs/tcmalloc.html lists them
+	// (generic.current_allocated_bytes, tcmalloc.pageheap_free_bytes, ...).
+	ErrUnknownProperty = errors.New("tcmalloc: unknown property")
+	// ErrReadOnlyProperty: the library refused to set the property.
+	// gperftools 2.10 lets two be set: tcmalloc.max_total_thread_cache_bytes
+	// and tcmalloc.aggressive_memory_decommit.
+	ErrReadOnlyProperty = errors.New("tcmalloc: property cannot be set")
+)
+
+// cString returns name as a NUL-terminated byte string.
+func cString(name string) ([]byte, error) {
+	if name == "" || strings.IndexByte(name, 0) >= 0 {
+		return nil, fmt.Errorf("%w %q", ErrUnknownProperty, name)
 	}
-	return append([]byte(s), 0), nil
+	return append([]byte(name), 0), nil
 }
 
 // Property returns a numeric property (MallocExtension_GetNumericProperty),
-// such as "generic.current_allocated_bytes" or "tcmalloc.pageheap_free_bytes";
-// gperftools' docs/tcmalloc.html lists them. An unknown name is an error.
+// such as "generic.current_allocated_bytes" or "tcmalloc.pageheap_free_bytes".
+// An unknown name gives an error wrapping ErrUnknownProperty.
 func (a *Allocator) Property(name string) (uint64, error) {
 	cname, err := cString(name)
 	if err != nil {
@@ -158,30 +174,27 @@ func (a *Allocator) Property(name string) (uint64, error) {
 	}
 	var v uint64 // size_t, kept on the heap for C by Slow2
 	if int32(native.Slow2(a.getProperty, uintptr(unsafe.Pointer(&cname[0])), uintptr(unsafe.Pointer(&v)))) == 0 {
-		return 0, fmt.Errorf("tcmalloc: no numeric property %q in %s (see gperftools' docs/tcmalloc.html)", name, a.Library())
+		return 0, fmt.Errorf("%w %q", ErrUnknownProperty, name)
 	}
 	return v, nil
 }
 
 // Tune implements nalloc.Tuner with MallocExtension_SetNumericProperty:
-// value is a size with an optional unit (64MiB). gperftools 2.10 lets two
-// properties be set: tcmalloc.max_total_thread_cache_bytes (how much the
-// thread caches may hold together) and tcmalloc.aggressive_memory_decommit
-// (1: give freed spans back to the OS at once).
+// value is a size of 0 or more, with an optional unit (64MiB). gperftools
+// 2.10 lets two properties be set: tcmalloc.max_total_thread_cache_bytes
+// (how much the thread caches may hold together) and
+// tcmalloc.aggressive_memory_decommit (1: give freed spans back to the OS
+// at once); others give an error wrapping ErrReadOnlyProperty.
 func (a *Allocator) Tune(name, value string) error {
-	cname, err := cString(name)
-	if err != nil {
-		return err
-	}
-	v, err := native.ParseInt(value)
-	if err != nil || v < 0 {
-		return fmt.Errorf("tcmalloc: %s=%s: want a size of 0 or more (64MiB, 1)", name, value)
-	}
-	if int32(native.Slow2(a.setProperty, uintptr(unsafe.Pointer(&cname[0])), uintptr(v))) == 0 {
-		return fmt.Errorf("tcmalloc: %s refused to set %q (the settable properties are "+
-			"tcmalloc.max_total_thread_cache_bytes and tcmalloc.aggressive_memory_decommit)", a.Library(), name)
-	}
-	return nil
+	return native.Tune("tcmalloc", name, value, cString, func(cname []byte, v int64) error {
+		if v < 0 {
+			return fmt.Errorf("tcmalloc: %s=%s: %w", name, value, strconv.ErrRange)
+		}
+		if int32(native.Slow2(a.setProperty, uintptr(unsafe.Pointer(&cname[0])), uintptr(v))) == 0 {
+			return fmt.Errorf("%w: %s", ErrReadOnlyProperty, name)
+		}
+		return nil
+	})
 }
 
 // Stats reports TCMalloc's own account, from its numeric properties:
@@ -197,7 +210,7 @@ func (a *Allocator) Tune(name, value string) error {
 //     to the OS; TCMalloc does not know which pages are really resident,
 //     so Resident is that figure as an upper bound.
 //   - Retained: tcmalloc.pageheap_unmapped_bytes, address space kept after
-//     its pages went back to the OS (ReleaseToSystem, Purge).
+//     its pages went back to the OS (Purge, PurgeBytes).
 //   - Metadata: generic.total_physical_bytes less Mapped: TCMalloc's own
 //     structures.
 func (a *Allocator) Stats() (nalloc.Stats, error) {
@@ -230,20 +243,22 @@ func (a *Allocator) Purge() error {
 	return nil
 }
 
-// ReleaseToSystem gives at least n bytes of the page heap's free pages
-// back to the OS, if it has them (MallocExtension_ReleaseToSystem).
-func (a *Allocator) ReleaseToSystem(n uintptr) { native.Slow1(a.releaseToSys, n) }
+// PurgeBytes is Purge for at least n bytes of the page heap's free pages,
+// if it has them (MallocExtension_ReleaseToSystem): a program that gives
+// memory back a little at a time spreads the cost of the madvise calls.
+func (a *Allocator) PurgeBytes(n uintptr) { native.Slow1(a.releaseToSys, n) }
 
-// StatsText returns TCMalloc's report (MallocExtension_GetStats): the
+// Info returns TCMalloc's text report (MallocExtension_GetStats): the
 // bytes in use, in each cache and in the page heap, and the size classes.
-func (a *Allocator) StatsText() string {
+// It fails only if the buffer for the report cannot be allocated.
+func (a *Allocator) Info() (string, error) {
 	// The report is written into the caller's buffer and cut at its
 	// length; 64 KiB holds the whole report of gperftools 2.10.
 	buf, err := a.Allocate(nalloc.Layout{Size: 64 << 10, Align: 1})
 	if err != nil {
-		return ""
+		return "", fmt.Errorf("tcmalloc: Info: %w", err)
 	}
 	defer a.Deallocate(buf, nalloc.Layout{Size: 64 << 10, Align: 1})
 	native.Slow2(a.stats, uintptr(buf), 64<<10)
-	return native.GoString(uintptr(buf))
+	return native.GoString(uintptr(buf)), nil
 }

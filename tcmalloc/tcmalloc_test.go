@@ -1,5 +1,7 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
+//go:build !windows
+
 package tcmalloc_test
 
 import (
@@ -72,20 +74,20 @@ func TestPropertiesAndTune(t *testing.T) {
 	if _, err := a.Property("tcmalloc.no_such_property"); err == nil || !strings.Contains(err.Error(), "no_such_property") {
 		t.Errorf("Property of an unknown name: %v", err)
 	}
-	if err := a.Tune("generic.heap_size", "1"); err == nil || !strings.Contains(err.Error(), "max_total_thread_cache_bytes") {
-		t.Errorf("Tune of a read-only property: %v, want the settable ones named", err)
+	if err := a.Tune("generic.heap_size", "1"); !errors.Is(err, tcmalloc.ErrReadOnlyProperty) {
+		t.Errorf("Tune of a read-only property: %v, want ErrReadOnlyProperty", err)
 	}
 	if err := a.Tune("tcmalloc.max_total_thread_cache_bytes", "lots"); err == nil {
 		t.Errorf("Tune with a value that is not a size succeeded")
 	}
-	if err := a.Tune("", "1"); err == nil {
-		t.Errorf("Tune with no name succeeded")
+	if err := a.Tune("", "1"); !errors.Is(err, tcmalloc.ErrUnknownProperty) {
+		t.Errorf("Tune with no name: %v, want ErrUnknownProperty", err)
 	}
 }
 
 // TestStatsAndPurge follows 64 MiB of blocks through Stats: allocated,
-// then freed (still mapped, in the page heap), then purged (unmapped, so
-// Retained).
+// then freed (still mapped, in the page heap), then 16 MiB of them purged
+// (PurgeBytes), then all (Purge): unmapped, so Retained.
 func TestStatsAndPurge(t *testing.T) {
 	a := open(t)
 	l := nalloc.Layout{Size: 1 << 20, Align: 8}
@@ -107,11 +109,16 @@ func TestStatsAndPurge(t *testing.T) {
 		a.Deallocate(p, l)
 	}
 	freed, _ := a.Stats()
+	a.PurgeBytes(16 << 20)
+	part, _ := a.Stats()
+	if part.Retained < freed.Retained+16<<20 {
+		t.Errorf("PurgeBytes(16 MiB) unmapped %d bytes", part.Retained-freed.Retained)
+	}
 	if err := a.Purge(); err != nil {
 		t.Fatal(err)
 	}
 	purged, _ := a.Stats()
-	t.Logf("before %+v\nheld   %+v\nfreed  %+v\npurged %+v", before, held, freed, purged)
+	t.Logf("before %+v\nheld   %+v\nfreed  %+v\npart   %+v\npurged %+v", before, held, freed, part, purged)
 	if held.Allocated < before.Allocated+64<<20 || held.Active < held.Allocated || held.Mapped < held.Active {
 		t.Errorf("with 64 MiB held: %+v; want Allocated up by 64 MiB and Allocated <= Active <= Mapped", held)
 	}
@@ -122,8 +129,8 @@ func TestStatsAndPurge(t *testing.T) {
 		t.Errorf("Purge did not unmap the freed 64 MiB: Retained %d -> %d, Mapped %d -> %d",
 			freed.Retained, purged.Retained, freed.Mapped, purged.Mapped)
 	}
-	if text := a.StatsText(); !strings.Contains(text, "Bytes in use by application") {
-		t.Errorf("StatsText is not TCMalloc's report:\n%.300s", text)
+	if text, err := a.Info(); err != nil || !strings.Contains(text, "Bytes in use by application") {
+		t.Errorf("Info is not TCMalloc's report (%v):\n%.300s", err, text)
 	}
 }
 
@@ -151,9 +158,9 @@ func TestLoadDoesNotOverride(t *testing.T) {
 			}
 		}
 	}
-	p := ffi.Block1(libcMalloc, 100)
-	defer ffi.Block1(libcFree, p)
-	if got := int32(ffi.Block1(ownership, p)); got != 2 {
+	p := ffi.Slow1(libcMalloc, 100)
+	defer ffi.Slow1(libcFree, p)
+	if got := int32(ffi.Slow1(ownership, p)); got != 2 {
 		t.Errorf("a block from the process's malloc: ownership %d, want 2 (not TCMalloc's)", got)
 	}
 	l := nalloc.Layout{Size: 100, Align: 8}
@@ -162,7 +169,7 @@ func TestLoadDoesNotOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Deallocate(q, l)
-	if got := int32(ffi.Block1(ownership, uintptr(q))); got != 1 {
+	if got := int32(ffi.Slow1(ownership, uintptr(q))); got != 1 {
 		t.Errorf("a block from the Allocator: ownership %d, want 1 (TCMalloc's)", got)
 	}
 }
@@ -211,7 +218,7 @@ func sharedBreak(t *testing.T) {
 			p = uintptr(q)
 			byTC += int64(osmem.Break() - before)
 		} else {
-			p = ffi.Block1(malloc, l.Size)
+			p = ffi.Slow1(malloc, l.Size)
 			byGlibc += int64(osmem.Break() - before)
 		}
 		b := unsafe.Slice((*byte)(native.Ptr(p)), l.Size)
@@ -230,7 +237,7 @@ func sharedBreak(t *testing.T) {
 		if i%2 == 0 {
 			a.Deallocate(native.Ptr(b.p), l)
 		} else {
-			ffi.Block1(free, b.p)
+			ffi.Slow1(free, b.p)
 		}
 	}
 	if byGlibc <= 0 {
@@ -239,7 +246,7 @@ func sharedBreak(t *testing.T) {
 }
 
 // TestStackUse measures TCMalloc's calls on fresh threads, where the
-// first call sets up the thread's cache. The README has the figures.
+// first call sets up the thread's cache. docs/backends.md ("Stack") has the figures.
 func TestStackUse(t *testing.T) {
 	a := open(t)
 	sym := ctest.Lookup(t, a.Library())

@@ -78,8 +78,8 @@ func parseRun(run string) (runSpec, error) {
 	return r, nil
 }
 
-// The two settings: full gives the figures of the README (a cache of
-// about 1 GiB); short runs in seconds, for CI.
+// The two settings: full gives the figures in this module's README.md (a
+// cache of about 1 GiB); short runs in seconds, for CI.
 var (
 	fullSetting = loadConfig{
 		runs: defaultRuns, alloc: "jemalloc", entries: 2_000_000, requests: 600_000,

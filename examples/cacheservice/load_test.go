@@ -65,7 +65,9 @@ func TestLoadShort(t *testing.T) {
 				t.Errorf("%s: %d bytes live on the Go heap, for %d bytes of keys and values", r.Run, r.HeapLive, values)
 			}
 		default:
-			if r.OffHeap != 0 || r.HeapLive < values {
+			// The Go heap's live bytes are as of the last cycle, which
+			// may have come before the fill's last entries.
+			if r.OffHeap != 0 || r.HeapLive < values/2 {
 				t.Errorf("%s: %d bytes off-heap and %d live on the Go heap, for %d bytes of keys and values",
 					r.Run, r.OffHeap, r.HeapLive, values)
 			}

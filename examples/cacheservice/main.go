@@ -11,10 +11,12 @@
 // serve fills the cache with -entries entries (keys of 8 to 62 bytes,
 // values of 32 bytes to 4 KiB, skewed small: see value.go) and serves
 // GET and PUT /cache/{key}, /metrics (Prometheus, with nalloc's
-// collector), /debug/vars (expvar, with nalloc's map) and /debug/runtime
-// (the figures load reads). With -gcpacer it starts nalloc's GC pacer
-// first, as a service that keeps its data off the Go heap does, and
-// publishes the pacer's metrics beside the allocator's.
+// collector), /debug/vars (expvar, with nalloc's map),
+// /debug/pprof/nalloc (the nalloc store's heap profile, for go tool
+// pprof) and /debug/runtime (the figures load reads). With -gcpacer it
+// starts nalloc's GC pacer first, as a service that keeps its data off
+// the Go heap does, and publishes the pacer's metrics beside the
+// allocator's.
 //
 // load starts one serve process per run, on 127.0.0.1 only, and drives
 // it from -concurrency connections with a mix of GETs and PUTs of
@@ -126,7 +128,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	entries := fs.Int("entries", 1_000_000, "entries to fill the cache with before serving")
 	gogc := fs.Int("gogc", 0, "set GOGC (debug.SetGCPercent) if not 0; -1 turns the GC off")
 	pace := fs.Bool("gcpacer", false, "start nalloc's GC pacer (nalloc.StartGCPacer) before filling the cache, so that\n"+
-		"GOGC and the memory limit count the memory off the Go heap, and publish its metrics")
+		"GOGC and the memory limit (GOMEMLIMIT, else 0.9 of a memory cgroup's) count the memory off the Go heap,\n"+
+		"and publish its metrics")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -139,7 +142,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	var pacer *nalloc.GCPacer
 	if *pace {
 		var err error
-		if pacer, err = nalloc.StartGCPacer(); err != nil {
+		// In a container with no GOMEMLIMIT, 0.9 of its memory limit.
+		if pacer, err = nalloc.StartGCPacer(nalloc.GCPacerContainerLimit(0.9)); err != nil {
 			return err
 		}
 		defer pacer.Stop()

@@ -11,10 +11,9 @@ import (
 	"net/http"
 	"runtime/metrics"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/nallocpprof"
 	"github.com/nalloc/nalloc/nallocprom"
 	"github.com/nalloc/nalloc/nallocvar"
 	"github.com/nalloc/nalloc/osmem"
@@ -43,6 +42,7 @@ type server struct {
 //	GET /debug/runtime  runtimeStats as JSON: what the load test reads
 //	GET /metrics        Prometheus: nallocprom's collector, Go's and the process's
 //	GET /debug/vars     expvar, with nallocvar's map
+//	GET /debug/pprof/nalloc  the nalloc store's heap profile (nallocpprof), for go tool pprof
 //
 // The metrics are registered on a registry of the server's own, and the
 // expvar maps are published as "cache" and nallocvar.GCPacerName (one
@@ -56,7 +56,9 @@ func newServer(kind, alloc string, entries int, pacer *nalloc.GCPacer) (*server,
 			return nil, err
 		}
 		s.alloc, s.off = alloc, nalloc.NewCounting(na)
-		a = s.off
+		prof := nalloc.NewProfiled(s.off) // sampled as Go samples its heap, served for go tool pprof
+		s.mux.Handle("GET "+nallocpprof.Path, nallocpprof.Handler(prof))
+		a = prof
 	}
 	store, err := newStore(kind, a, entries, payloadOf(entries))
 	if err != nil {
@@ -252,21 +254,20 @@ func (s *server) readRuntime() (runtimeStats, error) {
 	if s.pacer != nil {
 		st.GCPacer, st.PacerOffHeapBytes = true, s.pacer.OffHeap()
 	}
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return st, fmt.Errorf("getrusage: %w", err)
+	cpu, err := processCPU()
+	if err != nil {
+		return st, err
 	}
-	st.CPUSeconds = seconds(ru.Utime) + seconds(ru.Stime)
+	st.CPUSeconds = cpu
 	mem, err := osmem.ReadCheap()
+	if errors.Is(err, errors.ErrUnsupported) {
+		return st, nil // no memory figures on this system (Windows): 0
+	}
 	if err != nil {
 		return st, err
 	}
 	st.RSSBytes, st.PeakRSSBytes = mem.RSS, mem.PeakRSS
 	return st, nil
-}
-
-func seconds(tv syscall.Timeval) float64 {
-	return (time.Duration(tv.Sec)*time.Second + time.Duration(tv.Usec)*time.Microsecond).Seconds()
 }
 
 func (s *server) runtime(w http.ResponseWriter, r *http.Request) {

@@ -183,9 +183,9 @@ func ReportVsC(b *testing.B, loop string, args ...uintptr) {
 	start := time.Now()
 	switch len(args) {
 	case 4:
-		ffi.Block4(fn, args[0], args[1], args[2], args[3])
+		ffi.Slow4(fn, args[0], args[1], args[2], args[3])
 	case 5:
-		ffi.Block5(fn, args[0], args[1], args[2], args[3], args[4])
+		ffi.Slow5(fn, args[0], args[1], args[2], args[3], args[4])
 	default:
 		b.Fatalf("ctest: ReportVsC(%s) with %d arguments", loop, len(args))
 	}

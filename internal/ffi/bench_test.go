@@ -13,7 +13,7 @@ import (
 // four-argument function.
 var paths = []callPath{
 	{"Fast4", ffi.Fast4},
-	{"cgocall", func(fn, a0, a1, a2, a3 uintptr) uintptr { return ffi.Blocking(fn, a0, a1, a2, a3, 0, 0) }},
+	{"cgocall", func(fn, a0, a1, a2, a3 uintptr) uintptr { return ffi.Cgocall(fn, a0, a1, a2, a3, 0, 0) }},
 	{"purego", func(fn, a0, a1, a2, a3 uintptr) uintptr { return ffi.Purego(fn, a0, a1, a2, a3, 0, 0) }},
 }
 
@@ -36,7 +36,7 @@ func BenchmarkMallocFree64(b *testing.B) {
 	b.Run("path=C-loop", func(b *testing.B) {
 		loop := ctest.Symbol(b, "loop_malloc_free")
 		b.ResetTimer()
-		ffi.Blocking(loop, malloc, free, 64, uintptr(b.N), 0, 0)
+		ffi.Cgocall(loop, malloc, free, 64, uintptr(b.N), 0, 0)
 	})
 	b.Run("path=fast", func(b *testing.B) {
 		b.ReportAllocs()

@@ -5,7 +5,8 @@ package ffi
 import "unsafe"
 
 // Path names one way of calling C from Go. The package doc says which
-// stack each runs on, what the runtime sees and what each costs.
+// stack each runs on and what the runtime sees; docs/callpath.md has what
+// each costs.
 type Path uint8
 
 const (
@@ -13,12 +14,9 @@ const (
 	// instructions of this package's assembly and calls C there, telling
 	// the scheduler nothing (linux/amd64 and linux/arm64).
 	PathSwitch Path = iota
-	// PathAsmcgocall switches with runtime.asmcgocall (the
-	// nalloc_asmcgocall tag, Go 1.26 only).
-	PathAsmcgocall
-	// PathBlocking goes through runtime.cgocall: the scheduler hands the
-	// P to another M while the call runs.
-	PathBlocking
+	// PathCgocall goes through runtime.cgocall: the scheduler may hand
+	// the P to another M while the call runs.
+	PathCgocall
 	// PathPurego is purego.SyscallN, the portable fallback.
 	PathPurego
 )
@@ -27,9 +25,7 @@ func (p Path) String() string {
 	switch p {
 	case PathSwitch:
 		return "switch"
-	case PathAsmcgocall:
-		return "asmcgocall"
-	case PathBlocking:
+	case PathCgocall:
 		return "cgocall"
 	case PathPurego:
 		return "purego"
@@ -37,19 +33,13 @@ func (p Path) String() string {
 	return "unknown"
 }
 
-// FastPath is the path Fast1..Fast4 and FastIf take in this build:
-// PathSwitch on linux/amd64 and linux/arm64, PathAsmcgocall with the
-// nalloc_asmcgocall tag, PathBlocking with nalloc_safecall, PathPurego on
-// other platforms or with nalloc_purego. If the start-up check of the
-// runtime's layout fails (a Go release this package does not know), the
-// switch path falls back to PathBlocking at run time; FastPath still
-// says PathSwitch.
+// FastPath is the path Fast1, Fast4 and FastIf take in this build:
+// PathSwitch on linux/amd64 and linux/arm64, PathCgocall with the
+// nalloc_safecall tag, PathPurego on other platforms or with
+// nalloc_purego. If the start-up check of the runtime's layout fails (a
+// Go release this package does not know), the switch path falls back to
+// PathCgocall at run time; FastPath still says PathSwitch.
 const FastPath = fastPath
-
-// BlockingPath is the path Block1..Block8, BlockIf, BlockStruct and System
-// take in this build: PathBlocking, or PathPurego where there is no
-// assembly.
-const BlockingPath = blockingPath
 
 // MinSystemStack is the least system stack the switch path's start-up
 // check accepts on a thread: C functions on every path run on the thread's system stack,
@@ -64,107 +54,89 @@ const MinSystemStack = 64 << 10
 // holds its P and cannot be preempted, so a stop-the-world (a GC's among
 // them) waits until it returns. fn must not call back into Go, must not
 // be variadic, and takes only addresses of C memory as pointers (see
-// Block1 for Go memory).
+// Slow1 for Go memory).
 func Fast1(fn, a0 uintptr) uintptr { return fast1(fn, a0) }
 
-// Fast2 is Fast1 for fn(a0, a1).
-func Fast2(fn, a0, a1 uintptr) uintptr { return fast2(fn, a0, a1) }
-
-// Fast3 is Fast1 for fn(a0, a1, a2).
-func Fast3(fn, a0, a1, a2 uintptr) uintptr { return fast3(fn, a0, a1, a2) }
-
-// Fast4 is Fast1 for fn(a0, a1, a2, a3).
+// Fast4 is Fast1 for fn(a0, a1, a2, a3). C functions of fewer arguments
+// ignore the extra ones (the C calling conventions allow it), so Fast4
+// also serves functions of two and three.
 func Fast4(fn, a0, a1, a2, a3 uintptr) uintptr { return fast4(fn, a0, a1, a2, a3) }
 
-// System calls fn(a0, ..., a5) for a library's first, initialising call,
-// which may read its configuration, open files and map memory: work of
-// unknown depth and duration. It takes the blocking path (see Block1), on
-// the system stack, with the P handed off if it takes long.
-func System(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
-	return blocking(fn, a0, a1, a2, a3, a4, a5)
-}
-
-// Block1 calls fn(a0) on the blocking path, for calls that may take long:
-// large allocations and frees (page faults, mmap, munmap), trimming,
-// purging, statistics. The goroutine's P is handed off while fn runs, as
-// for a system call. fn must not call back into Go.
+// Slow1 calls fn(a0) on the slow path, for calls that may take long:
+// large allocations and frees (page faults, mmap, munmap), a library's
+// first call (it reads its configuration and maps its first memory),
+// trimming, purging, statistics. The goroutine's P is handed off while fn
+// runs, as for a system call. fn must not call back into Go.
 //
 // # Pointer arguments
 //
-// The BlockN functions are //go:uintptrescapes: an argument written as
+// The Slow functions are //go:uintptrescapes: an argument written as
 // uintptr(unsafe.Pointer(&x)) in the call makes x live on the heap and stay
 // alive until the call returns, so C may read or write it (an out
-// parameter). The FastN functions give no such promise: pass them only
+// parameter). The Fast functions give no such promise: pass them only
 // addresses of C memory.
 //
 //go:uintptrescapes
-func Block1(fn, a0 uintptr) uintptr { return blocking(fn, a0, 0, 0, 0, 0, 0) }
+func Slow1(fn, a0 uintptr) uintptr { return slow(fn, a0, 0, 0, 0, 0, 0) }
 
-// Block2 is Block1 for fn(a0, a1).
+// Slow2 is Slow1 for fn(a0, a1).
 //
 //go:uintptrescapes
-func Block2(fn, a0, a1 uintptr) uintptr { return blocking(fn, a0, a1, 0, 0, 0, 0) }
+func Slow2(fn, a0, a1 uintptr) uintptr { return slow(fn, a0, a1, 0, 0, 0, 0) }
 
-// Block3 is Block1 for fn(a0, a1, a2).
+// Slow3 is Slow1 for fn(a0, a1, a2).
 //
 //go:uintptrescapes
-func Block3(fn, a0, a1, a2 uintptr) uintptr { return blocking(fn, a0, a1, a2, 0, 0, 0) }
+func Slow3(fn, a0, a1, a2 uintptr) uintptr { return slow(fn, a0, a1, a2, 0, 0, 0) }
 
-// Block4 is Block1 for fn(a0, a1, a2, a3).
+// Slow4 is Slow1 for fn(a0, a1, a2, a3).
 //
 //go:uintptrescapes
-func Block4(fn, a0, a1, a2, a3 uintptr) uintptr { return blocking(fn, a0, a1, a2, a3, 0, 0) }
+func Slow4(fn, a0, a1, a2, a3 uintptr) uintptr { return slow(fn, a0, a1, a2, a3, 0, 0) }
 
-// Block5 is Block1 for fn(a0, a1, a2, a3, a4).
+// Slow5 is Slow1 for fn(a0, a1, a2, a3, a4).
 //
 //go:uintptrescapes
-func Block5(fn, a0, a1, a2, a3, a4 uintptr) uintptr { return blocking(fn, a0, a1, a2, a3, a4, 0) }
+func Slow5(fn, a0, a1, a2, a3, a4 uintptr) uintptr { return slow(fn, a0, a1, a2, a3, a4, 0) }
 
-// Block6 is Block1 for fn(a0, a1, a2, a3, a4, a5).
-//
-//go:uintptrescapes
-func Block6(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
-	return blocking(fn, a0, a1, a2, a3, a4, a5)
-}
-
-// Block8 is Block1 for fn(a0, ..., a7): on amd64 the seventh and eighth
+// Slow8 is Slow1 for fn(a0, ..., a7): on amd64 the seventh and eighth
 // arguments go on the C stack (mi_process_info takes eight out
 // parameters).
 //
 //go:uintptrescapes
-func Block8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
-	return blocking8(fn, a0, a1, a2, a3, a4, a5, a6, a7)
+func Slow8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
+	return slow8(fn, a0, a1, a2, a3, a4, a5, a6, a7)
 }
 
-// BlockStruct calls fn(args...) on the blocking path for a C function that
+// SlowStruct calls fn(args...) on the slow path for a C function that
 // returns a struct by value, and stores the struct in *ret. T must be the
 // C struct's exact layout, hold no Go pointers, be larger than 16 bytes
 // and not be made of floating-point fields only: such a struct is returned
-// in memory that the caller provides, which is what BlockStruct passes
+// in memory that the caller provides, which is what SlowStruct passes
 // (the hidden first argument in DI on amd64, the x8 register on arm64;
 // smaller structs come back in registers, which this call does not read).
 // At most five arguments; ret stays alive and in place until the call
 // returns. glibc's mallinfo2 is such a function:
 //
 //	var mi Mallinfo2 // ten size_t fields
-//	ffi.BlockStruct(mallinfo2, &mi)
-func BlockStruct[T any](fn uintptr, ret *T, args ...uintptr) {
+//	ffi.SlowStruct(mallinfo2, &mi)
+func SlowStruct[T any](fn uintptr, ret *T, args ...uintptr) {
 	if unsafe.Sizeof(*ret) <= 16 {
-		panic("ffi: BlockStruct needs a struct of more than 16 bytes; smaller ones are returned in registers")
+		panic("ffi: SlowStruct needs a struct of more than 16 bytes; smaller ones are returned in registers")
 	}
 	if len(args) > 5 {
-		panic("ffi: BlockStruct takes at most five arguments")
+		panic("ffi: SlowStruct takes at most five arguments")
 	}
 	var a [5]uintptr
 	copy(a[:], args)
-	blockStruct(fn, uintptr(unsafe.Pointer(ret)), unsafe.Sizeof(*ret), a)
+	slowStruct(fn, uintptr(unsafe.Pointer(ret)), unsafe.Sizeof(*ret), a)
 }
 
-// blockStruct is //go:uintptrescapes so that *ret is kept alive (and on
-// the heap) for the call, as the BlockN out parameters are.
+// slowStruct is //go:uintptrescapes so that *ret is kept alive (and on
+// the heap) for the call, as the Slow functions' out parameters are.
 //
 //go:uintptrescapes
-func blockStruct(fn, ret, size uintptr, a [5]uintptr) {
+func slowStruct(fn, ret, size uintptr, a [5]uintptr) {
 	structCall(fn, ret, size, a)
 }
 

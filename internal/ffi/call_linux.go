@@ -9,7 +9,7 @@ import (
 	"unsafe"
 )
 
-const blockingPath = PathBlocking
+const slowPath = PathCgocall
 
 // The switch path's entry points, in call_linux_GOARCH.s. Each switches to
 // the thread's system stack and calls fn there, or calls in place when
@@ -20,30 +20,25 @@ const blockingPath = PathBlocking
 func switch1(fn, a0 uintptr) uintptr
 
 //go:noescape
-func switch2(fn, a0, a1 uintptr) uintptr
-
-//go:noescape
-func switch3(fn, a0, a1, a2 uintptr) uintptr
-
-//go:noescape
 func switch4(fn, a0, a1, a2, a3 uintptr) uintptr
 
 //go:noescape
 func switchIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bool)
 
 // The fallbacks the switch entry points jump to when switchOK is false:
-// the blocking path, which needs nothing of the runtime's layout.
+// the slow path, which needs nothing of the runtime's layout.
 
-func switchFallback1(fn, a0 uintptr) uintptr     { return blocking(fn, a0, 0, 0, 0, 0, 0) }
-func switchFallback2(fn, a0, a1 uintptr) uintptr { return blocking(fn, a0, a1, 0, 0, 0, 0) }
-func switchFallback3(fn, a0, a1, a2 uintptr) uintptr {
-	return blocking(fn, a0, a1, a2, 0, 0, 0)
-}
+//lint:ignore U1000 called from assembly only (JMP in call_linux_GOARCH.s)
+func switchFallback1(fn, a0 uintptr) uintptr { return slow(fn, a0, 0, 0, 0, 0, 0) }
+
+//lint:ignore U1000 called from assembly only (JMP in call_linux_GOARCH.s)
 func switchFallback4(fn, a0, a1, a2, a3 uintptr) uintptr {
-	return blocking(fn, a0, a1, a2, a3, 0, 0)
+	return slow(fn, a0, a1, a2, a3, 0, 0)
 }
+
+//lint:ignore U1000 called from assembly only (JMP in call_linux_GOARCH.s)
 func switchFallbackIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool) {
-	return blockingIf(check, checkArg, want, fn, a0, a1, a2, a3)
+	return slowIf(check, checkArg, want, fn, a0, a1, a2, a3)
 }
 
 // callArgs is the argument block the trampoline reads on the system stack.
@@ -74,25 +69,25 @@ var trampolineABI0, trampolineIfABI0 uintptr
 //go:noescape
 func runtime_cgocall(fn uintptr, arg unsafe.Pointer) int32
 
-// blocking calls fn through runtime.cgocall: the goroutine enters a
+// slow calls fn through runtime.cgocall: the goroutine enters a
 // system-call state, so its P can run other goroutines meanwhile.
-func blocking(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
+func slow(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
 	args := callArgs{fn: fn, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5}
 	runtime_cgocall(trampolineABI0, unsafe.Pointer(&args))
 	return args.r
 }
 
-// blocking8 is blocking for fn(a0, ..., a7).
-func blocking8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
+// slow8 is slow for fn(a0, ..., a7).
+func slow8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
 	args := callArgs{fn: fn, a0: a0, a1: a1, a2: a2, a3: a3, a4: a4, a5: a5, a6: a6, a7: a7}
 	runtime_cgocall(trampolineABI0, unsafe.Pointer(&args))
 	return args.r
 }
 
-// blockingIf is FastIf through runtime.cgocall. The goroutine stays on its
+// slowIf is FastIf through runtime.cgocall. The goroutine stays on its
 // thread for the whole cgocall, so the two calls in the trampoline see the
 // same thread.
-func blockingIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool) {
+func slowIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool) {
 	args := checkedArgs{check: check, checkArg: checkArg, want: want, fn: fn, a0: a0, a1: a1, a2: a2, a3: a3}
 	runtime_cgocall(trampolineIfABI0, unsafe.Pointer(&args))
 	return args.r, args.ok != 0
@@ -134,4 +129,6 @@ func StackUse(fn, a0, a1, a2, a3 uintptr) (r, used uintptr, ok bool) {
 
 // inC is the frame a traceback shows on top of a goroutine in a C call on
 // the switch path (see SWITCH in call_linux_GOARCH.s). It never runs.
+//
+//lint:ignore U1000 named from assembly only (its PC is left in g.sched.pc)
 func inC()

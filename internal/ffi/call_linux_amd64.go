@@ -7,7 +7,7 @@ package ffi
 // structCall passes the return buffer as the hidden first argument, in
 // DI: the System V AMD64 rule for a struct returned in memory.
 func structCall(fn, ret, size uintptr, a [5]uintptr) {
-	blocking(fn, ret, a[0], a[1], a[2], a[3], a[4])
+	slow(fn, ret, a[0], a[1], a[2], a[3], a[4])
 }
 
 // getg returns the g register (R14), which holds the running goroutine's

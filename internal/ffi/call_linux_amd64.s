@@ -74,7 +74,7 @@ TEXT ·inC(SB), NOSPLIT|NOFRAME, $0-0
 // g's stack beyond its return address, so a goroutine's first call grows
 // nothing. Three tests come first, each sending the call to its
 // switchFallbackN twin (a Go function with the same arguments, so a JMP
-// hands it this frame as it is, and it takes the blocking path):
+// hands it this frame as it is, and it takes the slow path):
 //
 //   - CMPB ·switchOK: the start-up check has not passed;
 //   - CMPQ SP, g.stackguard0: the scheduler asked g to stop (stackguard0
@@ -107,55 +107,6 @@ inplace:
 	RET
 fallback:
 	JMP	·switchFallback1(SB)
-
-// func switch2(fn, a0, a1 uintptr) uintptr
-TEXT ·switch2(SB), NOSPLIT|NOFRAME, $0-32
-	CMPB	·switchOK(SB), $0
-	JEQ	fallback
-	CMPQ	SP, 16(R14)               // g.stackguard0: a preemption request?
-	JLS	fallback
-	MOVQ	a0+8(FP), DI
-	MOVQ	a1+16(FP), SI
-	MOVQ	SP, R12
-	MOVQ	const_gM(R14), R8
-	CMPQ	R14, const_mCurg(R8)
-	JNE	inplace
-	SWITCH
-	CALL	8(R12)
-	UNSWITCH
-	MOVQ	AX, ret+24(FP)
-	RET
-inplace:
-	INPLACE_CALL
-	MOVQ	AX, ret+24(FP)
-	RET
-fallback:
-	JMP	·switchFallback2(SB)
-
-// func switch3(fn, a0, a1, a2 uintptr) uintptr
-TEXT ·switch3(SB), NOSPLIT|NOFRAME, $0-40
-	CMPB	·switchOK(SB), $0
-	JEQ	fallback
-	CMPQ	SP, 16(R14)               // g.stackguard0: a preemption request?
-	JLS	fallback
-	MOVQ	a0+8(FP), DI
-	MOVQ	a1+16(FP), SI
-	MOVQ	a2+24(FP), DX
-	MOVQ	SP, R12
-	MOVQ	const_gM(R14), R8
-	CMPQ	R14, const_mCurg(R8)
-	JNE	inplace
-	SWITCH
-	CALL	8(R12)
-	UNSWITCH
-	MOVQ	AX, ret+32(FP)
-	RET
-inplace:
-	INPLACE_CALL
-	MOVQ	AX, ret+32(FP)
-	RET
-fallback:
-	JMP	·switchFallback3(SB)
 
 // func switch4(fn, a0, a1, a2, a3 uintptr) uintptr
 TEXT ·switch4(SB), NOSPLIT|NOFRAME, $0-48
@@ -293,7 +244,7 @@ TEXT ·callOnStack(SB), NOSPLIT|NOFRAME, $0-56
 	MOVQ	AX, r+48(FP)
 	RET
 
-// trampolineIf is the C-ABI function that BlockIf runs on the system stack
+// trampolineIf is the C-ABI function that SlowIf runs on the system stack
 // through runtime.cgocall: void trampolineIf(checkedArgs *a). It calls
 // a->check(a->checkArg); if that returns a->want, it calls a->fn(a->a0,
 // ..., a->a3) and stores the result in a->r and 1 in a->ok. Otherwise r

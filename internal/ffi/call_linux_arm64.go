@@ -48,13 +48,13 @@ func findTLSG(g uintptr) error {
 	for off := uintptr(from); off < to; off += 8 {
 		if word(tp+off) == g {
 			if found != 0 {
-				return errors.New("ffi: two TLS words hold g; cannot tell the runtime's g slot; fast calls take the blocking path")
+				return errors.New("ffi: two TLS words hold g; cannot tell the runtime's g slot; fast calls take the slow path")
 			}
 			found = off
 		}
 	}
 	if found == 0 {
-		return errors.New("ffi: no TLS word near the thread pointer holds g; fast calls take the blocking path")
+		return errors.New("ffi: no TLS word near the thread pointer holds g; fast calls take the slow path")
 	}
 	// The same offset must hold another goroutine's g on another thread.
 	ok := make(chan bool)
@@ -65,7 +65,7 @@ func findTLSG(g uintptr) error {
 		ok <- tp2 != tp && word(tp2+found) == getg()
 	}()
 	if !<-ok {
-		return errors.New("ffi: the TLS word that holds g here does not hold g on another thread; fast calls take the blocking path")
+		return errors.New("ffi: the TLS word that holds g here does not hold g on another thread; fast calls take the slow path")
 	}
 	tlsGOffset = found
 	return nil

@@ -89,54 +89,6 @@ inplace:
 fallback:
 	JMP	·switchFallback1(SB)
 
-// func switch2(fn, a0, a1 uintptr) uintptr
-TEXT ·switch2(SB), NOSPLIT|NOFRAME, $0-32
-	CHECKS
-	MOVD	fn+0(FP), R12
-	MOVD	a0+8(FP), R0
-	MOVD	a1+16(FP), R1
-	SWITCH
-	BL	(R12)
-	UNSWITCH
-	MOVD	R0, ret+24(FP)
-	RET
-inplace:
-	MOVD	fn+0(FP), R12
-	MOVD	a0+8(FP), R0
-	MOVD	a1+16(FP), R1
-	MOVD	R30, R20
-	BL	(R12)
-	MOVD	R20, R30
-	MOVD	R0, ret+24(FP)
-	RET
-fallback:
-	JMP	·switchFallback2(SB)
-
-// func switch3(fn, a0, a1, a2 uintptr) uintptr
-TEXT ·switch3(SB), NOSPLIT|NOFRAME, $0-40
-	CHECKS
-	MOVD	fn+0(FP), R12
-	MOVD	a0+8(FP), R0
-	MOVD	a1+16(FP), R1
-	MOVD	a2+24(FP), R2
-	SWITCH
-	BL	(R12)
-	UNSWITCH
-	MOVD	R0, ret+32(FP)
-	RET
-inplace:
-	MOVD	fn+0(FP), R12
-	MOVD	a0+8(FP), R0
-	MOVD	a1+16(FP), R1
-	MOVD	a2+24(FP), R2
-	MOVD	R30, R20
-	BL	(R12)
-	MOVD	R20, R30
-	MOVD	R0, ret+32(FP)
-	RET
-fallback:
-	JMP	·switchFallback3(SB)
-
 // func switch4(fn, a0, a1, a2, a3 uintptr) uintptr
 TEXT ·switch4(SB), NOSPLIT|NOFRAME, $0-48
 	CHECKS
@@ -296,7 +248,7 @@ TEXT trampoline<>(SB), NOSPLIT|NOFRAME, $0
 GLOBL ·trampolineABI0(SB), NOPTR|RODATA, $8
 DATA ·trampolineABI0(SB)/8, $trampoline<>(SB)
 
-// trampolineIf is trampoline for BlockIf: void trampolineIf(checkedArgs *a),
+// trampolineIf is trampoline for SlowIf: void trampolineIf(checkedArgs *a),
 // check then fn, as on amd64.
 TEXT trampolineIf<>(SB), NOSPLIT|NOFRAME, $0
 	SUB	$16, RSP

@@ -10,13 +10,11 @@ import "errors"
 // tag), every path is purego.SyscallN.
 
 const (
-	fastPath     = PathPurego
-	blockingPath = PathPurego
+	fastPath = PathPurego
+	slowPath = PathPurego
 )
 
-func fast1(fn, a0 uintptr) uintptr         { return purego6(fn, a0, 0, 0, 0, 0, 0) }
-func fast2(fn, a0, a1 uintptr) uintptr     { return purego6(fn, a0, a1, 0, 0, 0, 0) }
-func fast3(fn, a0, a1, a2 uintptr) uintptr { return purego6(fn, a0, a1, a2, 0, 0, 0) }
+func fast1(fn, a0 uintptr) uintptr { return purego6(fn, a0, 0, 0, 0, 0, 0) }
 func fast4(fn, a0, a1, a2, a3 uintptr) uintptr {
 	return purego6(fn, a0, a1, a2, a3, 0, 0)
 }
@@ -25,20 +23,20 @@ func fastIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool) {
 	return puregoIf(check, checkArg, want, fn, a0, a1, a2, a3)
 }
 
-func blocking(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
+func slow(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr {
 	return purego6(fn, a0, a1, a2, a3, a4, a5)
 }
 
-func blocking8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
+func slow8(fn, a0, a1, a2, a3, a4, a5, a6, a7 uintptr) uintptr {
 	return purego8(fn, a0, a1, a2, a3, a4, a5, a6, a7)
 }
 
-func blockingIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool) {
+func slowIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool) {
 	return puregoIf(check, checkArg, want, fn, a0, a1, a2, a3)
 }
 
-// switchErr says why this build has no switch path.
-var switchErr = errors.New("ffi: no switch path in this build: no assembly for this platform, or the nalloc_purego tag")
+// errSwitch says why this build has no switch path.
+var errSwitch = errors.New("ffi: no switch path in this build: no assembly for this platform, or the nalloc_purego tag")
 
 // StackUse cannot measure in this build: it calls fn and reports ok false.
 func StackUse(fn, a0, a1, a2, a3 uintptr) (r, used uintptr, ok bool) {

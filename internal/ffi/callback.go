@@ -22,7 +22,7 @@ func NewCallback(fn any) (cb uintptr, err error) {
 
 // CallWithCallback calls fn(a0, a1, a2, a3), a C function that may call
 // back into Go through a NewCallback pointer. None of the fast or
-// blocking paths may make such a call: their argument blocks live on the
+// slow paths may make such a call: their argument blocks live on the
 // goroutine stack, and a callback runs Go code, which may grow and move
 // that stack, in the middle of them. purego.SyscallN is built for it (it
 // goes through runtime.cgocall with the callback machinery of cgo), at

@@ -23,11 +23,11 @@ func FastIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bo
 	return fastIf(check, checkArg, want, fn, a0, a1, a2, a3)
 }
 
-// BlockIf is FastIf on the blocking path, for guarded calls that may take
-// long (large blocks, destroying a heap). Like the BlockN functions it is
+// SlowIf is FastIf on the slow path, for guarded calls that may take
+// long (large blocks, destroying a heap). Like the other Slow functions it is
 // //go:uintptrescapes.
 //
 //go:uintptrescapes
-func BlockIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bool) {
-	return blockingIf(check, checkArg, want, fn, a0, a1, a2, a3)
+func SlowIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bool) {
+	return slowIf(check, checkArg, want, fn, a0, a1, a2, a3)
 }

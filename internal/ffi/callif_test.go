@@ -14,10 +14,10 @@ import (
 
 // ifPaths are the guarded calls of this build.
 var ifPaths = []ifPath{
-	{"cgocall", ffi.BlockingIf},
+	{"cgocall", ffi.CgocallIf},
 	{"purego", ffi.PuregoIf},
 	{"FastIf", ffi.FastIf},
-	{"BlockIf", ffi.BlockIf},
+	{"SlowIf", ffi.SlowIf},
 }
 
 type ifPath struct {
@@ -33,11 +33,11 @@ func TestIfPaths(t *testing.T) {
 		if r, ok := path.call(noop, 42, 42, mix4, a, b, c, d); !ok || r != a+2*b+3*c+5*d {
 			t.Errorf("%s: check passes: mix4 = %#x, %v; want %#x, true", path.name, r, ok, a+2*b+3*c+5*d)
 		}
-		before := ffi.Block1(counterAdd, 0)
+		before := ffi.Slow1(counterAdd, 0)
 		if r, ok := path.call(noop, 42, 43, counterAdd, 1, 0, 0, 0); ok || r != 0 {
 			t.Errorf("%s: check fails: got %#x, %v; want 0, false", path.name, r, ok)
 		}
-		if after := ffi.Block1(counterAdd, 0); after != before {
+		if after := ffi.Slow1(counterAdd, 0); after != before {
 			t.Errorf("%s: fn ran although the check failed", path.name)
 		}
 		for depth := range 4 {
@@ -90,7 +90,7 @@ func TestIfSameThread(t *testing.T) {
 				if i%64 == 0 {
 					runtime.Gosched() // invite a move between the two
 				}
-				for _, call := range []func(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool){ffi.FastIf, ffi.BlockIf} {
+				for _, call := range []func(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool){ffi.FastIf, ffi.SlowIf} {
 					r, ok := call(self, 0, before, self, 0, 0, 0, 0)
 					if !ok {
 						refused.Add(1)

@@ -11,7 +11,7 @@
 //
 // # The paths
 //
-// The fast path (Fast1..Fast4, FastIf) is for short, bounded calls: malloc
+// The fast path (Fast1, Fast4, FastIf) is for short, bounded calls: malloc
 // and free of small blocks. On linux/amd64 and linux/arm64 it is the
 // switch path: a few instructions of this package's assembly
 // (call_linux_GOARCH.s) move the thread from the goroutine's stack to its
@@ -19,17 +19,16 @@
 // stack of megabytes), call C there, and move back. The scheduler is not
 // told; the goroutine keeps its P throughout.
 //
-// The blocking path (Block1..Block8, BlockIf, BlockStruct, System) is for
-// calls that may take long: large blocks, trimming, statistics, a
-// library's first call. It is runtime.cgocall, the path cgo takes: the
+// The slow path (Slow1..Slow5, Slow8, SlowIf, SlowStruct) is for calls
+// that may take long: large blocks, trimming, statistics, a library's
+// first call. It is runtime.cgocall, the path cgo takes: the
 // goroutine enters a system-call state so sysmon can hand its P to another
 // thread, then runs C on the system stack too.
 //
 // Elsewhere (and with the nalloc_purego tag) every call is
 // purego.SyscallN. The nalloc_safecall tag makes the fast path the
-// blocking one, for programs that cannot let a stop-the-world wait for a
-// C call; nalloc_asmcgocall makes it runtime.asmcgocall (Go 1.26 only,
-// for comparison). docs/callpath.md has what each costs.
+// slow one, for programs that cannot let a stop-the-world wait for a
+// C call. docs/callpath.md has what each costs.
 //
 // # One switch, step by step
 //
@@ -40,7 +39,7 @@
 //  1. If the start-up check has not passed (switchOK), or g.stackguard0
 //     says the scheduler wants g to stop, it jumps to a Go twin with the
 //     same arguments whose ordinary prologue honours the request and
-//     which takes the blocking path. So a loop of nothing but fast calls
+//     which takes the slow path. So a loop of nothing but fast calls
 //     is preemptible at every call (TestFastPreemption).
 //  2. If g is not g.m.curg, the thread is already on a system stack (g0,
 //     gsignal) and it calls fn in place, as runtime.asmcgocall does.
@@ -106,7 +105,7 @@
 // and checks the C side's SP and TLS g and what g.sched holds afterwards.
 // If anything fails, or the release is not one this package was checked
 // against (Go 1.26 and 1.27, release_known.go), the fast calls take the
-// blocking path, still correct, and TestSwitchOn fails naming the fact.
+// slow path, still correct, and TestSwitchOn fails naming the fact.
 //
 // # A new Go release
 //
@@ -124,7 +123,7 @@
 //
 // # Guarded calls
 //
-// FastIf and BlockIf call check(arg) and, only if it returns the value
+// FastIf and SlowIf call check(arg) and, only if it returns the value
 // expected, the function it guards, inside one assembly function on the
 // system stack that is never a preemption point and runs no Go code:
 // both calls see the same thread, and nothing else runs on that thread in

@@ -2,14 +2,18 @@
 
 package ffi
 
-// The paths below FastN and BlockN, for the tests that compare them.
+// The paths below the Fast and Slow functions, for the tests that compare them.
 var (
-	Blocking   = blocking
-	BlockingIf = blockingIf
-	Purego     = purego6
-	Purego8    = purego8
-	PuregoIf   = puregoIf
+	Cgocall   = slow
+	CgocallIf = slowIf
+	Purego    = purego6
+	Purego8   = purego8
+	PuregoIf  = puregoIf
 )
 
+// SlowPath is the path the Slow calls take in this build: PathCgocall,
+// or PathPurego where there is no assembly.
+const SlowPath = slowPath
+
 // SwitchErr is why the start-up check refused the switch path, or nil.
-func SwitchErr() error { return switchErr }
+func SwitchErr() error { return errSwitch }

@@ -1,5 +1,7 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
+//go:build !windows
+
 package ffi_test
 
 import (
@@ -34,21 +36,18 @@ func TestPathsPassArguments(t *testing.T) {
 		}
 	}
 	six := map[string]func(fn, a0, a1, a2, a3, a4, a5 uintptr) uintptr{
-		"System": ffi.System, "cgocall": ffi.Blocking, "purego": ffi.Purego,
+		"cgocall": ffi.Cgocall, "purego": ffi.Purego,
 	}
 	for name, call := range six {
 		if got := call(mix6, a, b, c, d, e, f); got != want6 {
 			t.Errorf("%s: mix6 = %#x, want %#x", name, got, want6)
 		}
 	}
-	if got := ffi.Block6(mix6, a, b, c, d, e, f); got != want6 {
-		t.Errorf("Block6: mix6 = %#x, want %#x", got, want6)
-	}
 	mix8 := ctest.Symbol(t, "mix8")
 	const g, h = 1 << 33, 19
 	want8 := want6 + 13*g + 17*h
-	if got := ffi.Block8(mix8, a, b, c, d, e, f, g, h); got != want8 {
-		t.Errorf("Block8: mix8 = %#x, want %#x", got, want8)
+	if got := ffi.Slow8(mix8, a, b, c, d, e, f, g, h); got != want8 {
+		t.Errorf("Slow8: mix8 = %#x, want %#x", got, want8)
 	}
 	if got := ffi.Purego8(mix8, a, b, c, d, e, f, g, h); got != want8 {
 		t.Errorf("Purego8: mix8 = %#x, want %#x", got, want8)
@@ -70,8 +69,8 @@ func TestPathsAlignStack(t *testing.T) {
 			}
 		}
 	}
-	if got := ffi.Block8(fn, 0, 0, 0, 0, 0, 0, 0, 0); got != 0 {
-		t.Errorf("Block8: C saw SP misaligned by %d", got)
+	if got := ffi.Slow8(fn, 0, 0, 0, 0, 0, 0, 0, 0); got != 0 {
+		t.Errorf("Slow8: C saw SP misaligned by %d", got)
 	}
 	if _, _, ok := ffi.StackUse(fn, 0, 0, 0, 0); ok {
 		if got, _, _ := ffi.StackUse(fn, 0, 0, 0, 0); got != 0 {
@@ -102,11 +101,11 @@ func TestStackUseMeasures(t *testing.T) {
 	}
 }
 
-// TestBlockingHandsOffP checks that the blocking path lets other
+// TestSlowHandsOffP checks that the slow path lets other
 // goroutines run during the call, even with GOMAXPROCS=1: the other
 // goroutine's counter must move while a 100 ms C sleep is in progress.
-func TestBlockingHandsOffP(t *testing.T) {
-	if ffi.BlockingPath != ffi.PathBlocking {
+func TestSlowHandsOffP(t *testing.T) {
+	if ffi.SlowPath != ffi.PathCgocall {
 		t.Skip("no cgocall path in this build")
 	}
 	usleep := symbol(t, loadLibc(t), "usleep")
@@ -123,7 +122,7 @@ func TestBlockingHandsOffP(t *testing.T) {
 	}()
 	<-started
 	before := count.Load()
-	ffi.Block1(usleep, 100_000)
+	ffi.Slow1(usleep, 100_000)
 	after := count.Load()
 	stop.Store(true)
 	if after == before {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-
-	"github.com/ebitengine/purego"
 )
 
 // Library is a shared library loaded with dlopen. It is never closed: the
@@ -62,7 +60,7 @@ func Load(names ...string) (*Library, error) {
 	defer runtime.UnlockOSThread()
 	var le LoadError
 	for _, name := range names {
-		h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_LOCAL)
+		h, err := dlopen(name)
 		if err == nil {
 			return &Library{name: name, handle: h}, nil
 		}
@@ -78,7 +76,7 @@ func (l *Library) Name() string { return l.name }
 func (l *Library) Symbol(name string) (uintptr, error) {
 	runtime.LockOSThread() // dlsym and dlerror on one thread, as in Load
 	defer runtime.UnlockOSThread()
-	p, err := purego.Dlsym(l.handle, name)
+	p, err := dlsym(l.handle, name)
 	if err != nil {
 		return 0, fmt.Errorf("ffi: %s has no symbol %s: %w", l.name, name, err)
 	}

@@ -7,15 +7,13 @@ package ffi
 // The nalloc_safecall build: every call goes through runtime.cgocall, so
 // that a stop-the-world never waits for C.
 
-const fastPath = PathBlocking
+const fastPath = PathCgocall
 
-func fast1(fn, a0 uintptr) uintptr         { return blocking(fn, a0, 0, 0, 0, 0, 0) }
-func fast2(fn, a0, a1 uintptr) uintptr     { return blocking(fn, a0, a1, 0, 0, 0, 0) }
-func fast3(fn, a0, a1, a2 uintptr) uintptr { return blocking(fn, a0, a1, a2, 0, 0, 0) }
+func fast1(fn, a0 uintptr) uintptr { return slow(fn, a0, 0, 0, 0, 0, 0) }
 func fast4(fn, a0, a1, a2, a3 uintptr) uintptr {
-	return blocking(fn, a0, a1, a2, a3, 0, 0)
+	return slow(fn, a0, a1, a2, a3, 0, 0)
 }
 
 func fastIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool) {
-	return blockingIf(check, checkArg, want, fn, a0, a1, a2, a3)
+	return slowIf(check, checkArg, want, fn, a0, a1, a2, a3)
 }

@@ -1,6 +1,6 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
-//go:build linux && (amd64 || arm64) && !nalloc_purego && !nalloc_safecall && !nalloc_asmcgocall
+//go:build linux && (amd64 || arm64) && !nalloc_purego && !nalloc_safecall
 
 package ffi
 
@@ -9,8 +9,6 @@ package ffi
 const fastPath = PathSwitch
 
 func fast1(fn, a0 uintptr) uintptr             { return switch1(fn, a0) }
-func fast2(fn, a0, a1 uintptr) uintptr         { return switch2(fn, a0, a1) }
-func fast3(fn, a0, a1, a2 uintptr) uintptr     { return switch3(fn, a0, a1, a2) }
 func fast4(fn, a0, a1, a2, a3 uintptr) uintptr { return switch4(fn, a0, a1, a2, a3) }
 
 func fastIf(check, checkArg, want, fn, a0, a1, a2, a3 uintptr) (uintptr, bool) {

@@ -1,6 +1,6 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
-//go:build !go1.26 || go1.28
+//go:build (!go1.26 || go1.28) && linux && (amd64 || arm64) && !nalloc_purego
 
 package ffi
 

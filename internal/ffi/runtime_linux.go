@@ -17,7 +17,7 @@ import (
 // Go 1.26 and Go 1.27 (read from the go_asm.h each release generates for
 // its runtime). The assembly takes them from go_asm.h as const_gM and so
 // on. checkRuntime verifies every one of them at start-up before the
-// switch path is used; a release that moves them gets the blocking path.
+// switch path is used; a release that moves them gets the slow path.
 const (
 	gStackLo       = 0   // g.stack.lo
 	gStackHi       = 8   // g.stack.hi
@@ -34,14 +34,14 @@ const (
 )
 
 // switchOK is set by init when checkRuntime passed; the switch entry
-// points test it first and take the blocking path while it is false.
+// points test it first and take the slow path while it is false.
 var switchOK bool
 
-// switchErr is why switchOK is false, or nil.
-var switchErr error
+// errSwitch is why switchOK is false, or nil.
+var errSwitch error
 
 func init() {
-	switchErr = checkRuntime()
+	errSwitch = checkRuntime()
 }
 
 //go:linkname runtime_iscgo runtime.iscgo
@@ -57,7 +57,7 @@ func word(p uintptr) uintptr { return *(*uintptr)(Ptr(p)) }
 func checkRuntime() error {
 	if !knownRelease {
 		return fmt.Errorf("ffi: %s is not a Go release whose runtime this package was checked against (Go 1.26, Go 1.27); "+
-			"fast calls take the blocking path; see the package doc's \"A new Go release\"", runtime.Version())
+			"fast calls take the slow path; see the package doc's \"A new Go release\"", runtime.Version())
 	}
 	if !runtime_iscgo {
 		return errors.New("ffi: neither runtime/cgo nor purego's fake cgo is linked: threads have no C state and the signal handler does not read g from TLS")
@@ -67,7 +67,7 @@ func checkRuntime() error {
 	defer runtime.UnlockOSThread()
 	g := getg()
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("ffi: the runtime's layout is not the one this package knows ("+format+"); fast calls take the blocking path", args...)
+		return fmt.Errorf("ffi: the runtime's layout is not the one this package knows ("+format+"); fast calls take the slow path", args...)
 	}
 	if err := findTLSG(g); err != nil {
 		return err
@@ -93,7 +93,7 @@ func checkRuntime() error {
 		return bad("g0.stack [%#x, %#x) does not hold g0.sched.sp %#x", lo0, hi0, sp0)
 	}
 	if sp0-lo0 < MinSystemStack {
-		return fmt.Errorf("ffi: the system stack of this thread has %d bytes free, less than MinSystemStack (%d); fast calls take the blocking path", sp0-lo0, MinSystemStack)
+		return fmt.Errorf("ffi: the system stack of this thread has %d bytes free, less than MinSystemStack (%d); fast calls take the slow path", sp0-lo0, MinSystemStack)
 	}
 	if word(g0+gSched+gobufG) != g0 {
 		return bad("g0.sched.g is not g0")
@@ -118,17 +118,17 @@ func checkParked() error {
 	pg := <-gs
 	for i := 0; *(*uint32)(Ptr(pg + gAtomicstatus)) != gStatusWaiting; i++ {
 		if i == 100000 {
-			return errors.New("ffi: a goroutine blocked in a channel receive never showed status _Gwaiting at g.atomicstatus; fast calls take the blocking path")
+			return errors.New("ffi: a goroutine blocked in a channel receive never showed status _Gwaiting at g.atomicstatus; fast calls take the slow path")
 		}
 		runtime.Gosched()
 	}
 	lo, hi := word(pg+gStackLo), word(pg+gStackHi)
 	s := pg + gSched
 	if sp, bp := word(s+gobufSP), word(s+gobufBP); sp < lo || sp >= hi || bp < lo || bp >= hi {
-		return fmt.Errorf("ffi: a parked goroutine's sched.sp %#x or sched.bp %#x is outside its stack [%#x, %#x); fast calls take the blocking path", sp, bp, lo, hi)
+		return fmt.Errorf("ffi: a parked goroutine's sched.sp %#x or sched.bp %#x is outside its stack [%#x, %#x); fast calls take the slow path", sp, bp, lo, hi)
 	}
 	if f := runtime.FuncForPC(word(s + gobufPC)); f == nil || f.Name() != "runtime.gopark" {
-		return errors.New("ffi: a parked goroutine's sched.pc is not in runtime.gopark; fast calls take the blocking path")
+		return errors.New("ffi: a parked goroutine's sched.pc is not in runtime.gopark; fast calls take the slow path")
 	}
 	return nil
 }
@@ -148,20 +148,20 @@ func checkSwitch(g, g0, lo0, sp0 uintptr) (err error) {
 	}()
 	csp := switch1(probeSPABI0, 0)
 	if csp <= lo0 || csp > sp0 || csp%16 != 0 {
-		return fmt.Errorf("ffi: C ran with SP %#x, not on the system stack [%#x, %#x] with the ABI's alignment; fast calls take the blocking path", csp, lo0, sp0)
+		return fmt.Errorf("ffi: C ran with SP %#x, not on the system stack [%#x, %#x] with the ABI's alignment; fast calls take the slow path", csp, lo0, sp0)
 	}
 	if ct := switch1(probeTLSGABI0, 0); ct != g0 {
-		return fmt.Errorf("ffi: C ran with g %#x in TLS, not g0 %#x; fast calls take the blocking path", ct, g0)
+		return fmt.Errorf("ffi: C ran with g %#x in TLS, not g0 %#x; fast calls take the slow path", ct, g0)
 	}
 	if t := tlsG(); t != g {
-		return fmt.Errorf("ffi: TLS holds %#x after a switch, not g %#x; fast calls take the blocking path", t, g)
+		return fmt.Errorf("ffi: TLS holds %#x after a switch, not g %#x; fast calls take the slow path", t, g)
 	}
 	pc, sp := word(g+gSched+gobufPC), word(g+gSched+gobufSP)
 	if f := runtime.FuncForPC(pc); f == nil || !strings.HasSuffix(f.Name(), schedPCFunc) {
-		return fmt.Errorf("ffi: after a switch, g.sched.pc is not in %s; fast calls take the blocking path", schedPCFunc)
+		return fmt.Errorf("ffi: after a switch, g.sched.pc is not in %s; fast calls take the slow path", schedPCFunc)
 	}
 	if lo, hi := word(g+gStackLo), word(g+gStackHi); sp < lo || sp >= hi {
-		return errors.New("ffi: after a switch, g.sched.sp is not in g's stack; fast calls take the blocking path")
+		return errors.New("ffi: after a switch, g.sched.sp is not in g's stack; fast calls take the slow path")
 	}
 	return nil
 }

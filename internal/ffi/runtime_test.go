@@ -1,5 +1,7 @@
 // Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
 
+//go:build !windows
+
 package ffi_test
 
 // What the runtime does around fast calls: the claims of the package
@@ -206,7 +208,7 @@ func TestTracebackInC(t *testing.T) {
 		t.Skipf("the report of a goroutine in C comes from the switch path, not %v", ffi.FastPath)
 	}
 	var out string
-	for range 3 { // a preemption request can send the call down the blocking path
+	for range 3 { // a preemption request can send the call down the slow path
 		out, _ = runChild(t, "^TestTracebackInC$", "NALLOC_FFI_TRACEBACK_CHILD=1", "GOTRACEBACK=crash")
 		if !strings.Contains(out, "TestTracebackInC sends SIGQUIT") || !strings.Contains(out, "SIGQUIT: quit") {
 			t.Fatalf("the child did not quit as planned; output:\n%s", out)
@@ -227,7 +229,7 @@ func TestTracebackInC(t *testing.T) {
 }
 
 //go:noinline
-func sleeperInC(sleep, flag uintptr) { ffi.Fast2(sleep, flag, 10_000_000) }
+func sleeperInC(sleep, flag uintptr) { ffi.Fast4(sleep, flag, 10_000_000, 0, 0) }
 
 // runChild runs this test binary on one test with extra environment and
 // returns its combined output and exit code; it fails the test if the

@@ -18,7 +18,7 @@ import (
 // which is fine for the statistics calls that return structs.
 func structCall(fn, ret, size uintptr, a [5]uintptr) {
 	if size%8 != 0 {
-		panic("ffi: BlockStruct on this build needs a struct whose size is a multiple of 8")
+		panic("ffi: SlowStruct on this build needs a struct whose size is a multiple of 8")
 	}
 	fields := make([]reflect.StructField, size/8)
 	for i := range fields {

@@ -11,7 +11,7 @@ import (
 // TestSwitchOn fails loudly when the start-up check refused the switch
 // path in a build that has it: a Go release whose runtime this package
 // does not know, or one that moved what it reads. The calls still work
-// then (they take the blocking path), three times slower; the message
+// then (they take the slow path), three times slower; the message
 // says what to do.
 func TestSwitchOn(t *testing.T) {
 	if ffi.FastPath != ffi.PathSwitch {

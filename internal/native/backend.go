@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/nalloc/nalloc"
+	openedset "github.com/nalloc/nalloc/internal/opened"
 )
 
 // Spec is what a native backend declares about its library: where it is,
@@ -16,13 +17,15 @@ type Spec struct {
 	Name    string   // the name it registers with nalloc.Open: "jemalloc"
 	Sonames []string // tried in order when no path is given
 	Package string   // the Debian package that installs it: "libjemalloc2"
+	MacOS   MacOS    // the library on macOS; zero if the backend does not run there
 	// Malloc is the library's malloc-style functions (every library
 	// nalloc loads has them).
 	Malloc MallocSpec
-	// StaticTLS, if set, is wrapped into the error when dlopen fails
-	// because the library needs static TLS that the process no longer has
-	// (jemalloc); its text should give the remedies.
-	StaticTLS error
+	// StaticTLS is set for a library that dlopen may refuse for lack of
+	// static TLS in a running process (jemalloc, and tcmalloc on arm64):
+	// Backend.Reexec then re-executes the program in an environment
+	// where it loads.
+	StaticTLS *StaticTLS
 
 	// Pair is set by Register: the C functions that Allocate and
 	// Deallocate call for a small block at malloc's alignment, for tools
@@ -37,15 +40,10 @@ type Pair struct {
 	Alloc string // void *Alloc(size_t size)
 	Free  string // see Kind
 	// Kind is how C calls them: "plain", p = Alloc(size) and Free(p),
-	// for every backend (a sized free measured no faster: tcmalloc's
-	// tc_free_sized costs what tc_free does, jemalloc's sdallocx more).
+	// for every backend (a sized free is no faster: docs/backends.md,
+	// "Entry points").
 	Kind string
 }
-
-// Import is the backend's package path. Backends live at
-// github.com/nalloc/nalloc/NAME, as nalloc.Open's error tells a program
-// that did not import one.
-func (s *Spec) Import() string { return "github.com/nalloc/nalloc/" + s.Name }
 
 // OpenLibrary opens the backend on the library at path (a soname or a
 // file; "" for its default sonames), as the backend's own OpenLibrary
@@ -68,7 +66,7 @@ type Allocator interface {
 // Backend is a native backend as the kernel runs it: its Spec, and New,
 // which builds the backend's allocator on a freshly loaded library. It
 // gives the backend loading with errors a user can act on, the first call
-// on the blocking path, one allocator per library path, and registration.
+// on the slow path, one allocator per library path, and registration.
 // A backend declares one in a package variable and calls Register from
 // init; its Open and OpenLibrary are Backend.Open.
 type Backend[T Allocator] struct {
@@ -79,14 +77,14 @@ type Backend[T Allocator] struct {
 	// embeds m.
 	New func(lib *Lib, m Malloc) (T, error)
 
-	opened Opened[T]
+	cache opened[T]
 }
 
 // Open returns the backend's allocator for the library at path (or the
 // default sonames if path is ""): the same one on every call for the same
 // path. A failed open is not kept, so a later call tries again.
 func (b *Backend[T]) Open(path string) (T, error) {
-	return b.opened.Get(path, func(path string) (T, error) {
+	return b.cache.Get(path, func(path string) (T, error) {
 		var zero T
 		lib, err := load(&b.Spec, path)
 		if err != nil {
@@ -97,9 +95,13 @@ func (b *Backend[T]) Open(path string) (T, error) {
 			return zero, err
 		}
 		// A library initialises itself on its first call, which may
-		// take long: on the blocking path.
+		// take long: on the slow path.
 		m.warm()
-		return b.New(lib, m)
+		a, err := b.New(lib, m)
+		if err == nil {
+			openedset.Add(a) // for the GC pacer's Purge under pressure
+		}
+		return a, err
 	})
 }
 

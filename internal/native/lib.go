@@ -3,8 +3,9 @@
 package native
 
 import (
-	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 
 	"github.com/nalloc/nalloc"
@@ -12,8 +13,10 @@ import (
 )
 
 // ErrMissing is wrapped by a backend method whose C function this build of
-// the library does not have (mallinfo2 before glibc 2.33, say).
-var ErrMissing = errors.New("function not in this library")
+// the library does not have (mallinfo2 before glibc 2.33, say). It wraps
+// nalloc.ErrUnsupported (and so errors.ErrUnsupported), which is what a
+// program tests for.
+var ErrMissing = fmt.Errorf("%w: function not in this library", nalloc.ErrUnsupported)
 
 // Lib is a loaded library together with the Spec of the backend that
 // loaded it, so that every error about it names the backend. It is
@@ -26,11 +29,20 @@ type Lib struct {
 // Sym names a C symbol and where its address goes.
 type Sym = ffi.Sym
 
-// load opens the library at path, or the first of spec.Sonames that loads
-// if path is empty. A library that is not there gives an error wrapping
-// nalloc.ErrLibraryNotFound that names the package to install.
+// load opens the library at path, or the first of the library's names on
+// this system (libraryNames: spec.Sonames on Linux, spec.MacOS's on
+// macOS) that loads if path is empty. A library that is not there gives
+// an error wrapping nalloc.ErrLibraryNotFound that names the package to
+// install; a backend that does not run on this system, one wrapping
+// nalloc.ErrUnsupported.
 func load(spec *Spec, path string) (*Lib, error) {
-	names := spec.Sonames
+	names, source, err := libraryNames(spec, runtime.GOOS, runtime.GOARCH, os.Getenv("HOMEBREW_PREFIX"))
+	if err != nil {
+		return nil, err
+	}
+	if err := zoneCheck(spec, runtime.GOOS); err != nil {
+		return nil, err
+	}
 	if path != "" {
 		names = []string{path}
 	}
@@ -39,13 +51,13 @@ func load(spec *Spec, path string) (*Lib, error) {
 		return &Lib{lib: lib, spec: spec}, nil
 	}
 	if spec.StaticTLS != nil && strings.Contains(err.Error(), "static TLS") {
-		return nil, fmt.Errorf("%s: %w\n(dlopen said: %v)", spec.Name, spec.StaticTLS, err)
+		return nil, fmt.Errorf("%w: %v", spec.StaticTLS.Err, err)
 	}
 	if path != "" {
-		return nil, fmt.Errorf("%w: %s: %v", nalloc.ErrLibraryNotFound, spec.Name, err)
+		return nil, fmt.Errorf("%s: %w: %v", spec.Name, nalloc.ErrLibraryNotFound, err)
 	}
-	return nil, fmt.Errorf("%w: %s: none of %s could be loaded (%v); install it with: apt-get install %s",
-		nalloc.ErrLibraryNotFound, spec.Name, strings.Join(spec.Sonames, ", "), err, spec.Package)
+	return nil, fmt.Errorf("%s: %w: %s (%s): %v",
+		spec.Name, nalloc.ErrLibraryNotFound, strings.Join(names, ", "), source, err)
 }
 
 // Name is the name or path that dlopen accepted.

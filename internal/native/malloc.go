@@ -61,14 +61,14 @@ type MallocSpec struct {
 //
 // # The fast path
 //
-// Allocate and Deallocate of a block under BlockingThreshold bytes at an
+// Allocate and Deallocate of a block under SlowThreshold bytes at an
 // alignment malloc gives anyway (Align <= MinAlign) are the common case:
 // one C call on ffi's fast path, after one test that both validates the
 // Layout and picks the path (fastAligns holds a bit for each alignment
 // that needs nothing more, so an invalid alignment fails it too), with
 // nothing kept live across the call. Everything else goes through
 // allocateSlow and friends, which validate, choose malloc, the aligned
-// call or the blocking path by size, and map NULL to ErrOutOfMemory.
+// call or the slow path by size, and map NULL to ErrOutOfMemory.
 //
 // The slow paths pass sizes of 0 as 1, so that every block has an address
 // of its own and a matching free; the fast path passes 0 to malloc, which
@@ -84,8 +84,8 @@ type Malloc struct {
 	// (and freed by a bare free) whatever the size: every power of two up
 	// to MinAlign. 0 in a guarded Malloc, whose every call needs the guard.
 	fastAligns uint64
-	// fastBelow is the size from which calls take the blocking path
-	// (BlockingThreshold, or 0 when every call must block).
+	// fastBelow is the size from which calls take the slow path
+	// (SlowThreshold, or 0 when every call must block).
 	fastBelow uintptr
 
 	minAlign, naturalAlign uintptr
@@ -109,7 +109,7 @@ func (l *Lib) Malloc(spec MallocSpec) (Malloc, error) {
 		minAlign:     spec.MinAlign,
 		naturalAlign: max(spec.NaturalAlign, spec.MinAlign),
 		sizeFirst:    spec.SizeFirst,
-		fastBelow:    BlockingThreshold,
+		fastBelow:    SlowThreshold,
 		name:         l.spec.Name,
 		lib:          l,
 	}
@@ -137,7 +137,7 @@ func (l *Lib) Malloc(spec MallocSpec) (Malloc, error) {
 // heap functions, named in spec, each checked by guard. name is used in
 // its errors.
 //
-// The functions on Malloc that configure it (this one, BlockAlways) are
+// The functions on Malloc that configure it (this one, SlowAlways) are
 // functions rather than methods so that a backend embedding a Malloc does
 // not export them.
 func OnHeap(m *Malloc, spec MallocSpec, heap uintptr, guard *Guard, name string) (Malloc, error) {
@@ -151,13 +151,13 @@ func OnHeap(m *Malloc, spec MallocSpec, heap uintptr, guard *Guard, name string)
 	return h, nil
 }
 
-// BlockAlways makes every call take the blocking path, for a library in a
+// SlowAlways makes every call take the slow path, for a library in a
 // mode where any call may take long (jemalloc sampling for heap profiles).
-func BlockAlways(m *Malloc) { m.fastBelow, m.fastAligns = 0, 0 }
+func SlowAlways(m *Malloc) { m.fastBelow, m.fastAligns = 0, 0 }
 
-// warm makes the first call into the library on the blocking path: it may
+// warm makes the first call into the library on the slow path: it may
 // take long, as the library initialises itself.
-func (m *Malloc) warm() { ffi.System(m.free, ffi.System(m.malloc, 1, 0, 0, 0, 0, 0), 1, 0, 0, 0, 0) }
+func (m *Malloc) warm() { ffi.Slow1(m.free, ffi.Slow1(m.malloc, 1)) }
 
 // Library is the name or path that dlopen accepted.
 func (m *Malloc) Library() string { return m.lib.Name() }
@@ -228,7 +228,7 @@ func (m *Malloc) AllocateZeroed(l nalloc.Layout) (unsafe.Pointer, error) {
 }
 
 // Deallocate implements nalloc.Allocator: free, on the fast path for
-// blocks under BlockingThreshold. free(NULL) does nothing in C, and free
+// blocks under SlowThreshold. free(NULL) does nothing in C, and free
 // needs no guard: any thread may free any block, a mimalloc heap's
 // included.
 //
@@ -243,7 +243,7 @@ func (m *Malloc) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
 
 func (m *Malloc) deallocateSlow(p unsafe.Pointer, l nalloc.Layout) {
 	if p != nil {
-		ffi.Block1(m.free, uintptr(p))
+		ffi.Slow1(m.free, uintptr(p))
 	}
 }
 
@@ -335,12 +335,12 @@ func (m *Malloc) call(size, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bool) {
 		if size < m.fastBelow {
 			return ffi.FastIf(g.Check, g.Arg, g.Want, fn, a0, a1, a2, a3)
 		}
-		return ffi.BlockIf(g.Check, g.Arg, g.Want, fn, a0, a1, a2, a3)
+		return ffi.SlowIf(g.Check, g.Arg, g.Want, fn, a0, a1, a2, a3)
 	}
 	if size < m.fastBelow {
 		return ffi.Fast4(fn, a0, a1, a2, a3), true
 	}
-	return ffi.Block4(fn, a0, a1, a2, a3), true
+	return ffi.Slow4(fn, a0, a1, a2, a3), true
 }
 
 // result turns a C allocation's outcome into Allocate's.
@@ -353,7 +353,3 @@ func (m *Malloc) result(p uintptr, ok bool, op string, l nalloc.Layout) (unsafe.
 	}
 	return ffi.Ptr(p), nil
 }
-
-// FastBelow is the block size under which m's calls take the fast path:
-// BlockingThreshold, or 0 after BlockAlways. For tests.
-func FastBelow(m *Malloc) uintptr { return m.fastBelow }

@@ -4,20 +4,20 @@ package native
 
 import "sync"
 
-// Opened keeps the one value per library path that a backend hands out:
+// opened keeps the one value per library path that a backend hands out:
 // the first call for a path builds it with open, later calls return the
 // same one. A failed open is not kept, so a later call tries again. The
-// zero value is ready to use; an Opened is safe for concurrent use and
+// zero value is ready to use; an opened is safe for concurrent use and
 // must not be copied.
-type Opened[T any] struct {
+type opened[T any] struct {
 	mu     sync.Mutex
 	byPath map[string]T
 }
 
 // Get returns the value for path, building it with open(path) the first
-// time. open runs with the Opened locked: two goroutines opening the same
+// time. open runs with the opened locked: two goroutines opening the same
 // library never load it twice.
-func (o *Opened[T]) Get(path string, open func(path string) (T, error)) (T, error) {
+func (o *opened[T]) Get(path string, open func(path string) (T, error)) (T, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if v, ok := o.byPath[path]; ok {

@@ -3,6 +3,7 @@
 package native
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -26,7 +27,8 @@ var units = []struct {
 // gets it: an integer in Go's syntax (-1, 4194304, 0x400000), optionally
 // followed by a size unit, which counts in powers of 1024 (4MiB, 4M and 4MB
 // are all 4194304; 128k is 131072), or true or false, which are 1 and 0
-// (C's booleans, for settings that are one).
+// (C's booleans, for settings that are one). Anything else is
+// strconv.ErrSyntax, and a value past 64 bits strconv.ErrRange.
 func ParseInt(s string) (int64, error) {
 	num, shift := strings.TrimSpace(s), uint(0)
 	switch strings.ToLower(num) {
@@ -46,10 +48,29 @@ func ParseInt(s string) (int64, error) {
 	}
 	v, err := strconv.ParseInt(num, 0, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a number (write 4194304, 4MiB, 128k, -1, true or false)", s)
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, strconv.ErrRange
+		}
+		return 0, strconv.ErrSyntax
 	}
 	if v > math.MaxInt64>>shift || v < math.MinInt64>>shift {
-		return 0, fmt.Errorf("%q does not fit in 64 bits", s)
+		return 0, strconv.ErrRange
 	}
 	return v << shift, nil
+}
+
+// Tune is every backend's nalloc.Tuner.Tune: key finds the library's
+// setting for name (its error wraps the backend's sentinel for unknown
+// names), ParseInt reads value, and set applies it. A value that does
+// not parse gives "backend: name=value: " and ParseInt's error.
+func Tune[K any](backend, name, value string, key func(name string) (K, error), set func(k K, v int64) error) error {
+	k, err := key(name)
+	if err != nil {
+		return err
+	}
+	v, err := ParseInt(value)
+	if err != nil {
+		return fmt.Errorf("%s: %s=%s: %w", backend, name, value, err)
+	}
+	return set(k, v)
 }

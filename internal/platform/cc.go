@@ -48,8 +48,24 @@ var CCompiler = sync.OnceValues(func() (string, error) {
 	if cc := os.Getenv("CC"); cc != "" {
 		return cc, nil
 	}
+	if runtime.GOOS != "linux" {
+		return systemCC(runtime.GOOS, exec.LookPath)
+	}
 	return cCompiler(runtime.GOARCH, exec.LookPath, dumpMachine)
 })
+
+// systemCC is CCompiler's choice off Linux, where Debian's cross compilers
+// do not apply: the system's cc (Xcode's clang on macOS, which builds for
+// the machine's own architecture).
+func systemCC(goos string, lookPath func(string) (string, error)) (string, error) {
+	if _, err := lookPath("cc"); err == nil {
+		return "cc", nil
+	}
+	if goos == "darwin" {
+		return "", fmt.Errorf("%w: no cc on darwin; install Xcode's command line tools (xcode-select --install) or set CC", ErrNoCompiler)
+	}
+	return "", fmt.Errorf("%w: no cc on %s; install one or set CC", ErrNoCompiler, goos)
+}
 
 // dumpMachine returns the target triple that the compiler cc builds for.
 func dumpMachine(cc string) string {

@@ -150,3 +150,20 @@ func TestMultiarch(t *testing.T) {
 		t.Errorf("/usr/lib/%s/libc.so.6 is for %v; this process is linux/%s (%v)", m, f.Machine, runtime.GOARCH, want)
 	}
 }
+
+// TestSystemCC checks CCompiler's choice off Linux: the system's cc, or
+// an error wrapping ErrNoCompiler that says how to get one on macOS.
+func TestSystemCC(t *testing.T) {
+	have := func(string) (string, error) { return "/usr/bin/cc", nil }
+	none := func(name string) (string, error) { return "", exec.ErrNotFound }
+	if cc, err := systemCC("darwin", have); cc != "cc" || err != nil {
+		t.Errorf("darwin with cc: %q, %v", cc, err)
+	}
+	cc, err := systemCC("darwin", none)
+	if !errors.Is(err, ErrNoCompiler) || !strings.Contains(err.Error(), "xcode-select --install") || cc != "" {
+		t.Errorf("darwin without cc: %q, %v", cc, err)
+	}
+	if _, err := systemCC("windows", none); !errors.Is(err, ErrNoCompiler) {
+		t.Errorf("windows without cc: %v", err)
+	}
+}

@@ -1,0 +1,71 @@
+// Copyright 2026 The nalloc Authors. SPDX-License-Identifier: MIT
+
+//go:build cgo
+
+package workload
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/bench/internal/peer"
+	"github.com/nalloc/nalloc/internal/native"
+)
+
+// TestCgoPeer runs the Go side of the workloads with a C side through the
+// cgo peer, on every library the C side is tested against, each through
+// its pair (plain, sized or mallocx/sdallocx).
+func TestCgoPeer(t *testing.T) {
+	for name, l := range cLibraries() {
+		t.Run(name, func(t *testing.T) {
+			a, err := peer.OpenCgo(name, l.lib, l.pair)
+			if err != nil && strings.Contains(err.Error(), "cannot open shared object file") {
+				t.Skipf("%s is not installed: %v", l.lib, err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := nalloc.NewCounting(a)
+			for _, w := range All() {
+				if w.CArgs == nil {
+					continue
+				}
+				n := 0
+				e := &Env{A: c, Open: func() (nalloc.Allocator, error) { return c, nil }, P: tinyParams(),
+					Put: func(string, string, float64) { n++ }}
+				if err := w.Run(e); err != nil {
+					t.Fatalf("%s: %v", w.Name, err)
+				}
+				if n == 0 {
+					t.Errorf("%s reported nothing", w.Name)
+				}
+			}
+			if got := c.Counts(); got.Allocations == 0 || got.LiveBytes != 0 {
+				t.Errorf("counts %+v: want allocations, every one freed", got)
+			}
+			if _, err := a.Allocate(nalloc.Layout{Size: 64, Align: 64}); err == nil {
+				t.Errorf("an alignment of 64 through the cgo peer, which calls the library's plain malloc: no error")
+			}
+		})
+	}
+}
+
+// cLibraries are the libraries the C and cgo sides are tested against:
+// every registered backend's, through the pair it declares.
+func cLibraries() map[string]struct {
+	lib  string
+	pair native.Pair
+} {
+	libs := map[string]struct {
+		lib  string
+		pair native.Pair
+	}{}
+	for _, s := range native.Specs() {
+		libs[s.Name] = struct {
+			lib  string
+			pair native.Pair
+		}{s.Sonames[0], s.Pair}
+	}
+	return libs
+}
