@@ -31,7 +31,8 @@
 // version), Tuner (settings by name), StatsReporter, UsableSizer. Find
 // them with As, or call StatsOf, Purge, Tune and UsableSize, which look
 // through the wrappers (Checked, Counting, Verbose) to the allocator they
-// wrap.
+// wrap. NewProfiled samples allocations into a heap profile that go
+// tool pprof reads (package nallocpprof serves it over HTTP).
 //
 // # Vocabulary
 //
@@ -39,8 +40,8 @@
 //
 //   - Allocate and Deallocate: one block, from an Allocator and back to
 //     it; Grow and Shrink resize one.
-//   - Free: a Vec gives its block back. Close: a Map gives every block
-//     back. Delete: one value from New, or one key of a map.
+//   - Free: a Vec gives its block back. Close: a Map or BytesMap gives
+//     every block back. Delete: one value from New, or one key of a map.
 //   - Purge: give memory that is held but not in use back to the
 //     operating system (every backend; Purge here finds it through
 //     wrappers). glibc's Trim(pad) is malloc_trim with its argument.
@@ -71,8 +72,9 @@
 // # Off-heap containers
 //
 // New and Delete (one value), MakeSlice, CopySlice and CopyString (slices
-// and strings), Vec (a growable array) and Map (a hash map on
-// github.com/cockroachdb/swiss) keep Go values in an Allocator's memory,
+// and strings), Vec (a growable array), Map (a hash map on
+// github.com/cockroachdb/swiss) and BytesMap (byte-string keys and values
+// of any length, for caches) keep Go values in an Allocator's memory,
 // where the garbage collector neither scans them nor counts them towards
 // its heap goal. Their element types must be pointer-free, which they
 // check (CheckPointerFree, ErrPointerType naming the offending field).
