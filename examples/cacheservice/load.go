@@ -78,7 +78,7 @@ func parseRun(run string) (runSpec, error) {
 	return r, nil
 }
 
-// The two settings: full gives the figures in this module's README.md (a
+// The two settings: full is the load behind the project README's tables (a
 // cache of about 1 GiB); short runs in seconds, for CI.
 var (
 	fullSetting = loadConfig{
