@@ -78,8 +78,9 @@ func parseRun(run string) (runSpec, error) {
 	return r, nil
 }
 
-// The two settings: full is the load behind the project README's tables (a
-// cache of about 1 GiB); short runs in seconds, for CI.
+// The two settings: full is make service's default (a cache of about
+// 1 GiB; the project README's tables name the flags they ran with);
+// short runs in seconds, for CI.
 var (
 	fullSetting = loadConfig{
 		runs: defaultRuns, alloc: "jemalloc", entries: 2_000_000, requests: 600_000,
