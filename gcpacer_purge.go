@@ -69,7 +69,7 @@ func (p *GCPacer) scavenge() {
 		return
 	}
 	before := p.offHeap
-	start := time.Now()
+	start := p.cfg.now() // the pacer's clock, as for the gap: tests run on a fake one
 	all := opened.Append(p.purge.buf[:0])
 	for _, a := range p.cfg.allocators {
 		all = append(all, a)
@@ -81,7 +81,7 @@ func (p *GCPacer) scavenge() {
 	}
 	clear(all) // keep no allocator alive through the buffer
 	p.purge.buf = all[:0]
-	d := time.Since(start)
+	d := p.cfg.now().Sub(start)
 	p.purge.rounds++
 	p.purge.spent += d
 	after := before
