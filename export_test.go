@@ -98,3 +98,27 @@ func (ip IdlePacer) Recount(fresh bool) (uint64, time.Duration, error) {
 }
 
 var FloorBytes = floorBytes
+
+// ProfiledFast reports whether p calls its allocator's fast path itself.
+func ProfiledFast(p *Profiled) bool { return p.fast.Malloc != 0 }
+
+// ProfiledStall sets every countdown of p far below zero, as if each had
+// just been taken past zero by a block whose goroutine has not restarted
+// it: every block is then drawn on its own (crossed's last case).
+func ProfiledStall(p *Profiled) {
+	for i := range p.countdowns {
+		p.countdowns[i].left.Store(-1 << 60)
+	}
+}
+
+// ProfiledSamples returns how many blocks p has sampled, and how many
+// of them are live.
+func ProfiledSamples(p *Profiled) (allocs, live int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, b := range p.buckets {
+		allocs += b.allocs
+		live += b.allocs - b.frees
+	}
+	return allocs, live
+}

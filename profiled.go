@@ -14,6 +14,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/nalloc/nalloc/internal/ffi"
+	"github.com/nalloc/nalloc/internal/opened"
 	"github.com/nalloc/nalloc/internal/pprofenc"
 )
 
@@ -32,18 +34,24 @@ const DefaultProfileRate = 512 * 1024
 // # Sampling
 //
 // Sampling is a Poisson process over the bytes allocated, with a mean of
-// rate bytes between samples (ProfileRate; DefaultProfileRate): a block
-// of size bytes is sampled with probability 1-exp(-size/rate), the
-// chance that the process puts a point in it, and independently of every
-// other block. It is the process that runtime/malloc.go draws as
-// exponential gaps between samples; Profiled draws each block's outcome
-// from math/rand/v2's per-thread source instead of counting down a
-// shared gap, so that concurrent calls write no shared memory. Small and
-// large blocks are both represented without bias: WriteHeapProfile
-// scales the samples of each stack and size by 1/(1-exp(-size/rate)), as
-// runtime/pprof scales the runtime's, so the figures estimate the true
-// totals. With rate 1 every block is sampled and the figures are exact.
-// Zero-size blocks hold no memory and are never sampled.
+// rate bytes between samples (ProfileRate; DefaultProfileRate), drawn as
+// runtime/malloc.go draws its own: a countdown of bytes to the next
+// sample, restarted at an exponentially distributed gap each time a block
+// takes it past zero, which samples that block. The exponential
+// distribution has no memory, so whatever came before, a block of size
+// bytes is sampled with probability 1-exp(-size/rate), the chance that
+// the process puts a point in it. The runtime keeps one countdown per
+// thread; a library cannot, so Profiled keeps 64 on cache lines of their
+// own and a goroutine uses the one its stack's address picks: goroutines
+// running at once rarely share one, and a goroutine keeps using the same.
+// A block that finds its countdown past zero but not yet restarted by the
+// block that took it there (a few hundred nanoseconds) is drawn on its
+// own, with the same probability. Small and large blocks are both
+// represented without bias: WriteHeapProfile scales the samples of each
+// stack and size by 1/(1-exp(-size/rate)), as runtime/pprof scales the
+// runtime's, so the figures estimate the true totals. With rate 1 every
+// block is sampled and the figures are exact. Zero-size blocks hold no
+// memory and are never sampled.
 //
 // A sampled block keeps the stack that allocated it (runtime.Callers,
 // from the caller of Allocate, up to 128 frames) until it is given back.
@@ -58,19 +66,26 @@ const DefaultProfileRate = 512 * 1024
 // # Cost
 //
 // The unsampled path takes no lock and makes no Go heap allocation:
-// Allocate draws one random number and compares it with a bound
-// (computing the exact probability only when the bound cannot decide);
-// Deallocate looks the address up in an open-addressed table of the
-// sampled blocks, read with atomic loads, which says no after one probe
-// for almost every address (the table is kept at most a quarter full). Only
-// sampled blocks take the mutex, capture a stack and touch the table.
-// The project's docs/profile.md has the figures.
+// Allocate subtracts the block's size from its countdown (one atomic
+// add); Deallocate tests one bit of a filter of the sampled blocks'
+// addresses, which is clear for almost every block that is not sampled
+// and set for every one that is, and only when it is set looks the
+// address up in an open-addressed table of the sampled blocks, read with
+// atomic loads. Only sampled blocks take the mutex, capture a stack and
+// touch the table. When Profiled wraps a native allocator itself (not a
+// wrapper of one), its Allocate and Deallocate call the allocator's fast
+// path directly, the same code (ffi.FastMalloc) the allocator's own
+// methods run, so that Profiled's frame takes the place of the
+// allocator's rather than adding one; every other call, and every call
+// on any other allocator, goes through the allocator's methods. The
+// project's docs/profile.md has the figures.
 //
 // # Memory
 //
-// Profiled holds, on the Go heap, the table of live sampled blocks (12
-// bytes a slot; at most 16 slots per sampled block at the peak of their
-// number, 64 at least) and one record for each distinct stack and size ever sampled
+// Profiled holds, on the Go heap, 12 KiB of its own (the countdowns and
+// the filter), the table of live sampled blocks (12 bytes a slot; at most
+// 16 slots per sampled block at the peak of their number, 64 at least)
+// and one record for each distinct stack and size ever sampled
 // (four counters, and the stack's program counters, stored once per
 // stack), kept for the process's life as the runtime keeps its own. A
 // block of size bytes is sampled with probability at most size/rate, so
@@ -91,21 +106,37 @@ const DefaultProfileRate = 512 * 1024
 // Use NewProfiled; the zero value is not usable, and a Profiled must not
 // be copied.
 type Profiled struct {
-	a    Allocator
+	// First, so that Allocate finds a countdown at no offset.
+	countdowns [countdowns]countdown
+	// filter[filterSlot(addr)] counts the live sampled blocks whose
+	// address hashes there (written under mu, read without).
+	filter [filterSlots]atomic.Uint32
+
+	a Allocator
+	// fast is a copy of a's fast path if a is a native allocator itself
+	// (internal/opened lists them), and the zero FastMalloc, which takes
+	// no call, if not.
+	fast ffi.FastMalloc
 	rate int
-	// bound is ceil(2^63/rate) (0 when sampling is off): a block of size
-	// bytes is not sampled if a uniform 63-bit draw is at least
-	// size*bound, an upper bound on its probability scaled to 2^63, which
-	// decides almost every small block without computing exp.
-	bound uint64
-	live  atomic.Int64 // sampled blocks live: 0 skips the table on free
-	tab   atomic.Pointer[sampleTable]
+	tab  atomic.Pointer[sampleTable]
 
 	mu      sync.Mutex
 	stacks  stackTable
 	buckets []profBucket
 	index   map[bucketKey]uint32 // -> buckets
 }
+
+// countdown is the bytes left until the next sample, on a cache line of
+// its own.
+type countdown struct {
+	left atomic.Int64
+	_    [64 - 8]byte
+}
+
+const (
+	countdowns  = 64      // a power of two
+	filterSlots = 1 << 14 // a power of two
+)
 
 // ProfileOption configures a Profiled in NewProfiled.
 type ProfileOption func(*Profiled)
@@ -126,8 +157,11 @@ func NewProfiled(a Allocator, opts ...ProfileOption) *Profiled {
 	for _, opt := range opts {
 		opt(p)
 	}
-	if p.rate > 0 {
-		p.bound = (1<<63-1)/uint64(p.rate) + 1
+	if f := opened.FastPath(a); f != nil {
+		p.fast = *f
+	}
+	for i := range p.countdowns {
+		p.countdowns[i].left.Store(p.gap())
 	}
 	p.stacks.ids.Init(0)
 	p.tab.Store(newSampleTable(minSampleSlots))
@@ -138,11 +172,40 @@ func NewProfiled(a Allocator, opts ...ProfileOption) *Profiled {
 func (p *Profiled) Unwrap() Allocator { return p.a }
 
 // Allocate implements Allocator.
+//
+// It and Deallocate are nosplit, as the native allocators' are (see
+// internal/native's Malloc): their frames are a few words, and what they
+// call checks the stack itself.
+//
+//go:nosplit
 func (p *Profiled) Allocate(l Layout) (unsafe.Pointer, error) {
+	// sample, by hand (the compiler would not inline it), before the
+	// block is allocated, so that nothing is live across the call: the
+	// countdown has no memory, so a block's chance of being sampled is
+	// the same whether the blocks counted before it were allocated or
+	// not.
+	c := p.countdown()
+	left := c.left.Add(-int64(l.Size))
+	if left > 0 && p.fast.Allocates(l.Size, l.Align) {
+		if q := ffi.Fast1(p.fast.Malloc, l.Size); q != 0 {
+			return ffi.Ptr(q), nil
+		}
+		// The block is not sampled (left > 0): nothing of the
+		// countdown is to be kept live across the call.
+		return p.allocate(l, nil, 1)
+	}
+	return p.allocate(l, c, left)
+}
+
+// allocate is Allocate for a block that took its countdown to left, when
+// it is zero or below or the block is not for the fast path: it allocates
+// the block through the allocator's method, and records it if it is
+// sampled.
+func (p *Profiled) allocate(l Layout, c *countdown, left int64) (unsafe.Pointer, error) {
 	ptr, err := p.a.Allocate(l)
-	// draw, by hand: the compiler would not inline it.
-	if hi, lo := bits.Mul64(uint64(l.Size), p.bound); (hi != 0 || rand.Uint64()>>1 < lo) && err == nil && p.exact(l.Size) {
-		p.sampled(ptr, l.Size)
+	// crossed restarts the countdown whatever became of the block.
+	if left <= 0 && p.crossed(c, left, l.Size) && err == nil {
+		p.sampled(ptr, l.Size, 1)
 	}
 	return ptr, err
 }
@@ -151,38 +214,54 @@ func (p *Profiled) Allocate(l Layout) (unsafe.Pointer, error) {
 // zeroing path, if it has one.
 func (p *Profiled) AllocateZeroed(l Layout) (unsafe.Pointer, error) {
 	ptr, err := AllocateZeroed(p.a, l)
-	// draw, by hand: the compiler would not inline it.
-	if hi, lo := bits.Mul64(uint64(l.Size), p.bound); (hi != 0 || rand.Uint64()>>1 < lo) && err == nil && p.exact(l.Size) {
-		p.sampled(ptr, l.Size)
+	if err == nil && p.sample(l.Size) {
+		p.sampled(ptr, l.Size, 0)
 	}
 	return ptr, err
 }
 
 // Deallocate implements Allocator.
+//
+//go:nosplit
 func (p *Profiled) Deallocate(ptr unsafe.Pointer, l Layout) {
 	// Before the block is given back: once it is, another goroutine may
 	// get the address, and must not find it in the table.
-	if l.Size != 0 && p.live.Load() != 0 && p.tab.Load().has(uintptr(ptr)) {
+	// isSampled, by hand: the compiler would not inline it.
+	if p.filter[filterSlot(uintptr(ptr))].Load() != 0 && l.Size != 0 && p.tab.Load().has(uintptr(ptr)) {
 		p.freed(ptr)
+	}
+	if p.fast.Frees(l.Size) {
+		ffi.Fast1(p.fast.Free, uintptr(ptr))
+		return
 	}
 	p.a.Deallocate(ptr, l)
 }
 
-// Grow implements Allocator.
+// Grow implements Allocator. A block that was not sampled is sampled
+// after it grows if its new bytes are: it is then sampled with the
+// probability its new size gives it.
 func (p *Profiled) Grow(ptr unsafe.Pointer, old, new Layout) (unsafe.Pointer, error) {
-	if p.isSampled(ptr, old) || (new.Size > old.Size && p.draw(new.Size-old.Size)) {
+	if p.isSampled(ptr, old) {
 		return p.resize(ptr, old, new, p.a.Grow)
 	}
-	return p.a.Grow(ptr, old, new)
+	q, err := p.a.Grow(ptr, old, new)
+	if err == nil && new.Size > old.Size && p.sample(new.Size-old.Size) {
+		p.sampled(q, new.Size, 0)
+	}
+	return q, err
 }
 
 // GrowZeroed implements ZeroGrower with the underlying allocator's path,
 // if it has one.
 func (p *Profiled) GrowZeroed(ptr unsafe.Pointer, old, new Layout) (unsafe.Pointer, error) {
-	if p.isSampled(ptr, old) || (new.Size > old.Size && p.draw(new.Size-old.Size)) {
+	if p.isSampled(ptr, old) {
 		return p.resize(ptr, old, new, p.growZeroed)
 	}
-	return GrowZeroed(p.a, ptr, old, new)
+	q, err := GrowZeroed(p.a, ptr, old, new)
+	if err == nil && new.Size > old.Size && p.sample(new.Size-old.Size) {
+		p.sampled(q, new.Size, 0)
+	}
+	return q, err
 }
 
 func (p *Profiled) growZeroed(ptr unsafe.Pointer, old, new Layout) (unsafe.Pointer, error) {
@@ -197,29 +276,84 @@ func (p *Profiled) Shrink(ptr unsafe.Pointer, old, new Layout) (unsafe.Pointer, 
 	return p.a.Shrink(ptr, old, new)
 }
 
+// isSampled reports whether the block at ptr, of l.Size bytes, the
+// caller's, is sampled: almost always no after one bit of the filter.
+// Zero-size blocks are never sampled, and may share an address with a
+// block that is (an arena's next block).
 func (p *Profiled) isSampled(ptr unsafe.Pointer, l Layout) bool {
-	return l.Size != 0 && p.live.Load() != 0 && p.tab.Load().has(uintptr(ptr))
-}
-
-// draw decides whether a block of size bytes (or size new bytes of a
-// grown block) is sampled: with probability 1-exp(-size/rate). Its
-// common case, a small block that is not sampled, is one multiplication,
-// one random number and one comparison.
-func (p *Profiled) draw(size uintptr) bool {
-	hi, lo := bits.Mul64(uint64(size), p.bound)
-	return (hi != 0 || rand.Uint64()>>1 < lo) && p.exact(size)
-}
-
-// exact completes draw once its first draw fell under the bound, which
-// happens with probability b = min(size*bound/2^63, 1): it accepts with
-// probability prob/b, so that the block is sampled with probability prob
-// in all. With rate 1 every block with bytes is.
-func (p *Profiled) exact(size uintptr) bool {
-	if p.rate == 1 {
-		return size != 0
+	if l.Size == 0 {
+		return false
 	}
-	b := min(float64(size)*float64(p.bound)*0x1p-63, 1)
-	return rand.Float64()*b < p.prob(size)
+	return p.filter[filterSlot(uintptr(ptr))].Load() != 0 && p.tab.Load().has(uintptr(ptr))
+}
+
+// filterSlot is the block at addr's slot of the filter (Fibonacci
+// hashing, the top 14 bits).
+func filterSlot(addr uintptr) uint64 {
+	return uint64(addr) * 0x9e3779b97f4a7c15 >> (64 - 14)
+}
+
+// sample reports whether a block of size bytes (or size new bytes of a
+// grown block) is sampled: it counts size down on the countdown the
+// goroutine's stack picks, and the block is sampled if it takes it past
+// zero. Its common case, a block that is not sampled, is one atomic add
+// and a test.
+func (p *Profiled) sample(size uintptr) bool {
+	c := p.countdown()
+	left := c.left.Add(-int64(size))
+	return left <= 0 && p.crossed(c, left, size)
+}
+
+// countdown is the countdown of the calling goroutine, picked by the
+// address of its stack: goroutine stacks are 2 KiB at least, so the
+// address in KiB, hashed, tells goroutines apart and stays put while one
+// runs. (A goroutine whose stack moves may change countdowns, and two
+// may share one: that costs time, never accuracy.)
+func (p *Profiled) countdown() *countdown {
+	var here byte
+	return &p.countdowns[uint64(uintptr(unsafe.Pointer(&here))>>10)*0x9e3779b97f4a7c15>>58%countdowns]
+}
+
+// crossed finishes sample for a block that left its countdown at left,
+// zero or below. If the block took it there, the block holds the
+// sample and the countdown starts again at a fresh gap. If another block
+// took it there and has not restarted it yet, this block is drawn on its
+// own, with the probability 1-exp(-size/rate) the process gives it: its
+// bytes are not counted on the countdown, which the restart overwrites.
+//
+//go:noinline
+func (p *Profiled) crossed(c *countdown, left int64, size uintptr) bool {
+	switch {
+	case p.rate <= 0:
+		c.left.Store(math.MaxInt64) // sampling is off: 2^63 bytes to the next check
+		return false
+	case size == 0:
+		return false
+	case p.rate == 1:
+		c.left.Store(1) // so that it stays near 0
+		return true
+	case left+int64(size) > 0:
+		c.left.Store(p.gap())
+		return true
+	}
+	return rand.Float64() < p.prob(size)
+}
+
+// gap draws the bytes to the next sample, an exponentially distributed
+// number with the rate as mean, rounded up (so that a block of size bytes,
+// a whole number, takes a fresh countdown past zero with probability
+// exactly 1-exp(-size/rate), and the countdown keeps no memory from one
+// block to the next), and 1 at least. With sampling off it is 2^63-1
+// bytes, and with rate 1, 1: every block takes it past zero.
+func (p *Profiled) gap() int64 {
+	switch {
+	case p.rate <= 0:
+		return math.MaxInt64
+	case p.rate == 1:
+		return 1
+	}
+	g := -math.Log(1-rand.Float64()) * float64(p.rate) // 1-Float64 is in (0, 1]
+	return int64(max(math.Ceil(min(g, 1<<62)), 1))
 }
 
 // prob is the probability that a block of size bytes is sampled:
@@ -229,13 +363,15 @@ func (p *Profiled) prob(size uintptr) float64 {
 }
 
 // sampled records the new block at ptr, of size bytes, allocated by the
-// caller of the Profiled method that calls it directly.
+// caller of the Profiled method that calls it through depth functions of
+// its own (0: directly).
 //
 //go:noinline
-func (p *Profiled) sampled(ptr unsafe.Pointer, size uintptr) {
+func (p *Profiled) sampled(ptr unsafe.Pointer, size uintptr, depth int) {
 	var st stack
-	// Skip runtime.Callers, sampled and the Profiled method.
-	st.n = runtime.Callers(3, st.pcs[:])
+	// Skip runtime.Callers, sampled, the functions between and the
+	// Profiled method.
+	st.n = runtime.Callers(3+depth, st.pcs[:])
 	p.mu.Lock()
 	b := p.bucket(p.stacks.intern(st.pcs[:st.n]), size)
 	p.buckets[b].allocs++
@@ -490,8 +626,8 @@ func (p *Profiled) insert(addr uintptr, bucket uint32) {
 		p.tab.Store(nt)
 		t = nt
 	}
+	p.filter[filterSlot(addr)].Add(1)
 	t.put(addr, bucket)
-	p.live.Add(1)
 }
 
 func (t *sampleTable) put(addr uintptr, bucket uint32) {
@@ -521,7 +657,7 @@ func (p *Profiled) remove(addr uintptr) (uint32, bool) {
 		case addr:
 			t.keys[i].Store(tombstone)
 			t.live--
-			p.live.Add(-1)
+			p.filter[filterSlot(addr)].Add(^uint32(0))
 			return t.vals[i], true
 		}
 	}

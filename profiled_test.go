@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -526,4 +527,82 @@ func TestProfiledReset(t *testing.T) {
 		"profAllocA": {4, 1024, 0, 0},
 		"profAllocB": {4, 1024, 4, 1024},
 	})
+}
+
+// TestProfiledSamplingRate checks the chance that a block is sampled,
+// 1-exp(-size/rate), on 8 goroutines at once (so that countdowns are
+// shared and taken past zero concurrently), and on the path that draws a
+// block on its own when its countdown waits for a restart. The count of
+// samples is binomial: it must be within 5 standard deviations of its
+// mean (a false failure about once in 3.5 million runs).
+func TestProfiledSamplingRate(t *testing.T) {
+	const rate, goroutines, perG = 4096, 8, 25000
+	for _, tc := range []struct {
+		name  string
+		stall bool
+	}{{"countdowns", false}, {"drawn", true}} {
+		for _, size := range []uintptr{64, 1000, 3 << 10} {
+			t.Run(fmt.Sprintf("%s/size=%d", tc.name, size), func(t *testing.T) {
+				p := nalloc.NewProfiled(openGlibc(t), nalloc.ProfileRate(rate))
+				if tc.stall {
+					nalloc.ProfiledStall(p)
+				}
+				l := nalloc.Layout{Size: size, Align: 8}
+				var wg sync.WaitGroup
+				for range goroutines {
+					wg.Go(func() {
+						for range perG {
+							ptr := profAllocA(t, p, l)
+							p.Deallocate(ptr, l)
+						}
+					})
+				}
+				wg.Wait()
+				got, live := nalloc.ProfiledSamples(p)
+				n := float64(goroutines * perG)
+				prob := -math.Expm1(-float64(size) / rate)
+				mean, sd := n*prob, math.Sqrt(n*prob*(1-prob))
+				t.Logf("%d samples of %.0f blocks, want %.0f ± %.0f", got, n, mean, sd)
+				if math.Abs(float64(got)-mean) > 5*sd {
+					t.Errorf("%d blocks of %d bytes sampled of %.0f at rate %d, want %.0f ± %.0f (5 sd)", got, size, n, rate, mean, 5*sd)
+				}
+				if live != 0 {
+					t.Errorf("%d samples live after every block was freed", live)
+				}
+			})
+		}
+	}
+}
+
+// TestProfiledFastPath: over a native allocator itself Profiled calls its
+// fast path; over anything else (a wrapper of one, the Go heap, a type
+// that cannot be compared) it calls the allocator's methods, so that a
+// Counting under it counts every call.
+func TestProfiledFastPath(t *testing.T) {
+	g := openGlibc(t)
+	if !nalloc.ProfiledFast(nalloc.NewProfiled(g)) {
+		t.Error("Profiled over glibc does not take glibc's fast path")
+	}
+	c := nalloc.NewCounting(g)
+	p := nalloc.NewProfiled(c)
+	if nalloc.ProfiledFast(p) {
+		t.Error("Profiled over a Counting takes glibc's fast path")
+	}
+	l := nalloc.Layout{Size: 64, Align: 8}
+	for range 1000 {
+		ptr := profAllocA(t, p, l)
+		p.Deallocate(ptr, l)
+	}
+	if n := c.Counts(); n.Allocations != 1000 || n.Deallocations != 1000 {
+		t.Errorf("the Counting under Profiled counted %d allocations and %d frees, want 1000 each", n.Allocations, n.Deallocations)
+	}
+	if nalloc.ProfiledFast(nalloc.NewProfiled(uncomparable{nalloc.NewGoHeap(), nil})) {
+		t.Error("Profiled over a user's allocator takes a fast path")
+	}
+}
+
+// uncomparable is an allocator of a type that cannot be a map key.
+type uncomparable struct {
+	nalloc.Allocator
+	_ []int
 }

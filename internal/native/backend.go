@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/internal/ffi"
 	openedset "github.com/nalloc/nalloc/internal/opened"
 )
 
@@ -61,6 +62,10 @@ type Allocator interface {
 	nalloc.Purger
 	nalloc.Native
 	nalloc.Tuner
+
+	// fastPath is the embedded Malloc's fast path (a method of Malloc's,
+	// so every backend has it by embedding one).
+	fastPath() *ffi.FastMalloc
 }
 
 // Backend is a native backend as the kernel runs it: its Spec, and New,
@@ -99,7 +104,9 @@ func (b *Backend[T]) Open(path string) (T, error) {
 		m.warm()
 		a, err := b.New(lib, m)
 		if err == nil {
-			openedset.Add(a) // for the GC pacer's Purge under pressure
+			// For the GC pacer's Purge under pressure, and for
+			// Profiled, which calls the fast path directly.
+			openedset.Add(a, a.fastPath())
 		}
 		return a, err
 	})

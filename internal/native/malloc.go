@@ -64,7 +64,7 @@ type MallocSpec struct {
 // Allocate and Deallocate of a block under SlowThreshold bytes at an
 // alignment malloc gives anyway (Align <= MinAlign) are the common case:
 // one C call on ffi's fast path, after one test that both validates the
-// Layout and picks the path (fastAligns holds a bit for each alignment
+// Layout and picks the path (ffi.FastMalloc.Aligns holds a bit for each alignment
 // that needs nothing more, so an invalid alignment fails it too), with
 // nothing kept live across the call. Everything else goes through
 // allocateSlow and friends, which validate, choose malloc, the aligned
@@ -80,19 +80,16 @@ type MallocSpec struct {
 // C functions (every library nalloc loads is), except where a guard binds
 // it to one thread (a mimalloc heap).
 type Malloc struct {
-	// fastAligns has bit k set if Align == k is served by a bare malloc
-	// (and freed by a bare free) whatever the size: every power of two up
-	// to MinAlign. 0 in a guarded Malloc, whose every call needs the guard.
-	fastAligns uint64
-	// fastBelow is the size from which calls take the slow path
-	// (SlowThreshold, or 0 when every call must block).
-	fastBelow uintptr
+	// fast is the fast path, with malloc and free: its Aligns is 0 in a
+	// guarded Malloc, whose every call needs the guard, and its Below is
+	// SlowThreshold, or 0 when every call must block.
+	fast ffi.FastMalloc
 
 	minAlign, naturalAlign uintptr
 
-	malloc, calloc, realloc, free, usable uintptr
-	aligned, zeroAligned, alignedRealloc  uintptr
-	sizeFirst                             bool
+	calloc, realloc, usable              uintptr
+	aligned, zeroAligned, alignedRealloc uintptr
+	sizeFirst                            bool
 
 	// heap, if not 0, is passed first to every allocating call.
 	heap  uintptr
@@ -109,16 +106,16 @@ func (l *Lib) Malloc(spec MallocSpec) (Malloc, error) {
 		minAlign:     spec.MinAlign,
 		naturalAlign: max(spec.NaturalAlign, spec.MinAlign),
 		sizeFirst:    spec.SizeFirst,
-		fastBelow:    SlowThreshold,
+		fast:         ffi.FastMalloc{Below: SlowThreshold},
 		name:         l.spec.Name,
 		lib:          l,
 	}
 	for a := uintptr(1); a <= spec.MinAlign; a <<= 1 {
-		m.fastAligns |= 1 << a
+		m.fast.Aligns |= 1 << a
 	}
 	syms := []Sym{
-		{Name: spec.Malloc, Addr: &m.malloc}, {Name: spec.Calloc, Addr: &m.calloc},
-		{Name: spec.Realloc, Addr: &m.realloc}, {Name: spec.Free, Addr: &m.free},
+		{Name: spec.Malloc, Addr: &m.fast.Malloc}, {Name: spec.Calloc, Addr: &m.calloc},
+		{Name: spec.Realloc, Addr: &m.realloc}, {Name: spec.Free, Addr: &m.fast.Free},
 		{Name: spec.UsableSize, Addr: &m.usable}, {Name: spec.Aligned, Addr: &m.aligned},
 	}
 	if spec.ZeroAligned != "" {
@@ -146,18 +143,23 @@ func OnHeap(m *Malloc, spec MallocSpec, heap uintptr, guard *Guard, name string)
 		return Malloc{}, err
 	}
 	h.heap, h.guard, h.name = heap, guard, name
-	h.fastAligns = 0 // every call needs the guard
-	h.fastBelow = m.fastBelow
+	h.fast.Aligns = 0 // every call needs the guard
+	h.fast.Below = m.fast.Below
 	return h, nil
 }
 
 // SlowAlways makes every call take the slow path, for a library in a
 // mode where any call may take long (jemalloc sampling for heap profiles).
-func SlowAlways(m *Malloc) { m.fastBelow, m.fastAligns = 0, 0 }
+func SlowAlways(m *Malloc) { m.fast.Below, m.fast.Aligns = 0, 0 }
 
 // warm makes the first call into the library on the slow path: it may
 // take long, as the library initialises itself.
-func (m *Malloc) warm() { ffi.Slow1(m.free, ffi.Slow1(m.malloc, 1)) }
+func (m *Malloc) warm() { ffi.Slow1(m.fast.Free, ffi.Slow1(m.fast.Malloc, 1)) }
+
+// fastPath is the fast path, which Backend.Open lists in internal/opened.
+//
+//lint:ignore U1000 called through Backend's type constraint, which staticcheck does not follow (dominikh/go-tools#1294)
+func (m *Malloc) fastPath() *ffi.FastMalloc { return &m.fast }
 
 // Library is the name or path that dlopen accepted.
 func (m *Malloc) Library() string { return m.lib.Name() }
@@ -173,14 +175,12 @@ func (m *Malloc) Library() string { return m.lib.Name() }
 //
 //go:nosplit
 func (m *Malloc) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
-	// One test for "valid, aligned by malloc anyway, not the heap's": an
-	// invalid Align has no bit in fastAligns, and a size below fastBelow
-	// cannot overflow. malloc(0) gives a block of its own in every library
-	// nalloc loads; C lets it return NULL, which allocateSlow then retries
-	// as 1 byte, as it does a NULL for any size (and says out of memory if
-	// it is NULL again).
-	if m.fastAligns>>(l.Align&63)&1 != 0 && l.Align < 64 && l.Size < m.fastBelow {
-		if p := ffi.Fast1(m.malloc, l.Size); p != 0 {
+	// One test for "valid, aligned by malloc anyway, not the heap's"
+	// (ffi.FastMalloc). C lets malloc(0) return NULL, which allocateSlow
+	// then retries as 1 byte, as it does a NULL for any size (and says out
+	// of memory if it is NULL again).
+	if m.fast.Allocates(l.Size, l.Align) {
+		if p := ffi.Fast1(m.fast.Malloc, l.Size); p != 0 {
 			return ffi.Ptr(p), nil
 		}
 	}
@@ -195,7 +195,7 @@ func (m *Malloc) allocateSlow(l nalloc.Layout) (unsafe.Pointer, error) {
 	var p uintptr
 	var ok bool
 	if m.natural(l.Align, size) {
-		p, ok = m.allocCall(size, m.malloc, size, 0, 0)
+		p, ok = m.allocCall(size, m.fast.Malloc, size, 0, 0)
 	} else {
 		p, ok = m.alignedCall(m.aligned, size, l.Align)
 	}
@@ -234,8 +234,8 @@ func (m *Malloc) AllocateZeroed(l nalloc.Layout) (unsafe.Pointer, error) {
 //
 //go:nosplit
 func (m *Malloc) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
-	if l.Size < m.fastBelow {
-		ffi.Fast1(m.free, uintptr(p))
+	if m.fast.Frees(l.Size) {
+		ffi.Fast1(m.fast.Free, uintptr(p))
 		return
 	}
 	m.deallocateSlow(p, l)
@@ -243,7 +243,7 @@ func (m *Malloc) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
 
 func (m *Malloc) deallocateSlow(p unsafe.Pointer, l nalloc.Layout) {
 	if p != nil {
-		ffi.Slow1(m.free, uintptr(p))
+		ffi.Slow1(m.fast.Free, uintptr(p))
 	}
 }
 
@@ -332,12 +332,12 @@ func (m *Malloc) allocCall(size, fn, a0, a1, a2 uintptr) (uintptr, bool) {
 // guard if there is one. ok is false if the guard refused.
 func (m *Malloc) call(size, fn, a0, a1, a2, a3 uintptr) (r uintptr, ok bool) {
 	if g := m.guard; g != nil {
-		if size < m.fastBelow {
+		if size < m.fast.Below {
 			return ffi.FastIf(g.Check, g.Arg, g.Want, fn, a0, a1, a2, a3)
 		}
 		return ffi.SlowIf(g.Check, g.Arg, g.Want, fn, a0, a1, a2, a3)
 	}
-	if size < m.fastBelow {
+	if size < m.fast.Below {
 		return ffi.Fast4(fn, a0, a1, a2, a3), true
 	}
 	return ffi.Slow4(fn, a0, a1, a2, a3), true

@@ -132,6 +132,11 @@ func TestBackend(t *testing.T) {
 	if listed != 1 {
 		t.Errorf("the allocator is listed %d times in internal/opened, want once", listed)
 	}
+	// With its fast path, which Profiled calls: malloc and free, for
+	// small blocks at malloc's alignment.
+	if f := opened.FastPath(a); f == nil || f.Malloc == 0 || f.Free == 0 || !f.Allocates(64, 8) || f.Allocates(64, 4096) || !f.Frees(64) {
+		t.Errorf("opened.FastPath = %+v, want malloc and free for 64 bytes at 8, not at 4096", f)
+	}
 	nalloctest.Run(t, nalloctest.Config{
 		New:         func(testing.TB) nalloc.Allocator { return a },
 		MayAllocate: native.FastPathAllocates,
