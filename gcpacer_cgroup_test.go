@@ -5,7 +5,6 @@ package nalloc_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/internal/cgroup"
+	"github.com/nalloc/nalloc/internal/cgroup/cgrouptest"
 )
 
 func TestGCPacerContainerLimitBadFraction(t *testing.T) {
@@ -114,30 +114,6 @@ func TestGCPacerContainerLimitUnreadable(t *testing.T) {
 	}
 }
 
-// testCgroup makes a v1 memory group with the given limit for the test,
-// removed at its end even when the test fails, or skips the test with
-// the reason (not root, no v1 memory hierarchy).
-func testCgroup(t *testing.T, limit uint64) *cgroup.Group {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("making a memory cgroup needs root")
-	}
-	if _, err := cgroup.V1MemoryMount(); err != nil {
-		t.Skipf("no cgroup v1 memory hierarchy: %v", err)
-	}
-	name := fmt.Sprintf("nalloc-test-%d-%s", os.Getpid(), strings.NewReplacer("/", "-", "=", "-").Replace(t.Name()))
-	g, err := cgroup.NewV1Group(name, limit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := g.Remove(); err != nil {
-			t.Error(err)
-		}
-	})
-	return g
-}
-
 // inCgroup returns a command that runs this test binary's test named run
 // inside g (the shell moves itself in, then execs the binary), with env
 // added and NALLOC_PACER_CHILD set to run. The child is killed after 2
@@ -147,8 +123,7 @@ func testCgroup(t *testing.T, limit uint64) *cgroup.Group {
 func inCgroup(t *testing.T, g *cgroup.Group, run string, env ...string) *exec.Cmd {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", `echo $$ > "$1"/cgroup.procs && exec "$2" -test.run="^$3\$" -test.v -test.count=1`,
-		"sh", g.Dir, os.Args[0], run)
+	cmd := cgrouptest.Command(ctx, g, os.Args[0], "-test.run=^"+run+"$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), append(env, "NALLOC_PACER_CHILD="+run)...)
 	return cmd
 }
@@ -175,7 +150,7 @@ func TestGCPacerContainerLimitInACgroup(t *testing.T) {
 		t.Logf("limit %d = 0.9 × %d - off-heap %d", l, limit, x)
 		return
 	}
-	g := testCgroup(t, limit)
+	g := cgrouptest.NewGroup(t, limit)
 	cmd := inCgroup(t, g, t.Name(), "GOMEMLIMIT=off")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {

@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/internal/cgroup/cgrouptest"
 )
 
 // The fragmentation workload under a real memory limit (fragLimit): a
@@ -62,7 +63,7 @@ func TestGCPacerFragmentedHeapInACgroup(t *testing.T) {
 	}
 	limit *= MiB
 	for _, m := range fragModes {
-		g := testCgroup(t, limit)
+		g := cgrouptest.NewGroup(t, limit)
 		start := time.Now()
 		cmd := inCgroup(t, g, t.Name(), "NALLOC_FRAG_MODE="+m.name, "NALLOC_FRAG_IMPL="+impl, "GOMEMLIMIT=off", "GOGC=100")
 		out, err := cmd.CombinedOutput()

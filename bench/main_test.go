@@ -6,16 +6,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
+	_ "github.com/nalloc/nalloc/bench/internal/benchtest" // registers test-arena and test-tuner
 	"github.com/nalloc/nalloc/bench/internal/metric"
 	"github.com/nalloc/nalloc/bench/internal/peer"
 	"github.com/nalloc/nalloc/bench/internal/report"
@@ -44,7 +43,8 @@ func TestMain(m *testing.M) {
 const runArgsEnv = "NALLOC_BENCH_TEST_ARGS"
 
 // Allocators that exist only in the test binary (and so in its children),
-// to drive the paths no real backend takes on demand.
+// to drive the paths no real backend takes on demand; benchtest registers
+// two more, test-arena and test-tuner.
 func init() {
 	// One that cannot load, with a multi-line reason like the registry's.
 	nalloc.Register("test-broken", func() (nalloc.Allocator, error) {
@@ -54,43 +54,6 @@ func init() {
 	nalloc.Register("test-failing", func() (nalloc.Allocator, error) {
 		return &failing{Allocator: nalloc.NewGoHeap()}, nil
 	})
-	// An arena: Reset frees everything, Deallocate nothing.
-	nalloc.Register("test-arena", func() (nalloc.Allocator, error) { return &arena{}, nil })
-	// One with settings (a nalloc.Tuner) that can give memory back (a
-	// nalloc.Purger), for the probe's -set and -trim.
-	nalloc.Register("test-tuner", func() (nalloc.Allocator, error) { return theTuner, nil })
-}
-
-// tuner is the test-tuner allocator: the Go heap, with one setting,
-// "threshold", that takes a size, and a Purge that counts its calls.
-type tuner struct {
-	*nalloc.GoHeap
-	mu        sync.Mutex
-	threshold int64
-	purges    int
-}
-
-var theTuner = &tuner{GoHeap: nalloc.NewGoHeap()}
-
-func (t *tuner) Tune(name, value string) error {
-	if name != "threshold" {
-		return fmt.Errorf("test-tuner: unknown setting %q (known: threshold)", name)
-	}
-	v, err := metric.ParseSize(value)
-	if err != nil {
-		return fmt.Errorf("test-tuner: threshold: %w", err)
-	}
-	t.mu.Lock()
-	t.threshold = v
-	t.mu.Unlock()
-	return nil
-}
-
-func (t *tuner) Purge() error {
-	t.mu.Lock()
-	t.purges++
-	t.mu.Unlock()
-	return nil
 }
 
 type failing struct {
@@ -104,48 +67,6 @@ func (f *failing) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
 	}
 	return f.Allocator.Allocate(l)
 }
-
-// arena is the smallest bump arena: one Go-heap chunk per 1 MiB, reused
-// after Reset. Not for concurrent use.
-type arena struct {
-	chunks [][]byte
-	cur    int // chunk in use
-	off    uintptr
-	resets int
-}
-
-func (a *arena) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
-	if err := l.Validate(); err != nil {
-		return nil, err
-	}
-	const chunk = 1 << 20
-	if l.Size+l.Align > chunk {
-		return nil, nalloc.OutOfMemory("test-arena", l)
-	}
-	for {
-		if a.cur < len(a.chunks) {
-			base := uintptr(unsafe.Pointer(&a.chunks[a.cur][0]))
-			start := (base + a.off + l.Align - 1) &^ (l.Align - 1)
-			if start+l.Size <= base+chunk {
-				a.off = start + l.Size - base
-				return unsafe.Add(unsafe.Pointer(&a.chunks[a.cur][0]), start-base), nil
-			}
-			a.cur++
-			a.off = 0
-			continue
-		}
-		a.chunks = append(a.chunks, make([]byte, chunk))
-	}
-}
-
-func (a *arena) Deallocate(unsafe.Pointer, nalloc.Layout) {}
-func (a *arena) Grow(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
-	return nalloc.Reallocate(a, p, old, new)
-}
-func (a *arena) Shrink(p unsafe.Pointer, old, new nalloc.Layout) (unsafe.Pointer, error) {
-	return p, nalloc.ValidateShrink(old, new)
-}
-func (a *arena) Reset() { a.cur, a.off, a.resets = 0, 0, a.resets+1 }
 
 // childTimeout bounds each child of a shoot-out run in these tests, well
 // below go test's 10 minutes: a child that hangs (as one did once under

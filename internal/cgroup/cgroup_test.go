@@ -3,16 +3,17 @@
 package cgroup_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/nalloc/nalloc/internal/cgroup"
+	"github.com/nalloc/nalloc/internal/cgroup/cgrouptest"
 )
 
 // fixture builds a directory laid out like / for FindAt: files maps a
@@ -185,28 +186,6 @@ func TestCgroupFindAtUnreadable(t *testing.T) {
 	}
 }
 
-// testGroup makes a v1 memory group for the test, removed at its end
-// even if it fails, or skips the test with the reason.
-func testGroup(t *testing.T, limit uint64) *cgroup.Group {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("making a memory cgroup needs root")
-	}
-	if _, err := cgroup.V1MemoryMount(); err != nil {
-		t.Skipf("no cgroup v1 memory hierarchy here: %v", err)
-	}
-	g, err := cgroup.NewV1Group(fmt.Sprintf("nalloc-test-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-")), limit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := g.Remove(); err != nil {
-			t.Error(err)
-		}
-	})
-	return g
-}
-
 // TestCgroupFindInARealGroup runs a child process in a v1 memory group with a
 // 96 MiB limit and checks that Find, in the child, reads it.
 func TestCgroupFindInARealGroup(t *testing.T) {
@@ -215,9 +194,8 @@ func TestCgroupFindInARealGroup(t *testing.T) {
 		fmt.Printf("limit=%d ok=%v version=%d err=%v\n", m.Limit, ok, m.Version, err)
 		return
 	}
-	g := testGroup(t, 96<<20)
-	cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$1"/cgroup.procs && exec "$2" -test.run='^TestCgroupFindInARealGroup$'`,
-		"sh", g.Dir, os.Args[0])
+	g := cgrouptest.NewGroup(t, 96<<20)
+	cmd := cgrouptest.Command(context.Background(), g, os.Args[0], "-test.run=^TestCgroupFindInARealGroup$")
 	cmd.Env = append(os.Environ(), "NALLOC_CGROUP_CHILD=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -251,9 +229,8 @@ func TestCgroupCountsOOMKills(t *testing.T) {
 		fmt.Println("survived", len(keep))
 		return
 	}
-	g := testGroup(t, 32<<20)
-	cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$1"/cgroup.procs && exec "$2" -test.run='^TestCgroupCountsOOMKills$'`,
-		"sh", g.Dir, os.Args[0])
+	g := cgrouptest.NewGroup(t, 32<<20)
+	cmd := cgrouptest.Command(context.Background(), g, os.Args[0], "-test.run=^TestCgroupCountsOOMKills$")
 	cmd.Env = append(os.Environ(), "NALLOC_CGROUP_CHILD=1")
 	out, err := cmd.CombinedOutput()
 	if err == nil || strings.Contains(string(out), "survived") {

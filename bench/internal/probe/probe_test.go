@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/bench/internal/benchtest" // registers test-tuner, for -set and -trim
 	"github.com/nalloc/nalloc/internal/platform"
 )
 
@@ -89,12 +90,13 @@ func TestProbeEveryAllocator(t *testing.T) {
 func TestProbeSetAndTrim(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"-allocator", "test-tuner", "-set", "threshold=4MiB", "-trim", "-sizes", "1KiB,2KiB", "-count", "2"}
-	before := theTuner.purges
+	tuner := benchtest.TheTuner
+	before := tuner.Purges()
 	if code := run(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if theTuner.threshold != 4<<20 || theTuner.purges != before+2 {
-		t.Errorf("threshold %d, %d purges; want 4 MiB and 2", theTuner.threshold, theTuner.purges-before)
+	if tuner.Threshold() != 4<<20 || tuner.Purges() != before+2 {
+		t.Errorf("threshold %d, %d purges; want 4 MiB and 2", tuner.Threshold(), tuner.Purges()-before)
 	}
 	if !strings.Contains(stdout.String(), "set threshold=4MiB") {
 		t.Errorf("the output does not say what was set:\n%s", stdout.String())

@@ -42,14 +42,8 @@ var larson = &Workload{
 	order: 80,
 	Name:  "larson",
 	Desc:  "mimalloc-bench's larson 8 1000 5000 100 4141 N: N threads replace random blocks of 8-1000 B in 5000 slots each, and hand the slots to a new thread",
-	Rows: func(p *Params) (r []RowKey) {
-		for _, n := range p.LarsonThreadCounts {
-			r = append(r, RowKey{threadCase(n), metric.OpsPerSec})
-		}
-		for _, n := range p.LarsonThreadCounts {
-			r = append(r, RowKey{threadCase(n), metric.PeakRSS})
-		}
-		return r
+	Rows: func(p *Params) []RowKey {
+		return rowsByCount(p.LarsonThreadCounts, threadCase, metric.OpsPerSec, metric.PeakRSS)
 	},
 	Run:      runLarson,
 	Threaded: true,
@@ -57,7 +51,7 @@ var larson = &Workload{
 		{metric.OpsPerSec, "larson: throughput by threads (8-1000 B)", "threads (each replaced after 500 000 allocations)", "million allocations per second", "1/s", 1e6, true},
 		{metric.PeakRSS, "larson: peak RSS by threads", "threads", "MiB", "B", 1 << 20, false},
 	},
-	NotFor: notForArena("blocks freed one by one on other threads would never be reclaimed (and an arena is for one goroutine)"),
+	NotFor: notForCrossThread,
 	CArgs: func(p *Params) []string {
 		return []string{"threads=" + joinInts(p.LarsonThreadCounts), "min=" + strconv.Itoa(int(p.LarsonMin)),
 			"max=" + strconv.Itoa(int(p.LarsonMax)), "slots=" + strconv.Itoa(p.LarsonSlots),

@@ -159,6 +159,18 @@ func Names() []string {
 func sizeCase(s uintptr) string { return fmt.Sprintf("size=%dB", s) }
 func threadCase(n int) string   { return fmt.Sprintf("threads=%d", n) }
 
+// rowsByCount are the rows of a workload run once for each of counts
+// (threads, or xmalloc's -w), each case named by caseOf: every count's
+// row of the first metric, then of the next, in the order given.
+func rowsByCount(counts []int, caseOf func(int) string, metrics ...string) (r []RowKey) {
+	for _, m := range metrics {
+		for _, n := range counts {
+			r = append(r, RowKey{caseOf(n), m})
+		}
+	}
+	return r
+}
+
 func joinInts[T int | uintptr](xs []T) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {
@@ -184,6 +196,10 @@ func notForArena(why string) func(a nalloc.Allocator) string {
 		return ""
 	}
 }
+
+// notForCrossThread rules out arenas from a workload that frees blocks on
+// other threads than the ones that allocated them (xmalloc, larson).
+var notForCrossThread = notForArena("blocks freed one by one on other threads would never be reclaimed (and an arena is for one goroutine)")
 
 // Env is what a workload's run sees: the allocator and the figures it
 // reports. It lives in a child process (package run).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	_ "github.com/nalloc/nalloc/all"
+	"github.com/nalloc/nalloc/bench/internal/benchtest" // registers test-arena
 	"github.com/nalloc/nalloc/bench/internal/metric"
 	"github.com/nalloc/nalloc/bench/internal/peer"
 )
@@ -166,8 +167,8 @@ func TestWorkloadsInProcess(t *testing.T) {
 	// The arena was Reset, not freed block by block, in arena-boxes.
 	a, _ := nalloc.Open("test-arena")
 	e := &Env{A: a, P: tinyParams(), Put: func(string, string, float64) {}}
-	if err := runBoxes(e); err != nil || a.(*arena).resets != e.P.BoxRounds+2 {
-		t.Errorf("arena-boxes on an arena: %v, %d resets, want %d", err, a.(*arena).resets, e.P.BoxRounds+2)
+	if err := runBoxes(e); err != nil || a.(*benchtest.Arena).Resets() != e.P.BoxRounds+2 {
+		t.Errorf("arena-boxes on an arena: %v, %d resets, want %d", err, a.(*benchtest.Arena).Resets(), e.P.BoxRounds+2)
 	}
 }
 

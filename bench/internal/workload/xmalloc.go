@@ -51,14 +51,8 @@ var xmalloc = &Workload{
 	order: 70,
 	Name:  "xmalloc",
 	Desc:  "mimalloc-bench's xmalloc-test -w W -s 64: W producer threads allocate 64 B blocks in batches, W consumer threads free them",
-	Rows: func(p *Params) (r []RowKey) {
-		for _, w := range p.XWorkers {
-			r = append(r, RowKey{workersCase(w), metric.FreesPerSec})
-		}
-		for _, w := range p.XWorkers {
-			r = append(r, RowKey{workersCase(w), metric.PeakRSS})
-		}
-		return r
+	Rows: func(p *Params) []RowKey {
+		return rowsByCount(p.XWorkers, workersCase, metric.FreesPerSec, metric.PeakRSS)
 	},
 	Run:      runXmalloc,
 	Threaded: true,
@@ -66,7 +60,7 @@ var xmalloc = &Workload{
 		{metric.FreesPerSec, "xmalloc: cross-thread frees (64 B)", "xmalloc-test -w: producers, and as many consumers", "million frees per second", "1/s", 1e6, true},
 		{metric.PeakRSS, "xmalloc: peak RSS by -w", "-w", "MiB", "B", 1 << 20, false},
 	},
-	NotFor: notForArena("blocks freed one by one on other threads would never be reclaimed (and an arena is for one goroutine)"),
+	NotFor: notForCrossThread,
 	CArgs: func(p *Params) []string {
 		return []string{"workers=" + joinInts(p.XWorkers), "size=" + strconv.Itoa(int(p.XObjectSize)),
 			"batch=" + strconv.Itoa(p.XBatch), "queue=" + strconv.Itoa(p.XQueue),
