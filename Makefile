@@ -42,7 +42,7 @@ ARM64    := GOARCH=arm64 NALLOC_EXPECT_EMULATED=$(ARM64_EMULATED) CGO_ENABLED=0
 ARM64CGO := GOARCH=arm64 NALLOC_EXPECT_EMULATED=$(ARM64_EMULATED) CGO_ENABLED=1 \
 	CC=$(if $(filter 1,$(ARM64_EMULATED)),aarch64-linux-gnu-gcc,cc)
 
-.PHONY: deps test test-arm64 cross bench bench-micro icount-pairs lint fuzz stress service
+.PHONY: deps test test-arm64 cross bench bench-micro icount-pairs icount-profiled lint fuzz stress service
 
 # Packages are checked as pkg:arch: with multiarch (make test-arm64 adds
 # arm64 builds of the libraries), dpkg calls a bare name ambiguous.
@@ -106,6 +106,9 @@ bench-micro: deps
 # (callgrind): the figures behind each backend's choice of entry points.
 icount-pairs: deps
 	./scripts/icount-pairs
+
+icount-profiled: deps
+	./scripts/icount-profiled
 
 # The example service under load, the Go heap against nalloc: the README's
 # figures (a cache of about 1 GiB; minutes). LOADFLAGS=-short: seconds.

@@ -67,11 +67,10 @@ const DefaultProfileRate = 512 * 1024
 //
 // The unsampled path takes no lock and makes no Go heap allocation:
 // Allocate subtracts the block's size from its countdown (one atomic
-// add); Deallocate tests one bit of a filter of the sampled blocks'
-// addresses, which is clear for almost every block that is not sampled
-// and set for every one that is, and only when it is set looks the
-// address up in an open-addressed table of the sampled blocks, read with
-// atomic loads. Only sampled blocks take the mutex, capture a stack and
+// add); Deallocate reads one counter of a filter of the sampled blocks'
+// addresses, 0 for almost every block that is not sampled and never for
+// one that is, and only when it is not 0 looks the address up in an
+// open-addressed table of the sampled blocks, read with atomic loads. Only sampled blocks take the mutex, capture a stack and
 // touch the table. When Profiled wraps a native allocator itself (not a
 // wrapper of one), its Allocate and Deallocate call the allocator's fast
 // path directly, the same code (ffi.FastMalloc) the allocator's own
@@ -82,8 +81,8 @@ const DefaultProfileRate = 512 * 1024
 //
 // # Memory
 //
-// Profiled holds, on the Go heap, 12 KiB of its own (the countdowns and
-// the filter), the table of live sampled blocks (12 bytes a slot; at most
+// Profiled holds, on the Go heap, 68 KiB of its own (the countdowns, 4
+// KiB, and the filter, 64 KiB), the table of live sampled blocks (12 bytes a slot; at most
 // 16 slots per sampled block at the peak of their number, 64 at least)
 // and one record for each distinct stack and size ever sampled
 // (four counters, and the stack's program counters, stored once per
@@ -277,7 +276,7 @@ func (p *Profiled) Shrink(ptr unsafe.Pointer, old, new Layout) (unsafe.Pointer, 
 }
 
 // isSampled reports whether the block at ptr, of l.Size bytes, the
-// caller's, is sampled: almost always no after one bit of the filter.
+// caller's, is sampled: almost always no after one counter of the filter.
 // Zero-size blocks are never sampled, and may share an address with a
 // block that is (an arena's next block).
 func (p *Profiled) isSampled(ptr unsafe.Pointer, l Layout) bool {
