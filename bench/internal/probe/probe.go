@@ -28,6 +28,7 @@ import (
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/bench/internal/metric"
 	"github.com/nalloc/nalloc/bench/internal/report"
+	"github.com/nalloc/nalloc/internal/native"
 	"github.com/nalloc/nalloc/internal/sysmem"
 	"github.com/nalloc/nalloc/osmem"
 )
@@ -140,6 +141,11 @@ func parseProbeFlags(args []string, stderr io.Writer) (*probeConfig, error) {
 	if !slices.Contains(nalloc.Names(), c.Allocator) {
 		return nil, fmt.Errorf("probe: unknown allocator %q; use one of: %s", c.Allocator, strings.Join(nalloc.Names(), ", "))
 	}
+	// The probe's process is there to show what this one allocator does
+	// to a process: on macOS, where jemalloc, mimalloc and TCMalloc make
+	// themselves the default malloc zone as they load, that is part of it
+	// (elsewhere this does nothing).
+	native.AllowDefaultZone(c.Allocator)
 	for part := range strings.SplitSeq(*sizes, ",") {
 		v, err := metric.ParseSize(part)
 		if err != nil {

@@ -95,6 +95,12 @@ func (s Spec) open() (func() (nalloc.Allocator, error), error) {
 		if spec = specByName(s.Backend); spec == nil {
 			return nil, fmt.Errorf("no native backend %q is registered", s.Backend)
 		}
+		// A child runs one allocator. On macOS, jemalloc, mimalloc and
+		// TCMalloc make themselves the process's default malloc zone as
+		// they load, as they do in a C program linked with them: that is
+		// what the column measures, so the child allows it (elsewhere
+		// this does nothing).
+		native.AllowDefaultZone(s.Backend)
 	}
 	switch {
 	case s.Via == metric.ViaCgo:
