@@ -213,10 +213,7 @@ func TestBytesMapNoGoAllocations(t *testing.T) {
 			continue
 		}
 		t.Run("alloc="+name, func(t *testing.T) {
-			a, err := nalloc.Open(name)
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := openOrSkip(t, name)
 			m, err := nalloc.NewBytesMap(a, 1000)
 			if err != nil {
 				t.Fatal(err)

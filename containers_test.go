@@ -3,6 +3,7 @@
 package nalloc_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -21,6 +22,45 @@ func isModuleAllocator(name string) bool {
 		slices.ContainsFunc(native.Specs(), func(s *native.Spec) bool { return s.Name == name })
 }
 
+// openHere opens the allocator registered as name, for the tests and
+// benchmarks that go over every allocator of this module. ok is false
+// for a native backend that does not run on this system (libsystem off
+// macOS, native.Spec.RunsHere), once its Open has said so with an error
+// wrapping nalloc.ErrUnsupported: the caller leaves it out, and openHere
+// logs why. Any other failure fails tb, an unsupported error from a
+// backend that should run here included.
+func openHere(tb testing.TB, name string) (a nalloc.Allocator, ok bool) {
+	tb.Helper()
+	a, err := nalloc.Open(name)
+	switch {
+	case err == nil:
+		return a, true
+	case errors.Is(err, nalloc.ErrUnsupported) && !runsHere(name):
+		tb.Logf("%s left out, unsupported here: %v", name, err)
+		return nil, false
+	}
+	tb.Fatalf("Open(%q): %v", name, err)
+	return nil, false
+}
+
+// openOrSkip is openHere for a test or benchmark of one allocator: it
+// skips tb where the backend does not run.
+func openOrSkip(tb testing.TB, name string) nalloc.Allocator {
+	tb.Helper()
+	a, ok := openHere(tb, name)
+	if !ok {
+		tb.SkipNow() // openHere logged why
+	}
+	return a
+}
+
+// runsHere reports whether name is an allocator that runs on this
+// system: any but a native backend with no library here.
+func runsHere(name string) bool {
+	i := slices.IndexFunc(native.Specs(), func(s *native.Spec) bool { return s.Name == name })
+	return i < 0 || native.Specs()[i].RunsHere()
+}
+
 // forEachAllocator runs f on every allocator of this module that is
 // registered, each wrapped in a tracker that checks every block comes back
 // once, with its layout.
@@ -30,11 +70,7 @@ func forEachAllocator(t *testing.T, f func(t *testing.T, tr *tracker)) {
 			continue // registered by another test
 		}
 		t.Run("alloc="+name, func(t *testing.T) {
-			a, err := nalloc.Open(name)
-			if err != nil {
-				t.Fatalf("Open(%q): %v", name, err)
-			}
-			tr := track(t, a)
+			tr := track(t, openOrSkip(t, name))
 			f(t, tr)
 			tr.checkEmpty()
 		})

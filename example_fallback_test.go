@@ -13,8 +13,9 @@ import (
 // A program that prefers a native allocator but must run everywhere opens
 // it and falls back to the Go heap on any error: the library is not
 // installed (nalloc.ErrLibraryNotFound), or the backend does not run on
-// this system (nalloc.ErrUnsupported: Windows, glibc on macOS, or jemalloc
-// on macOS before jemalloc.AllowDefaultZone). "go" opens on every system.
+// this system (nalloc.ErrUnsupported: Windows, glibc on macOS, libsystem
+// anywhere but macOS, or jemalloc on macOS before
+// jemalloc.AllowDefaultZone). "go" opens on every system.
 func ExampleOpen_fallback() {
 	a, err := nalloc.Open("jemalloc")
 	if err != nil {

@@ -198,10 +198,7 @@ func BenchmarkGCLiveSet(b *testing.B) {
 			continue
 		}
 		build := func(b *testing.B) func() {
-			a, err := nalloc.Open(name)
-			if err != nil {
-				b.Fatal(err)
-			}
+			a := openOrSkip(b, name)
 			v, err := nalloc.NewVec[liveRecord](a, n)
 			if err != nil {
 				b.Fatal(err)

@@ -49,13 +49,7 @@ func TestStress(t *testing.T) {
 		},
 	}
 	for _, s := range native.Specs() {
-		allocators[s.Name] = func(t testing.TB) nalloc.Allocator {
-			a, err := s.OpenLibrary("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return a
-		}
+		allocators[s.Name] = func(t testing.TB) nalloc.Allocator { return openOrSkip(t, s.Name) }
 	}
 	for name, open := range allocators {
 		t.Run(name, func(t *testing.T) {

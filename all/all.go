@@ -16,6 +16,7 @@ import (
 	_ "github.com/nalloc/nalloc/bump"
 	_ "github.com/nalloc/nalloc/glibc"
 	_ "github.com/nalloc/nalloc/jemalloc"
+	_ "github.com/nalloc/nalloc/libsystem"
 	_ "github.com/nalloc/nalloc/mimalloc"
 	_ "github.com/nalloc/nalloc/tbbmalloc"
 	_ "github.com/nalloc/nalloc/tcmalloc"

@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"path"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -53,16 +54,30 @@ func TestRegistersEveryBackend(t *testing.T) {
 
 // TestBackendList checks internal/backends/backends.txt, the list the
 // Makefile, the Dockerfile and the scripts read, against the native
-// backends' own declarations of their Debian packages.
+// backends' own declarations of their Debian packages: the same package
+// for each, and no package for a backend that is not native. A native
+// backend with no package ("-") is one with no Linux library (libsystem),
+// which the scripts leave out: it must indeed have none, and say so when
+// opened on Linux.
 func TestBackendList(t *testing.T) {
 	specs := native.Specs()
 	for _, s := range specs {
 		if pkg := backends.Package[s.Name]; pkg != s.Package {
 			t.Errorf("internal/backends/backends.txt has %s %q; the backend's Spec says %q", s.Name, pkg, s.Package)
 		}
+		if (s.Package == "") != (len(s.Sonames) == 0) {
+			t.Errorf("%s: Debian package %q, Linux sonames %q: a backend has both or neither", s.Name, s.Package, s.Sonames)
+		}
+		if runtime.GOOS == "linux" && len(s.Sonames) == 0 {
+			if _, err := s.OpenLibrary(""); !errors.Is(err, nalloc.ErrUnsupported) {
+				t.Errorf("%s has no Linux library, yet its Open on Linux says %v, not an error wrapping nalloc.ErrUnsupported", s.Name, err)
+			}
+		}
 	}
-	if len(backends.Package) != len(specs) {
-		t.Errorf("internal/backends/backends.txt lists %d backends with a library, all.go registers %d native ones", len(backends.Package), len(specs))
+	for name := range backends.Package {
+		if !slices.ContainsFunc(specs, func(s *native.Spec) bool { return s.Name == name }) {
+			t.Errorf("internal/backends/backends.txt names a Debian package for %s, which registers no native backend", name)
+		}
 	}
 }
 

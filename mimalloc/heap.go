@@ -187,7 +187,7 @@ func (h *Heap) Allocate(l nalloc.Layout) (unsafe.Pointer, error) {
 	return h.m.Allocate(l)
 }
 
-// AllocateZeroed is Allocate with the block zero-filled (mi_heap_zalloc,
+// AllocateZeroed is Allocate with the block zero-filled (mi_heap_calloc,
 // mi_heap_zalloc_aligned_at).
 func (h *Heap) AllocateZeroed(l nalloc.Layout) (unsafe.Pointer, error) {
 	if err := h.open("AllocateZeroed"); err != nil {

@@ -103,7 +103,7 @@ var backend = native.Backend[*Allocator]{
 // change alignment.
 var heapSpec = native.MallocSpec{
 	MinAlign: minAlign, NaturalAlign: naturalAlign,
-	Malloc: "mi_heap_malloc", Calloc: "mi_heap_zalloc", Realloc: "mi_heap_realloc", Free: "mi_free",
+	Malloc: "mi_heap_malloc", Calloc: "mi_heap_calloc", Realloc: "mi_heap_realloc", Free: "mi_free",
 	UsableSize: "mi_usable_size",
 	Aligned:    "mi_heap_malloc_aligned_at", SizeFirst: true,
 	ZeroAligned: "mi_heap_zalloc_aligned_at",

@@ -23,6 +23,10 @@ type FastMalloc struct {
 	// Below is the size from which calls take the slow path instead
 	// (native.SlowThreshold, or 0).
 	Below uintptr
+	// FreeBelow is the size under which a bare free(p) frees a block:
+	// Below, or 0 where free takes more than the block (a macOS zone's,
+	// which takes the zone first).
+	FreeBelow uintptr
 	// Malloc and Free are void *malloc(size_t) and void free(void *).
 	Malloc, Free uintptr
 }
@@ -42,4 +46,4 @@ func (f *FastMalloc) Allocates(size, align uintptr) bool {
 
 // Frees reports whether a block of size bytes is for the fast path: then
 // Fast1(f.Free, p) frees it. free(NULL) does nothing in C.
-func (f *FastMalloc) Frees(size uintptr) bool { return size < f.Below }
+func (f *FastMalloc) Frees(size uintptr) bool { return size < f.FreeBelow }

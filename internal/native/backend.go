@@ -41,8 +41,10 @@ type Pair struct {
 	Alloc string // void *Alloc(size_t size)
 	Free  string // see Kind
 	// Kind is how C calls them: "plain", p = Alloc(size) and Free(p),
-	// for every backend (a sized free is no faster: docs/backends.md,
-	// "Entry points").
+	// for every backend with no zone (a sized free is no faster:
+	// docs/backends.md, "Entry points"); "zone", p = Alloc(zone, size)
+	// and Free(zone, p) on a zone of the C side's own (MallocSpec.Zone),
+	// for one with a zone.
 	Kind string
 }
 
@@ -121,6 +123,9 @@ var specs struct {
 // lists its Spec in Specs. Backends call it from init.
 func (b *Backend[T]) Register() {
 	b.Pair = Pair{Alloc: b.Malloc.Malloc, Free: b.Malloc.Free, Kind: "plain"}
+	if b.Malloc.Zone != "" {
+		b.Pair.Kind = "zone"
+	}
 	b.open = func(path string) (nalloc.Allocator, error) {
 		a, err := b.Open(path)
 		if err != nil {

@@ -31,11 +31,12 @@
 //     bound to one thread. No backend imports internal/ffi.
 //   - The malloc-family adapter (Malloc, from a MallocSpec): the
 //     nalloc.Allocator contract over malloc, calloc, realloc, free, an
-//     aligned call and usable_size, with the shapes the five libraries
-//     differ in given as data (argument order, a heap argument, a sized
-//     free, zeroing and aligned reallocation where they exist). mimalloc's
-//     heaps are the same adapter with the heap functions and a Guard
-//     (OnHeap).
+//     aligned call and usable_size, with the shapes the libraries differ
+//     in given as data (argument order, a heap argument, a zone of the
+//     allocator's own that every call takes first, zeroing and aligned
+//     reallocation where they exist). mimalloc's heaps are the same
+//     adapter with the heap functions and a Guard (OnHeap); macOS's
+//     malloc is the same adapter on a zone it creates (MallocSpec.Zone).
 //
 // # Paths
 //

@@ -5,6 +5,7 @@ package native
 import (
 	"fmt"
 	"path"
+	"runtime"
 	"sync"
 
 	"github.com/nalloc/nalloc"
@@ -18,9 +19,11 @@ type MacOS struct {
 	// ("libjemalloc.2.dylib"). Each is tried in Homebrew's lib directory,
 	// then bare, so that dyld's own search (DYLD_LIBRARY_PATH, and
 	// /usr/local/lib among its fallbacks) finds a build installed
-	// elsewhere.
+	// elsewhere. An absolute path is tried as it is: a library of macOS
+	// itself ("/usr/lib/libSystem.B.dylib").
 	Dylibs []string
-	// Formula is the Homebrew formula that installs it: "jemalloc".
+	// Formula is the Homebrew formula that installs it: "jemalloc"; ""
+	// for a library that is part of macOS.
 	Formula string
 	// DefaultZone is set for a library that, as it loads, makes itself
 	// the process's default malloc zone (jemalloc, mimalloc as Homebrew
@@ -37,12 +40,16 @@ var homebrewPrefix = map[string]string{"arm64": "/opt/homebrew", "amd64": "/usr/
 
 // libraryNames returns the names to pass to dlopen, in order, for spec's
 // library on goos/goarch, and where the library comes from there ("Debian
-// package libjemalloc2", "Homebrew formula jemalloc"). brewPrefix is
-// $HOMEBREW_PREFIX ("" if unset). A backend whose library nalloc does not
-// load on goos gets an error wrapping nalloc.ErrUnsupported.
+// package libjemalloc2", "Homebrew formula jemalloc", "part of macOS").
+// brewPrefix is $HOMEBREW_PREFIX ("" if unset). A backend whose library
+// nalloc does not load on goos (no Sonames for Linux, no Dylibs for
+// macOS, any other system) gets an error wrapping nalloc.ErrUnsupported.
 func libraryNames(spec *Spec, goos, goarch, brewPrefix string) (names []string, source string, err error) {
 	switch goos {
 	case "linux":
+		if len(spec.Sonames) == 0 {
+			break
+		}
 		return spec.Sonames, "Debian package " + spec.Package, nil
 	case "darwin":
 		if len(spec.MacOS.Dylibs) == 0 {
@@ -52,14 +59,27 @@ func libraryNames(spec *Spec, goos, goarch, brewPrefix string) (names []string, 
 			brewPrefix = homebrewPrefix[goarch]
 		}
 		for _, d := range spec.MacOS.Dylibs {
-			if brewPrefix != "" {
+			if brewPrefix != "" && !path.IsAbs(d) {
 				names = append(names, path.Join(brewPrefix, "lib", d))
 			}
 			names = append(names, d)
 		}
+		if spec.MacOS.Formula == "" {
+			return names, "part of macOS", nil
+		}
 		return names, "Homebrew formula " + spec.MacOS.Formula, nil
 	}
 	return nil, "", fmt.Errorf("%s: no library to load on %s: %w", spec.Name, goos, nalloc.ErrUnsupported)
+}
+
+// RunsHere reports whether the backend has a library to load on this
+// system. Where it has none, its Open returns an error wrapping
+// nalloc.ErrUnsupported (glibc on macOS, libsystem on Linux, every native
+// backend on Windows): tools and tests that go over every backend leave
+// it out, and may check that error.
+func (s *Spec) RunsHere() bool {
+	_, _, err := libraryNames(s, runtime.GOOS, runtime.GOARCH, "")
+	return err == nil
 }
 
 // defaultZone is the set of backends whose library the program allows to

@@ -17,6 +17,9 @@ func TestLibraryNames(t *testing.T) {
 	spec := &Spec{Name: "jemalloc", Sonames: []string{"libjemalloc.so.2"}, Package: "libjemalloc2",
 		MacOS: MacOS{Dylibs: []string{"libjemalloc.2.dylib", "libjemalloc.dylib"}, Formula: "jemalloc"}}
 	linuxOnly := &Spec{Name: "glibc", Sonames: []string{"libc.so.6"}, Package: "libc6"}
+	// A library of macOS itself, by its absolute path: no Homebrew
+	// directory in front, and nothing to load on Linux.
+	macOnly := &Spec{Name: "libsystem", MacOS: MacOS{Dylibs: []string{"/usr/lib/libSystem.B.dylib"}}}
 	tests := []struct {
 		spec               *Spec
 		goos, goarch, brew string
@@ -37,6 +40,10 @@ func TestLibraryNames(t *testing.T) {
 		{spec: spec, goos: "windows", goarch: "amd64", unsupported: true},
 		{spec: linuxOnly, goos: "darwin", goarch: "arm64", unsupported: true},
 		{spec: linuxOnly, goos: "freebsd", goarch: "amd64", unsupported: true},
+		{spec: macOnly, goos: "darwin", goarch: "arm64", names: []string{"/usr/lib/libSystem.B.dylib"}, install: "part of macOS"},
+		{spec: macOnly, goos: "darwin", goarch: "amd64", brew: "/Users/me/brew", names: []string{"/usr/lib/libSystem.B.dylib"}, install: "part of macOS"},
+		{spec: macOnly, goos: "linux", goarch: "amd64", unsupported: true},
+		{spec: macOnly, goos: "windows", goarch: "arm64", unsupported: true},
 	}
 	for _, tt := range tests {
 		names, install, err := libraryNames(tt.spec, tt.goos, tt.goarch, tt.brew)

@@ -3,6 +3,7 @@
 package native
 
 import (
+	"fmt"
 	"unsafe"
 
 	"github.com/nalloc/nalloc"
@@ -15,8 +16,9 @@ import (
 // functions and a guard (see Malloc).
 //
 // Every function but Free and UsableSize takes the heap as its first
-// argument when the Malloc has one (mi_heap_malloc(heap, size)); the
-// comments give the shapes without it.
+// argument when the Malloc has one (mi_heap_malloc(heap, size)), and
+// Free too when the heap is a zone (see Zone); the comments give the
+// shapes without it.
 type MallocSpec struct {
 	// MinAlign is the alignment malloc, calloc and realloc give every
 	// block. NaturalAlign, if larger, is the alignment they give blocks of
@@ -26,7 +28,7 @@ type MallocSpec struct {
 	MinAlign, NaturalAlign uintptr
 
 	Malloc     string // void *malloc(size_t size)
-	Calloc     string // void *calloc(size_t n, size_t size); with a heap: void *zalloc(heap, size_t size)
+	Calloc     string // void *calloc(size_t n, size_t size), called with n = 1
 	Realloc    string // void *realloc(void *p, size_t size)
 	Free       string // void free(void *p)
 	UsableSize string // size_t usable_size(void *p)
@@ -51,6 +53,18 @@ type MallocSpec struct {
 	// place when they fit and are moved by Allocate, copy and Deallocate
 	// otherwise.
 	AlignedRealloc string
+
+	// Zone, if set, gives the Malloc a zone of its own in the library: a
+	// C function, void *zone(size_t start_size, unsigned flags), that
+	// Lib.Malloc calls once as zone(0, 0) on the slow path, and whose
+	// result every other function but UsableSize then takes as its first
+	// argument, Free included (macOS's malloc_create_zone, with
+	// malloc_zone_malloc(zone, size), malloc_zone_free(zone, p) and the
+	// others). Such a Malloc has no bare fast path (its calls go through
+	// the general one, still on ffi's fast path below SlowThreshold),
+	// never passes NULL to Free, and needs no warming: creating the zone
+	// was the library's first call.
+	Zone string
 }
 
 // Malloc is the nalloc.Allocator of a malloc-style C allocator, built from
@@ -74,15 +88,18 @@ type MallocSpec struct {
 // of its own and a matching free; the fast path passes 0 to malloc, which
 // gives such a block in every library nalloc loads (and if one returned
 // NULL, the slow path would ask again for 1 byte). Deallocate(nil, l)
-// calls free(NULL), which every C allocator accepts as doing nothing.
+// calls free(NULL), which every C allocator accepts as doing nothing; a
+// zone's free is not called for nil at all.
 //
 // A Malloc is immutable once built and as safe for concurrent use as its
 // C functions (every library nalloc loads is), except where a guard binds
 // it to one thread (a mimalloc heap).
 type Malloc struct {
 	// fast is the fast path, with malloc and free: its Aligns is 0 in a
-	// guarded Malloc, whose every call needs the guard, and its Below is
-	// SlowThreshold, or 0 when every call must block.
+	// guarded Malloc, whose every call needs the guard, and in a zone's;
+	// its Below is SlowThreshold, or 0 when every call must block; its
+	// FreeBelow is Below, or 0 in a zone's Malloc, whose free takes the
+	// zone (deallocateSlow passes it).
 	fast ffi.FastMalloc
 
 	minAlign, naturalAlign uintptr
@@ -91,22 +108,24 @@ type Malloc struct {
 	aligned, zeroAligned, alignedRealloc uintptr
 	sizeFirst                            bool
 
-	// heap, if not 0, is passed first to every allocating call.
+	// heap, if not 0, is passed first to every allocating call, and to
+	// free too if zone is set (MallocSpec.Zone).
 	heap  uintptr
+	zone  bool
 	guard *Guard
 
 	name string // for errors: "glibc", "mimalloc heap"
 	lib  *Lib
 }
 
-// Malloc resolves spec in l into a Malloc. A missing function is an error
-// naming it.
+// Malloc resolves spec in l into a Malloc, and creates its zone if spec
+// has one. A missing function is an error naming it.
 func (l *Lib) Malloc(spec MallocSpec) (Malloc, error) {
 	m := Malloc{
 		minAlign:     spec.MinAlign,
 		naturalAlign: max(spec.NaturalAlign, spec.MinAlign),
 		sizeFirst:    spec.SizeFirst,
-		fast:         ffi.FastMalloc{Below: SlowThreshold},
+		fast:         ffi.FastMalloc{Below: SlowThreshold, FreeBelow: SlowThreshold},
 		name:         l.spec.Name,
 		lib:          l,
 	}
@@ -124,10 +143,30 @@ func (l *Lib) Malloc(spec MallocSpec) (Malloc, error) {
 	if spec.AlignedRealloc != "" {
 		syms = append(syms, Sym{Name: spec.AlignedRealloc, Addr: &m.alignedRealloc})
 	}
+	var zone uintptr
+	if spec.Zone != "" {
+		syms = append(syms, Sym{Name: spec.Zone, Addr: &zone})
+	}
 	if err := l.Symbols(syms...); err != nil {
 		return Malloc{}, err
 	}
+	if zone != 0 {
+		if m.heap = ffi.Slow2(zone, 0, 0); m.heap == 0 {
+			return Malloc{}, fmt.Errorf("%s: %s(0, 0) returned NULL: %w", l.spec.Name, spec.Zone, nalloc.ErrOutOfMemory)
+		}
+		m.zone, m.fast.Aligns, m.fast.FreeBelow = true, 0, 0
+	}
 	return m, nil
+}
+
+// ZoneOf returns the zone that m's calls take first (MallocSpec.Zone), or
+// 0 if it has none: for the backend's own calls on it (statistics,
+// giving memory back).
+func ZoneOf(m *Malloc) uintptr {
+	if !m.zone {
+		return 0
+	}
+	return m.heap
 }
 
 // OnHeap returns a Malloc whose calls go to heap through m's library's
@@ -144,17 +183,22 @@ func OnHeap(m *Malloc, spec MallocSpec, heap uintptr, guard *Guard, name string)
 	}
 	h.heap, h.guard, h.name = heap, guard, name
 	h.fast.Aligns = 0 // every call needs the guard
-	h.fast.Below = m.fast.Below
+	h.fast.Below, h.fast.FreeBelow = m.fast.Below, m.fast.FreeBelow
 	return h, nil
 }
 
 // SlowAlways makes every call take the slow path, for a library in a
 // mode where any call may take long (jemalloc sampling for heap profiles).
-func SlowAlways(m *Malloc) { m.fast.Below, m.fast.Aligns = 0, 0 }
+func SlowAlways(m *Malloc) { m.fast.Below, m.fast.Aligns, m.fast.FreeBelow = 0, 0, 0 }
 
 // warm makes the first call into the library on the slow path: it may
-// take long, as the library initialises itself.
-func (m *Malloc) warm() { ffi.Slow1(m.fast.Free, ffi.Slow1(m.fast.Malloc, 1)) }
+// take long, as the library initialises itself. A zone's Malloc needs
+// none: creating the zone was that call.
+func (m *Malloc) warm() {
+	if !m.zone {
+		ffi.Slow1(m.fast.Free, ffi.Slow1(m.fast.Malloc, 1))
+	}
+}
 
 // fastPath is the fast path, which Backend.Open lists in internal/opened.
 //
@@ -213,10 +257,8 @@ func (m *Malloc) AllocateZeroed(l nalloc.Layout) (unsafe.Pointer, error) {
 	var p uintptr
 	var ok bool
 	switch {
-	case m.natural(l.Align, size) && m.heap != 0:
-		p, ok = m.allocCall(size, m.calloc, size, 0, 0) // zalloc(heap, size)
 	case m.natural(l.Align, size):
-		p, ok = m.call(size, m.calloc, 1, size, 0, 0)
+		p, ok = m.allocCall(size, m.calloc, 1, size, 0)
 	case m.zeroAligned != 0:
 		p, ok = m.alignedCall(m.zeroAligned, size, l.Align)
 	default:
@@ -230,7 +272,7 @@ func (m *Malloc) AllocateZeroed(l nalloc.Layout) (unsafe.Pointer, error) {
 // Deallocate implements nalloc.Allocator: free, on the fast path for
 // blocks under SlowThreshold. free(NULL) does nothing in C, and free
 // needs no guard: any thread may free any block, a mimalloc heap's
-// included.
+// included. A zone's free gets the zone first, and never NULL.
 //
 //go:nosplit
 func (m *Malloc) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
@@ -242,7 +284,11 @@ func (m *Malloc) Deallocate(p unsafe.Pointer, l nalloc.Layout) {
 }
 
 func (m *Malloc) deallocateSlow(p unsafe.Pointer, l nalloc.Layout) {
-	if p != nil {
+	switch {
+	case p == nil:
+	case m.zone:
+		m.call(l.Size, m.fast.Free, m.heap, uintptr(p), 0, 0)
+	default:
 		ffi.Slow1(m.fast.Free, uintptr(p))
 	}
 }

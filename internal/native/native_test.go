@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/internal/ctest"
 	"github.com/nalloc/nalloc/internal/native"
 	"github.com/nalloc/nalloc/internal/opened"
 	"github.com/nalloc/nalloc/nalloctest"
@@ -243,6 +244,62 @@ func TestGuard(t *testing.T) {
 	}()
 	if err := <-done; err != nil {
 		t.Error(err)
+	}
+}
+
+// zone is a backend whose Malloc has a zone (MallocSpec.Zone, the shape
+// of macOS's malloc_zone_* calls), on the C fixture's zone allocator;
+// TestZone names the fixture's path, known only once it is built.
+var zone = native.Backend[*kernelAllocator]{
+	Spec: native.Spec{Name: "zonetest", Malloc: native.MallocSpec{
+		MinAlign: libc.Malloc.MinAlign,
+		Zone:     "zone_create",
+		Malloc:   "zone_malloc", Calloc: "zone_calloc", Realloc: "zone_realloc", Free: "zone_free",
+		UsableSize: "zone_size", Aligned: "zone_memalign",
+	}},
+	New: func(_ *native.Lib, m native.Malloc) (*kernelAllocator, error) { return &kernelAllocator{m}, nil },
+}
+
+func init() { zone.Register() }
+
+// TestZone runs the conformance suite on the zone backend. The fixture's
+// zone allocator checks that every call gets the zone first and counts
+// the zone's live blocks: none may be left, and no call may have been
+// made wrongly (NULL to free, an alignment below a pointer's to
+// memalign). The C side of its pair takes the zone.
+func TestZone(t *testing.T) {
+	zone.Sonames = []string{ctest.Fixture(t).Name()}
+	a, err := zone.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := native.ZoneOf(&a.Malloc)
+	if z == 0 {
+		t.Fatal("ZoneOf = 0 for a Malloc with a zone")
+	}
+	plain, err := kernel.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z := native.ZoneOf(&plain.Malloc); z != 0 {
+		t.Errorf("ZoneOf = %#x for a Malloc without a zone", z)
+	}
+	if zone.Pair != (native.Pair{Alloc: "zone_malloc", Free: "zone_free", Kind: "zone"}) {
+		t.Errorf("Pair %+v", zone.Pair)
+	}
+	nalloctest.Run(t, nalloctest.Config{
+		New:         func(testing.TB) nalloc.Allocator { return a },
+		MayAllocate: native.FastPathAllocates,
+	})
+	for _, size := range []uintptr{8, native.SlowThreshold} {
+		a.Deallocate(nil, nalloc.Layout{Size: size, Align: 8})
+	}
+	live, wrong := ctest.Symbol(t, "zone_live"), ctest.Symbol(t, "zone_wrong")
+	if n := native.Slow1(live, z); n != 0 {
+		t.Errorf("the zone holds %d blocks after the suite, want 0", n)
+	}
+	if n := native.Slow1(wrong, 0); n != 0 {
+		t.Errorf("%d calls to the zone were made wrongly", n)
 	}
 }
 

@@ -61,6 +61,9 @@ type cgoHeap struct {
 
 // OpenCgo opens the cgo peer for library (a path or soname) with pair.
 func OpenCgo(name, library string, pair native.Pair) (nalloc.Allocator, error) {
+	if pair.Kind != "plain" {
+		return nil, fmt.Errorf("cgo: the cgo peer calls plain pairs only, not %s's %s pair", name, pair.Kind)
+	}
 	lib, alloc, free := C.CString(library), C.CString(pair.Alloc), C.CString(pair.Free)
 	defer C.free(unsafe.Pointer(lib))
 	defer C.free(unsafe.Pointer(alloc))

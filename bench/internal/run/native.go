@@ -79,6 +79,10 @@ func (r *Runner) CChild(ctx context.Context, library string, pair native.Pair, w
 		//lint:ignore ST1005 C is the language
 		return Result{}, fmt.Errorf("C: no C program: %s", r.C.Skipped)
 	}
+	if pair.Kind != "plain" {
+		//lint:ignore ST1005 C is the language
+		return Result{}, fmt.Errorf("C: the C program calls plain pairs only, not %s's %s pair", library, pair.Kind)
+	}
 	args := append([]string{r.C.Bin, w.Name, library, pair.Alloc, pair.Free}, w.CArgs(p)...)
 	var stdin []byte
 	if w.CStdin != nil {

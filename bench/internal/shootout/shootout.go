@@ -156,8 +156,11 @@ func shootout(ctx context.Context, cfg *config, stdout, stderr io.Writer) int {
 		rep.Cgo.Skipped = peer.ErrNoCgo.Error()
 	}
 	for _, c := range cols {
-		c.c = c.Native != nil && rep.Native.Enabled
-		c.cgo = c.Native != nil && rep.Cgo.Enabled
+		// The C side and the cgo peer call a plain pair, Alloc(size) and
+		// Free(p); a backend on a zone of its own (libsystem) has none.
+		plain := c.Native != nil && c.Native.Pair.Kind == "plain"
+		c.c = plain && rep.Native.Enabled
+		c.cgo = plain && rep.Cgo.Enabled
 	}
 
 	cells, interrupted := runJobs(ctx, cfg, r, plan(cfg, cols), prog)
@@ -202,7 +205,7 @@ func loadAllocators(ctx context.Context, cfg *config, r *run.Runner, rep *report
 			if lib := res.Info["library"]; lib != "" {
 				col.library = lib // the library the backend itself loaded
 			}
-			if col.library == "" && c.Native != nil {
+			if col.library == "" && c.Native != nil && len(c.Native.Sonames) > 0 {
 				col.library = c.Native.Sonames[0]
 			}
 			cols = append(cols, col)

@@ -52,7 +52,8 @@ func TestCgoPeer(t *testing.T) {
 }
 
 // cLibraries are the libraries the C and cgo sides are tested against:
-// every registered backend's, through the pair it declares.
+// every registered backend's with a Linux library, through the plain
+// pair it declares (libsystem, macOS's malloc on a zone, has neither).
 func cLibraries() map[string]struct {
 	lib  string
 	pair native.Pair
@@ -62,6 +63,9 @@ func cLibraries() map[string]struct {
 		pair native.Pair
 	}{}
 	for _, s := range native.Specs() {
+		if len(s.Sonames) == 0 || s.Pair.Kind != "plain" {
+			continue
+		}
 		libs[s.Name] = struct {
 			lib  string
 			pair native.Pair

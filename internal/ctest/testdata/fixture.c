@@ -4,8 +4,10 @@
  * package ctest. The loops are "the limit": the same malloc+free pair the
  * Go benchmarks time, with no Go in between.
  */
+#include <malloc.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -154,3 +156,77 @@ uintptr_t flag_then_sleep(volatile uintptr_t *flag, uintptr_t usec) {
 	}
 	return 0;
 }
+
+/* A zone-shaped allocator over libc's malloc, for the kernel's zone path
+ * (internal/native's MallocSpec.Zone): every call takes the zone first,
+ * free too, as macOS's malloc_zone_* calls do. Each call checks that it
+ * got a zone zone_create made, and memalign checks its alignment as
+ * macOS's does; zone_live counts a zone's live blocks, zone_wrong the
+ * calls that were made wrongly (a bad zone or alignment, a NULL freed). */
+struct zone { long live; };
+static struct zone zones[8];
+static int zones_made;
+static long zones_wrong;
+
+void *zone_create(size_t start_size, unsigned flags) {
+	int i = __atomic_fetch_add(&zones_made, 1, __ATOMIC_RELAXED);
+	if (start_size != 0 || flags != 0 || i >= 8)
+		return NULL;
+	return &zones[i];
+}
+
+static int zone_bad(struct zone *z) {
+	if (z >= zones && z < zones + 8)
+		return 0;
+	__atomic_fetch_add(&zones_wrong, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+static void *zone_got(struct zone *z, void *p) {
+	if (p)
+		__atomic_fetch_add(&z->live, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
+void *zone_malloc(struct zone *z, size_t size) {
+	return zone_bad(z) ? NULL : zone_got(z, malloc(size));
+}
+
+void *zone_calloc(struct zone *z, size_t n, size_t size) {
+	return zone_bad(z) ? NULL : zone_got(z, calloc(n, size));
+}
+
+void *zone_realloc(struct zone *z, void *p, size_t size) {
+	if (zone_bad(z))
+		return NULL;
+	void *q = realloc(p, size);
+	return p ? q : zone_got(z, q);
+}
+
+void *zone_memalign(struct zone *z, size_t align, size_t size) {
+	if (zone_bad(z))
+		return NULL;
+	if (align < sizeof(void *) || (align & (align - 1)) != 0) {
+		__atomic_fetch_add(&zones_wrong, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	void *p = NULL;
+	return posix_memalign(&p, align, size) == 0 ? zone_got(z, p) : NULL;
+}
+
+void zone_free(struct zone *z, void *p) {
+	if (zone_bad(z))
+		return;
+	if (!p) {
+		__atomic_fetch_add(&zones_wrong, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	__atomic_fetch_sub(&z->live, 1, __ATOMIC_RELAXED);
+	free(p);
+}
+
+size_t zone_size(void *p) { return malloc_usable_size(p); }
+
+long zone_live(struct zone *z) { return zone_bad(z) ? -1 : __atomic_load_n(&z->live, __ATOMIC_RELAXED); }
+
+long zone_wrong(void) { return __atomic_load_n(&zones_wrong, __ATOMIC_RELAXED); }
