@@ -102,13 +102,23 @@ var FloorBytes = floorBytes
 // ProfiledFast reports whether p calls its allocator's fast path itself.
 func ProfiledFast(p *Profiled) bool { return p.fast.Malloc != 0 }
 
-// ProfiledStall sets every countdown of p far below zero, as if each had
-// just been taken past zero by a block whose goroutine has not restarted
-// it: every block is then drawn on its own (crossed's last case).
-func ProfiledStall(p *Profiled) {
+// SetProfiledCountdowns sets every countdown of p to left. Far below
+// zero, it is as if each had just been taken past zero by a block whose
+// goroutine has not restarted it: every block is then drawn on its own
+// (crossed's last case).
+func SetProfiledCountdowns(p *Profiled, left int64) {
 	for i := range p.countdowns {
-		p.countdowns[i].left.Store(-1 << 60)
+		p.countdowns[i].left.Store(left)
 	}
+}
+
+// ProfiledCountdowns returns p's countdowns.
+func ProfiledCountdowns(p *Profiled) []int64 {
+	var c []int64
+	for i := range p.countdowns {
+		c = append(c, p.countdowns[i].left.Load())
+	}
+	return c
 }
 
 // ProfiledSamples returns how many blocks p has sampled, and how many

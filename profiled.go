@@ -40,13 +40,14 @@ const DefaultProfileRate = 512 * 1024
 // takes it past zero, which samples that block. The exponential
 // distribution has no memory, so whatever came before, a block of size
 // bytes is sampled with probability 1-exp(-size/rate), the chance that
-// the process puts a point in it. The runtime keeps one countdown per
-// thread; a library cannot, so Profiled keeps 64 on cache lines of their
-// own and a goroutine uses the one its stack's address picks: goroutines
-// running at once rarely share one, and a goroutine keeps using the same.
-// A block that finds its countdown past zero but not yet restarted by the
-// block that took it there (a few hundred nanoseconds) is drawn on its
-// own, with the same probability. Small and large blocks are both
+// the process puts a point in it. The runtime keeps one countdown per P
+// (mcache.nextSample); a library cannot, so Profiled keeps 64, each on a
+// cache line of its own, and a goroutine uses the one its stack's address
+// picks: a goroutine keeps using the same, and k goroutines running at
+// once share none with probability (63/64)·(62/64)···((65-k)/64), 98% for
+// 2 and 64% for 8. A block that finds its countdown past zero but not yet
+// restarted by the block that took it there (the drawing of a gap, under
+// a microsecond) is drawn on its own, with the same probability. Small and large blocks are both
 // represented without bias: WriteHeapProfile scales the samples of each
 // stack and size by 1/(1-exp(-size/rate)), as runtime/pprof scales the
 // runtime's, so the figures estimate the true totals. With rate 1 every
@@ -70,8 +71,9 @@ const DefaultProfileRate = 512 * 1024
 // add); Deallocate reads one counter of a filter of the sampled blocks'
 // addresses, 0 for almost every block that is not sampled and never for
 // one that is, and only when it is not 0 looks the address up in an
-// open-addressed table of the sampled blocks, read with atomic loads. Only sampled blocks take the mutex, capture a stack and
-// touch the table. When Profiled wraps a native allocator itself (not a
+// open-addressed table of the sampled blocks, read with atomic loads.
+// Only sampled blocks take the mutex, capture a stack and touch the
+// table. When Profiled wraps a native allocator itself (not a
 // wrapper of one), its Allocate and Deallocate call the allocator's fast
 // path directly, the same code (ffi.FastMalloc) the allocator's own
 // methods run, so that Profiled's frame takes the place of the
@@ -81,10 +83,10 @@ const DefaultProfileRate = 512 * 1024
 //
 // # Memory
 //
-// Profiled holds, on the Go heap, 68 KiB of its own (the countdowns, 4
-// KiB, and the filter, 64 KiB), the table of live sampled blocks (12 bytes a slot; at most
-// 16 slots per sampled block at the peak of their number, 64 at least)
-// and one record for each distinct stack and size ever sampled
+// Profiled holds, on the Go heap, 72 KiB of its own (the countdowns, 8
+// KiB, and the filter, 64 KiB), the table of live sampled blocks (12
+// bytes a slot; at most 16 slots per sampled block at the peak of their
+// number, 64 at least) and one record for each distinct stack and size ever sampled
 // (four counters, and the stack's program counters, stored once per
 // stack), kept for the process's life as the runtime keeps its own. A
 // block of size bytes is sampled with probability at most size/rate, so
@@ -126,10 +128,11 @@ type Profiled struct {
 }
 
 // countdown is the bytes left until the next sample, on a cache line of
-// its own.
+// its own: 128 bytes, arm64's line (Apple's cores, Neoverse's pairs) and
+// two of amd64's, which its adjacent-line prefetcher fetches together.
 type countdown struct {
 	left atomic.Int64
-	_    [64 - 8]byte
+	_    [128 - 8]byte
 }
 
 const (
@@ -201,9 +204,18 @@ func (p *Profiled) Allocate(l Layout) (unsafe.Pointer, error) {
 // the block through the allocator's method, and records it if it is
 // sampled.
 func (p *Profiled) allocate(l Layout, c *countdown, left int64) (unsafe.Pointer, error) {
+	if int64(l.Size) < 0 {
+		// A size no block can have (the allocator will say so) went up
+		// the countdown instead of down: take it back.
+		c.left.Add(int64(l.Size))
+		left = 1
+	}
+	// crossed restarts the countdown before the call, which may take
+	// long (a large block) or panic (a user's allocator), so that other
+	// blocks do not find it waiting meanwhile.
+	sampled := left <= 0 && p.crossed(c, left, l.Size)
 	ptr, err := p.a.Allocate(l)
-	// crossed restarts the countdown whatever became of the block.
-	if left <= 0 && p.crossed(c, left, l.Size) && err == nil {
+	if sampled && err == nil {
 		p.sampled(ptr, l.Size, 1)
 	}
 	return ptr, err
@@ -286,10 +298,13 @@ func (p *Profiled) isSampled(ptr unsafe.Pointer, l Layout) bool {
 	return p.filter[filterSlot(uintptr(ptr))].Load() != 0 && p.tab.Load().has(uintptr(ptr))
 }
 
-// filterSlot is the block at addr's slot of the filter (Fibonacci
-// hashing, the top 14 bits).
+// filterSlot is the block at addr's slot of the filter: the top 14 bits
+// of a multiplicative hash, with another multiplier than the table's
+// (murmur3's), so that a block the filter lets through by a collision
+// does not start its probe of the table in the cluster of the block it
+// collided with.
 func filterSlot(addr uintptr) uint64 {
-	return uint64(addr) * 0x9e3779b97f4a7c15 >> (64 - 14)
+	return uint64(addr) * 0xff51afd7ed558ccd >> (64 - 14)
 }
 
 // sample reports whether a block of size bytes (or size new bytes of a

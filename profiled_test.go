@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -545,7 +546,7 @@ func TestProfiledSamplingRate(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/size=%d", tc.name, size), func(t *testing.T) {
 				p := nalloc.NewProfiled(openGlibc(t), nalloc.ProfileRate(rate))
 				if tc.stall {
-					nalloc.ProfiledStall(p)
+					nalloc.SetProfiledCountdowns(p, -1<<60)
 				}
 				l := nalloc.Layout{Size: size, Align: 8}
 				var wg sync.WaitGroup
@@ -606,3 +607,40 @@ type uncomparable struct {
 	nalloc.Allocator
 	_ []int
 }
+
+// TestProfiledCountdownsAfterFailures: an Allocate of a size no block can
+// have leaves the countdowns as they were (its size, past MaxInt64, would
+// have sent one up and stopped its sampling), and a countdown a block
+// takes past zero is restarted even if the allocator then panics (else
+// every later block on it would be drawn on its own, at a random number
+// and an exp each).
+func TestProfiledCountdownsAfterFailures(t *testing.T) {
+	p := nalloc.NewProfiled(openGlibc(t))
+	before := nalloc.ProfiledCountdowns(p)
+	for _, size := range []uintptr{1<<63 + 1<<62, 1 << 63, ^uintptr(0)} {
+		if _, err := p.Allocate(nalloc.Layout{Size: size, Align: 8}); err == nil {
+			t.Fatalf("Allocate of %d bytes succeeded", size)
+		}
+	}
+	if after := nalloc.ProfiledCountdowns(p); !slices.Equal(before, after) {
+		t.Errorf("countdowns moved by refused allocations: %v, then %v", before, after)
+	}
+
+	p = nalloc.NewProfiled(panicking{})
+	nalloc.SetProfiledCountdowns(p, 1) // the next block takes its countdown past zero
+	func() {
+		defer func() { _ = recover() }()
+		_, _ = p.Allocate(nalloc.Layout{Size: 64, Align: 8})
+		t.Error("the allocator did not panic")
+	}()
+	for i, left := range nalloc.ProfiledCountdowns(p) {
+		if left <= 0 {
+			t.Errorf("countdown %d left at %d, not restarted, after the allocator panicked", i, left)
+		}
+	}
+}
+
+// panicking is an allocator whose Allocate panics.
+type panicking struct{ nalloc.Allocator }
+
+func (panicking) Allocate(nalloc.Layout) (unsafe.Pointer, error) { panic("panicking allocator") }
