@@ -47,12 +47,12 @@ const DefaultProfileRate = 512 * 1024
 // once share none with probability (63/64)·(62/64)···((65-k)/64), 98% for
 // 2 and 64% for 8. A block that finds its countdown past zero but not yet
 // restarted by the block that took it there (the drawing of a gap, under
-// a microsecond) is drawn on its own, with the same probability. Small and large blocks are both
-// represented without bias: WriteHeapProfile scales the samples of each
-// stack and size by 1/(1-exp(-size/rate)), as runtime/pprof scales the
-// runtime's, so the figures estimate the true totals. With rate 1 every
-// block is sampled and the figures are exact. Zero-size blocks hold no
-// memory and are never sampled.
+// a microsecond) is drawn on its own, with the same probability. Small
+// and large blocks are both represented without bias: WriteHeapProfile
+// scales the samples of each stack and size by 1/(1-exp(-size/rate)), as
+// runtime/pprof scales the runtime's, so the figures estimate the true
+// totals. With rate 1 every block is sampled and the figures are exact.
+// Zero-size blocks hold no memory and are never sampled.
 //
 // A sampled block keeps the stack that allocated it (runtime.Callers,
 // from the caller of Allocate, up to 128 frames) until it is given back.
@@ -73,22 +73,23 @@ const DefaultProfileRate = 512 * 1024
 // one that is, and only when it is not 0 looks the address up in an
 // open-addressed table of the sampled blocks, read with atomic loads.
 // Only sampled blocks take the mutex, capture a stack and touch the
-// table. When Profiled wraps a native allocator itself (not a
-// wrapper of one), its Allocate and Deallocate call the allocator's fast
-// path directly, the same code (ffi.FastMalloc) the allocator's own
-// methods run, so that Profiled's frame takes the place of the
-// allocator's rather than adding one; every other call, and every call
-// on any other allocator, goes through the allocator's methods. The
-// project's docs/profile.md has the figures.
+// table. When Profiled wraps a native allocator itself (not a wrapper of
+// one), its Allocate and Deallocate call the allocator's fast path
+// directly, the same code (ffi.FastMalloc) the allocator's own methods
+// run, so that Profiled's frame takes the place of the allocator's
+// rather than adding one; every other call, and every call on any other
+// allocator, goes through the allocator's methods. The project's
+// docs/profile.md has the figures.
 //
 // # Memory
 //
 // Profiled holds, on the Go heap, 72 KiB of its own (the countdowns, 8
 // KiB, and the filter, 64 KiB), the table of live sampled blocks (12
 // bytes a slot; at most 16 slots per sampled block at the peak of their
-// number, 64 at least) and one record for each distinct stack and size ever sampled
-// (four counters, and the stack's program counters, stored once per
-// stack), kept for the process's life as the runtime keeps its own. A
+// number, 64 at least) and one record for each distinct stack and size
+// ever sampled (four counters, and the stack's program counters, stored
+// once per stack), kept for the process's life as the runtime keeps its
+// own. A
 // block of size bytes is sampled with probability at most size/rate, so
 // the live sampled blocks number on average at most live bytes/rate: at
 // the default rate, at most 192 bytes of table per 512 KiB at the peak
@@ -248,29 +249,28 @@ func (p *Profiled) Deallocate(ptr unsafe.Pointer, l Layout) {
 	p.a.Deallocate(ptr, l)
 }
 
-// Grow implements Allocator. A block that was not sampled is sampled
-// after it grows if its new bytes are: it is then sampled with the
-// probability its new size gives it.
+// Grow implements Allocator.
 func (p *Profiled) Grow(ptr unsafe.Pointer, old, new Layout) (unsafe.Pointer, error) {
-	if p.isSampled(ptr, old) {
-		return p.resize(ptr, old, new, p.a.Grow)
-	}
-	q, err := p.a.Grow(ptr, old, new)
-	if err == nil && new.Size > old.Size && p.sample(new.Size-old.Size) {
-		p.sampled(q, new.Size, 0)
-	}
-	return q, err
+	return p.grow(ptr, old, new, p.a.Grow)
 }
 
 // GrowZeroed implements ZeroGrower with the underlying allocator's path,
 // if it has one.
 func (p *Profiled) GrowZeroed(ptr unsafe.Pointer, old, new Layout) (unsafe.Pointer, error) {
+	return p.grow(ptr, old, new, p.growZeroed)
+}
+
+// grow is Grow and GrowZeroed, under being the allocator's. A block that
+// was not sampled is sampled after it grows if its new bytes are: it is
+// then sampled with the probability its new size gives it.
+func (p *Profiled) grow(ptr unsafe.Pointer, old, new Layout,
+	under func(unsafe.Pointer, Layout, Layout) (unsafe.Pointer, error)) (unsafe.Pointer, error) {
 	if p.isSampled(ptr, old) {
-		return p.resize(ptr, old, new, p.growZeroed)
+		return p.resize(ptr, old, new, under, 1)
 	}
-	q, err := GrowZeroed(p.a, ptr, old, new)
+	q, err := under(ptr, old, new)
 	if err == nil && new.Size > old.Size && p.sample(new.Size-old.Size) {
-		p.sampled(q, new.Size, 0)
+		p.sampled(q, new.Size, 1)
 	}
 	return q, err
 }
@@ -282,7 +282,7 @@ func (p *Profiled) growZeroed(ptr unsafe.Pointer, old, new Layout) (unsafe.Point
 // Shrink implements Allocator.
 func (p *Profiled) Shrink(ptr unsafe.Pointer, old, new Layout) (unsafe.Pointer, error) {
 	if p.isSampled(ptr, old) {
-		return p.resize(ptr, old, new, p.a.Shrink)
+		return p.resize(ptr, old, new, p.a.Shrink, 0)
 	}
 	return p.a.Shrink(ptr, old, new)
 }
@@ -338,17 +338,13 @@ func (p *Profiled) countdown() *countdown {
 //go:noinline
 func (p *Profiled) crossed(c *countdown, left int64, size uintptr) bool {
 	switch {
-	case p.rate <= 0:
-		c.left.Store(math.MaxInt64) // sampling is off: 2^63 bytes to the next check
-		return false
 	case size == 0:
 		return false
-	case p.rate == 1:
-		c.left.Store(1) // so that it stays near 0
-		return true
-	case left+int64(size) > 0:
+	case left+int64(size) > 0 || p.rate <= 1:
+		// With rate 1, every block takes its countdown (of 1) past zero;
+		// with sampling off, only 2^63 bytes do, and none is sampled.
 		c.left.Store(p.gap())
-		return true
+		return p.rate > 0
 	}
 	return rand.Float64() < p.prob(size)
 }
@@ -404,17 +400,17 @@ func (p *Profiled) freed(ptr unsafe.Pointer) {
 	p.mu.Unlock()
 }
 
-// resize is a Grow or Shrink (under) of a block that is sampled, or
-// whose new bytes are: it takes the block out of the table while under
-// works (which may free ptr, and another goroutine may then get the
-// address), and records the result, with the stack of the caller of the
-// Profiled method that calls it directly.
+// resize is a Grow or Shrink (under) of a block that is sampled: it
+// takes the block out of the table while under works (which may free
+// ptr, and another goroutine may then get the address), and records the
+// result, with the stack of the caller of the Profiled method that calls
+// it through depth functions of its own (0: directly).
 //
 //go:noinline
 func (p *Profiled) resize(ptr unsafe.Pointer, old, new Layout,
-	under func(unsafe.Pointer, Layout, Layout) (unsafe.Pointer, error)) (unsafe.Pointer, error) {
+	under func(unsafe.Pointer, Layout, Layout) (unsafe.Pointer, error), depth int) (unsafe.Pointer, error) {
 	var st stack
-	st.n = runtime.Callers(3, st.pcs[:])
+	st.n = runtime.Callers(3+depth, st.pcs[:])
 	p.mu.Lock()
 	b, was := p.remove(uintptr(ptr))
 	p.mu.Unlock()
