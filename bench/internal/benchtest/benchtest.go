@@ -5,7 +5,8 @@
 // that no real backend takes on demand: "test-arena", an arena whose
 // Reset frees everything and whose Deallocate frees nothing, and
 // "test-tuner", an allocator with settings (a nalloc.Tuner) that can give
-// memory back (a nalloc.Purger).
+// memory back (a nalloc.Purger); and CLibraries, the libraries the tests
+// of the C side and the cgo peer run against.
 //
 // Importing the package registers both, once per binary, so that test
 // packages that share them cannot register a name twice. It is for
@@ -20,6 +21,7 @@ import (
 
 	"github.com/nalloc/nalloc"
 	"github.com/nalloc/nalloc/bench/internal/metric"
+	"github.com/nalloc/nalloc/internal/native"
 )
 
 func init() {
@@ -121,4 +123,26 @@ func (t *Tuner) Purges() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.purges
+}
+
+// A CLibrary is a library the C side and the cgo peer can call: its
+// first Linux soname, and the plain pair its backend declares.
+type CLibrary struct {
+	Lib  string
+	Pair native.Pair
+}
+
+// CLibraries returns the libraries the C and cgo sides are tested
+// against, by backend: every registered backend's with a Linux library,
+// through the plain pair it declares (libsystem, macOS's malloc on a
+// zone, has neither).
+func CLibraries() map[string]CLibrary {
+	libs := map[string]CLibrary{}
+	for _, s := range native.Specs() {
+		if len(s.Sonames) == 0 || s.Pair.Kind != "plain" {
+			continue
+		}
+		libs[s.Name] = CLibrary{s.Sonames[0], s.Pair}
+	}
+	return libs
 }

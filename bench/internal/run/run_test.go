@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/bench/internal/benchtest"
 	"github.com/nalloc/nalloc/bench/internal/metric"
 	"github.com/nalloc/nalloc/bench/internal/workload"
 	"github.com/nalloc/nalloc/internal/native"
@@ -42,29 +43,6 @@ func tinyParams() *workload.Params {
 	return &p
 }
 
-// cLibraries are the libraries the C and cgo sides are tested against:
-// every registered backend's with a Linux library, through the plain
-// pair it declares (libsystem, macOS's malloc on a zone, has neither).
-func cLibraries() map[string]struct {
-	lib  string
-	pair native.Pair
-} {
-	libs := map[string]struct {
-		lib  string
-		pair native.Pair
-	}{}
-	for _, s := range native.Specs() {
-		if len(s.Sonames) == 0 || s.Pair.Kind != "plain" {
-			continue
-		}
-		libs[s.Name] = struct {
-			lib  string
-			pair native.Pair
-		}{s.Sonames[0], s.Pair}
-	}
-	return libs
-}
-
 // TestNative compiles the C side and runs every workload of it against
 // each native library installed here, checking that it reports the same
 // rows as the Go side. It also checks that jemalloc loads in C with the
@@ -78,15 +56,15 @@ func TestNative(t *testing.T) {
 		t.Skip(r.C.Skipped)
 	}
 	p := tinyParams()
-	for name, l := range cLibraries() {
+	for name, l := range benchtest.CLibraries() {
 		for _, w := range workload.All() {
 			if w.CArgs == nil {
 				continue
 			}
 			t.Run(name+"/"+w.Name, func(t *testing.T) {
-				res, err := r.CChild(context.Background(), l.lib, l.pair, w, p)
+				res, err := r.CChild(context.Background(), l.Lib, l.Pair, w, p)
 				if err != nil && strings.Contains(err.Error(), "cannot open shared object file") {
-					t.Skipf("%s is not installed: %v", l.lib, err)
+					t.Skipf("%s is not installed: %v", l.Lib, err)
 				}
 				if err != nil {
 					t.Fatal(err)

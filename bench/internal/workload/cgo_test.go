@@ -9,19 +9,19 @@ import (
 	"testing"
 
 	"github.com/nalloc/nalloc"
+	"github.com/nalloc/nalloc/bench/internal/benchtest"
 	"github.com/nalloc/nalloc/bench/internal/peer"
-	"github.com/nalloc/nalloc/internal/native"
 )
 
 // TestCgoPeer runs the Go side of the workloads with a C side through the
 // cgo peer, on every library the C side is tested against, each through
 // its pair (plain, sized or mallocx/sdallocx).
 func TestCgoPeer(t *testing.T) {
-	for name, l := range cLibraries() {
+	for name, l := range benchtest.CLibraries() {
 		t.Run(name, func(t *testing.T) {
-			a, err := peer.OpenCgo(name, l.lib, l.pair)
+			a, err := peer.OpenCgo(name, l.Lib, l.Pair)
 			if err != nil && strings.Contains(err.Error(), "cannot open shared object file") {
-				t.Skipf("%s is not installed: %v", l.lib, err)
+				t.Skipf("%s is not installed: %v", l.Lib, err)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -49,27 +49,4 @@ func TestCgoPeer(t *testing.T) {
 			}
 		})
 	}
-}
-
-// cLibraries are the libraries the C and cgo sides are tested against:
-// every registered backend's with a Linux library, through the plain
-// pair it declares (libsystem, macOS's malloc on a zone, has neither).
-func cLibraries() map[string]struct {
-	lib  string
-	pair native.Pair
-} {
-	libs := map[string]struct {
-		lib  string
-		pair native.Pair
-	}{}
-	for _, s := range native.Specs() {
-		if len(s.Sonames) == 0 || s.Pair.Kind != "plain" {
-			continue
-		}
-		libs[s.Name] = struct {
-			lib  string
-			pair native.Pair
-		}{s.Sonames[0], s.Pair}
-	}
-	return libs
 }
