@@ -4,11 +4,13 @@
  * package ctest. The loops are "the limit": the same malloc+free pair the
  * Go benchmarks time, with no Go in between.
  */
+#include <errno.h>
 #include <malloc.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Keep the compiler from proving the loop body dead. */
@@ -146,13 +148,15 @@ uintptr_t crash_null(uintptr_t a) {
 }
 
 /* flag_then_sleep sets *flag (C memory) and sleeps usec microseconds: a
- * long C call whose start another goroutine can see. */
+ * long C call whose start another goroutine can see. The sleep resumes
+ * after every signal: the runtime's preemption signals (SIGURG) reach a
+ * thread in C on the switch path every 10 ms or so, and a sleep they cut
+ * short (as usleep's was, counted as whole) let the call end before the
+ * test's SIGQUIT came, under qemu. */
 uintptr_t flag_then_sleep(volatile uintptr_t *flag, uintptr_t usec) {
 	*flag = 1;
-	while (usec > 0) { /* usleep may refuse a second or more */
-		uintptr_t n = usec > 500000 ? 500000 : usec;
-		usleep(n);
-		usec -= n;
+	struct timespec left = {.tv_sec = usec / 1000000, .tv_nsec = (long)(usec % 1000000) * 1000};
+	while (nanosleep(&left, &left) != 0 && errno == EINTR) {
 	}
 	return 0;
 }
