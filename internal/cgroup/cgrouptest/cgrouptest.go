@@ -3,16 +3,18 @@
 // Package cgrouptest makes real cgroup v1 memory groups for tests and runs
 // commands inside them, for the tests of internal/cgroup and of the GC
 // pacer's container limit. It is imported by _test.go files only. A group
-// needs root and a mounted v1 memory hierarchy; without them the test is
+// needs root and a writable v1 memory hierarchy; without them the test is
 // skipped.
 package cgrouptest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/nalloc/nalloc/internal/cgroup"
@@ -21,7 +23,8 @@ import (
 // NewGroup makes a v1 memory group with the given limit in bytes for the
 // test, named after the process and the test, and removes it when the
 // test ends, even when it fails. Without root or a v1 memory hierarchy it
-// skips the test with the reason.
+// skips the test with the reason, as it does when the hierarchy is
+// mounted read-only (make test run as root in a container).
 func NewGroup(t testing.TB, limit uint64) *cgroup.Group {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -32,6 +35,11 @@ func NewGroup(t testing.TB, limit uint64) *cgroup.Group {
 	}
 	name := fmt.Sprintf("nalloc-test-%d-%s", os.Getpid(), strings.NewReplacer("/", "-", "=", "-").Replace(t.Name()))
 	g, err := cgroup.NewV1Group(name, limit)
+	if errors.Is(err, syscall.EROFS) {
+		// A container's /sys/fs/cgroup, as Docker and buildah mount it
+		// by default: root, a hierarchy, and no way to make a group.
+		t.Skipf("the v1 memory hierarchy is read-only here (a container's usual mount): %v", err)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
