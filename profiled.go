@@ -89,11 +89,10 @@ const DefaultProfileRate = 512 * 1024
 // number, 64 at least) and one record for each distinct stack and size
 // ever sampled (four counters, and the stack's program counters, stored
 // once per stack), kept for the process's life as the runtime keeps its
-// own. A
-// block of size bytes is sampled with probability at most size/rate, so
-// the live sampled blocks number on average at most live bytes/rate: at
-// the default rate, at most 192 bytes of table per 512 KiB at the peak
-// of the memory profiled (0.04%), whatever the block sizes.
+// own. A block of size bytes is sampled with probability at most
+// size/rate, so the live sampled blocks number on average at most live
+// bytes/rate: at the default rate, at most 192 bytes of table per 512 KiB
+// at the peak of the memory profiled (0.04%), whatever the block sizes.
 //
 // Blocks are to be given back through the Profiled (Deallocate, Grow,
 // Shrink). A sampled block that leaves otherwise (a heap destroyed

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Keep the compiler from proving the loop body dead. */
 #define KEEP(p) __asm__ volatile("" : : "r"(p) : "memory")
